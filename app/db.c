@@ -1,0 +1,526 @@
+/*
+ * The database layer: prepared statements only, typed binds, sticky
+ * transaction errors, reconnect after a lost connection.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <errmsg.h>
+#include <mysqld_error.h>
+
+#include "bounds.h"
+#include "db.h"
+#include "log.h"
+#include "util.h"
+
+struct db_stmt_def {
+	const char *name;
+	const char *sql;
+	unsigned nparam;
+};
+
+/* Every statement of the service, prepared once per connection. */
+static const struct db_stmt_def db_stmts[STMT__MAX] = {
+	[STMT_PING] = {"ping", "SELECT 1", 0},
+	[STMT_BEGIN] = {"begin", "START TRANSACTION", 0},
+	[STMT_SET_LOCK_WAIT] = {"set_lock_wait",
+	    "SET SESSION innodb_lock_wait_timeout = ?", 1},
+	[STMT_USER_INSERT] = {"user_insert",
+	    "INSERT INTO users (username, password_hash, created_at) "
+	    "VALUES (?, ?, ?)", 3},
+	[STMT_USER_LOGIN] = {"user_login",
+	    "SELECT id, username, password_hash FROM users "
+	    "WHERE username = ?", 1},
+	[STMT_USER_GET] = {"user_get",
+	    "SELECT username, balance, "
+	    "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') "
+	    "FROM users WHERE id = ?", 1},
+	[STMT_USER_FIND] = {"user_find",
+	    "SELECT id, username FROM users WHERE username = ?", 1},
+	[STMT_USER_CREDIT] = {"user_credit",
+	    "UPDATE users SET balance = balance + ? "
+	    "WHERE id = ? AND balance <= ?", 3},
+	[STMT_USER_DEBIT] = {"user_debit",
+	    "UPDATE users SET balance = balance - ? "
+	    "WHERE id = ? AND balance >= ?", 3},
+	[STMT_USER_BALANCE] = {"user_balance",
+	    "SELECT balance FROM users WHERE id = ?", 1},
+	[STMT_MOVEMENT_INSERT] = {"movement_insert",
+	    "INSERT INTO movements (kind, from_user, to_user, amount, fee, "
+	    "created_at) VALUES (?, ?, ?, ?, ?, ?)", 6},
+	[STMT_ENTRIES_DEPOSIT] = {"entries_deposit",
+	    "INSERT INTO entries (account_kind, account_id, movement_id, type, "
+	    "delta, balance_after, counterparty_id, created_at) VALUES "
+	    "('user', ?, ?, 'deposit', ?, ?, NULL, ?), "
+	    "('external', 0, ?, 'funding', ?, NULL, NULL, ?)", 8},
+	[STMT_ENTRIES_TRANSFER] = {"entries_transfer",
+	    "INSERT INTO entries (account_kind, account_id, movement_id, type, "
+	    "delta, balance_after, counterparty_id, created_at) VALUES "
+	    "('user', ?, ?, 'transfer_out', ?, ?, ?, ?), "
+	    "('user', ?, ?, 'transfer_in', ?, ?, ?, ?), "
+	    "('fee', ?, ?, 'fee', ?, NULL, NULL, ?)", 16},
+	[STMT_FEE_CREDIT] = {"fee_credit",
+	    "UPDATE fee_accounts SET balance = balance + ? WHERE id = ?", 2},
+	[STMT_HISTORY_PAGE] = {"history_page",
+	    "SELECT e.movement_id, e.type, m.amount, m.fee, u.username, "
+	    "e.balance_after, "
+	    "DATE_FORMAT(e.created_at, '%Y-%m-%dT%H:%i:%sZ') "
+	    "FROM entries e JOIN movements m ON m.id = e.movement_id "
+	    "LEFT JOIN users u ON u.id = e.counterparty_id "
+	    "WHERE e.account_kind = 'user' AND e.account_id = ? "
+	    "AND e.movement_id < ? ORDER BY e.movement_id DESC LIMIT ?", 3},
+	[STMT_IDEM_INSERT] = {"idem_insert",
+	    "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, "
+	    "status, response) VALUES (?, ?, UNHEX(SHA2(?, 256)), ?, ?)", 5},
+	[STMT_IDEM_GET] = {"idem_get",
+	    "SELECT request_hash = UNHEX(SHA2(?, 256)), status, response "
+	    "FROM idempotency_keys WHERE user_id = ? AND idem_key = ?", 3},
+	[STMT_IDEM_FINISH] = {"idem_finish",
+	    "UPDATE idempotency_keys SET status = ?, response = ? "
+	    "WHERE user_id = ? AND idem_key = ?", 4},
+	[STMT_IDEM_PURGE] = {"idem_purge",
+	    "DELETE FROM idempotency_keys "
+	    "WHERE created_at < UTC_TIMESTAMP() - INTERVAL ? SECOND LIMIT 500",
+	    1},
+	[STMT_AUDIT_TOTALS] = {"audit_totals",
+	    "SELECT CAST((SELECT COALESCE(SUM(balance), 0) FROM users) + "
+	    "(SELECT COALESCE(SUM(balance), 0) FROM fee_accounts) AS SIGNED), "
+	    "CAST((SELECT COALESCE(SUM(amount), 0) FROM movements "
+	    "WHERE kind = 'deposit') AS SIGNED), "
+	    "CAST((SELECT COALESCE(-SUM(delta), 0) FROM entries "
+	    "WHERE account_kind = 'external') AS SIGNED)", 0},
+	[STMT_AUDIT_USERS] = {"audit_users",
+	    "SELECT u.id, u.balance, CAST(COALESCE(SUM(e.delta), 0) AS SIGNED) "
+	    "FROM users u LEFT JOIN entries e ON e.account_kind = 'user' "
+	    "AND e.account_id = u.id GROUP BY u.id, u.balance "
+	    "HAVING u.balance <> COALESCE(SUM(e.delta), 0) LIMIT 100", 0},
+	[STMT_AUDIT_FEES] = {"audit_fees",
+	    "SELECT f.id, f.balance, CAST(COALESCE(SUM(e.delta), 0) AS SIGNED) "
+	    "FROM fee_accounts f LEFT JOIN entries e ON e.account_kind = 'fee' "
+	    "AND e.account_id = f.id GROUP BY f.id, f.balance "
+	    "HAVING f.balance <> COALESCE(SUM(e.delta), 0) LIMIT 100", 0},
+	[STMT_AUDIT_MOVEMENTS] = {"audit_movements",
+	    "SELECT m.id, CAST(COALESCE(SUM(e.delta), 0) AS SIGNED), "
+	    "COUNT(e.movement_id) FROM movements m "
+	    "LEFT JOIN entries e ON e.movement_id = m.id "
+	    "GROUP BY m.id, m.kind HAVING COALESCE(SUM(e.delta), 0) <> 0 "
+	    "OR COUNT(e.movement_id) <> IF(m.kind = 'deposit', 2, 3) "
+	    "LIMIT 100", 0},
+	[STMT_AUDIT_NEGATIVE] = {"audit_negative",
+	    "SELECT id, balance FROM users WHERE balance < 0 UNION ALL "
+	    "SELECT -id - 1, balance FROM fee_accounts WHERE balance < 0 "
+	    "LIMIT 100", 0},
+};
+
+static const char *const db_rc_names[DB_RC__MAX] = {
+	"ok",        /* DB_OK */
+	"not_found", /* DB_NOT_FOUND */
+	"duplicate", /* DB_DUPLICATE */
+	"retry",     /* DB_RETRY */
+	"conn",      /* DB_CONN */
+	"error",     /* DB_ERROR */
+};
+
+static enum db_rc db_classify(struct db *db, enum stmt id, unsigned err,
+    const char *sqlstate, const char *msg);
+static enum db_rc db_connect(struct db *db);
+static enum db_rc db_bind_in(struct db *db, enum stmt id, struct db_val *in,
+    unsigned nin);
+static enum db_rc db_bind_out(struct db *db, enum stmt id,
+    struct db_val *out, unsigned nout);
+static enum db_rc db_run(struct db *db, enum stmt id, struct db_val *in,
+    unsigned nin);
+static enum db_rc db_stmt_fail(struct db *db, enum stmt id);
+
+const char *
+db_rc_name(enum db_rc rc)
+{
+	return rc < DB_RC__MAX ? db_rc_names[rc] : "?";
+}
+
+const char *
+db_stmt_name(enum stmt id)
+{
+	return id < STMT__MAX ? db_stmts[id].name : "?";
+}
+
+void
+db_init(struct db *db, const struct config *cfg)
+{
+	memset(db, 0, sizeof(*db));
+	db->cfg = cfg;
+}
+
+void
+db_close(struct db *db)
+{
+	for (int i = 0; i < STMT__MAX; i++) {
+		if (db->stmt[i] != NULL)
+			(void)mysql_stmt_close(db->stmt[i]);
+		db->stmt[i] = NULL;
+	}
+	if (db->conn != NULL)
+		mysql_close(db->conn);
+	db->conn = NULL;
+	db->connected = false;
+	db->in_txn = false;
+}
+
+/*
+ * Maps a server or client error to an outcome. A lost connection closes
+ * everything so that the next request reconnects and prepares again.
+ */
+static enum db_rc
+db_classify(struct db *db, enum stmt id, unsigned err, const char *sqlstate,
+    const char *msg)
+{
+	switch (err) {
+	case ER_LOCK_DEADLOCK:
+	case ER_LOCK_WAIT_TIMEOUT:
+		return DB_RETRY;
+	case ER_DUP_ENTRY:
+		return DB_DUPLICATE;
+	case CR_SERVER_GONE_ERROR:
+	case CR_SERVER_LOST:
+	case CR_CONNECTION_ERROR:
+	case CR_CONN_HOST_ERROR:
+	case CR_SERVER_LOST_EXTENDED:
+	case ER_CONNECTION_KILLED:
+	case ER_SERVER_SHUTDOWN:
+	case ER_QUERY_INTERRUPTED:
+	case CR_COMMANDS_OUT_OF_SYNC:
+		log_event(LOG_ERROR, "db_lost", "stmt=%s errno=%u sqlstate=%s",
+		    db_stmt_name(id), err, sqlstate);
+		db->lost = true;
+		db_close(db);
+		return DB_CONN;
+	default:
+		log_event(LOG_ERROR, "db_error", "stmt=%s errno=%u sqlstate=%s "
+		    "msg=\"%.200s\"", db_stmt_name(id), err, sqlstate, msg);
+		return DB_ERROR;
+	}
+}
+
+static enum db_rc
+db_stmt_fail(struct db *db, enum stmt id)
+{
+	MYSQL_STMT *st = db->stmt[id];
+
+	return db_classify(db, id, mysql_stmt_errno(st),
+	    mysql_stmt_sqlstate(st), mysql_stmt_error(st));
+}
+
+static enum db_rc
+db_connect(struct db *db)
+{
+	const struct config *cfg = db->cfg;
+	unsigned int connect_s = (unsigned int)cfg->db_connect_timeout_s;
+	unsigned int rw_s = (unsigned int)cfg->db_rw_timeout_s;
+	const char *init = "SET time_zone = '+00:00', "
+	    "SESSION tx_isolation = 'READ-COMMITTED'";
+	bool unix_sock = cfg->db_socket[0] != '\0';
+
+	db->conn = mysql_init(NULL);
+	if (db->conn == NULL)
+		return DB_CONN;
+	(void)mysql_options(db->conn, MYSQL_OPT_CONNECT_TIMEOUT, &connect_s);
+	(void)mysql_options(db->conn, MYSQL_OPT_READ_TIMEOUT, &rw_s);
+	(void)mysql_options(db->conn, MYSQL_OPT_WRITE_TIMEOUT, &rw_s);
+	(void)mysql_options(db->conn, MYSQL_INIT_COMMAND, init);
+	(void)mysql_options(db->conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (mysql_real_connect(db->conn, unix_sock ? NULL : cfg->db_host,
+	    cfg->db_user, cfg->db_password, cfg->db_name,
+	    unix_sock ? 0 : (unsigned int)cfg->db_port,
+	    unix_sock ? cfg->db_socket : NULL, 0) == NULL) {
+		if (!db->lost)
+			log_event(LOG_ERROR, "db_lost", "stage=connect "
+			    "errno=%u msg=\"%.200s\"", mysql_errno(db->conn),
+			    mysql_error(db->conn));
+		db->lost = true;
+		db_close(db);
+		return DB_CONN;
+	}
+	return DB_OK;
+}
+
+enum db_rc
+db_ensure(struct db *db)
+{
+	enum db_rc rc;
+
+	if (db->connected)
+		return DB_OK;
+	if (db_connect(db) != DB_OK)
+		return DB_CONN;
+	for (int i = 0; i < STMT__MAX; i++) {
+		MYSQL_STMT *st = mysql_stmt_init(db->conn);
+
+		if (st == NULL)
+			goto out_close;
+		db->stmt[i] = st;
+		if (mysql_stmt_prepare(st, db_stmts[i].sql,
+		    strlen(db_stmts[i].sql)) != 0) {
+			rc = db_stmt_fail(db, (enum stmt)i);
+			log_event(LOG_ERROR, "db_prepare", "stmt=%s rc=%s",
+			    db_stmts[i].name, db_rc_name(rc));
+			goto out_close;
+		}
+		if (mysql_stmt_param_count(st) != db_stmts[i].nparam) {
+			log_event(LOG_ERROR, "db_prepare", "stmt=%s params=%lu "
+			    "expected=%u", db_stmts[i].name,
+			    mysql_stmt_param_count(st), db_stmts[i].nparam);
+			abort();
+		}
+	}
+	db->connected = true;
+	{
+		struct db_val in[] = {
+			DB_I64_IN(db->cfg->db_lock_wait_timeout_s),
+		};
+
+		rc = db_exec(db, STMT_SET_LOCK_WAIT, in, 1, NULL);
+		if (rc != DB_OK)
+			goto out_close;
+	}
+	if (db->lost)
+		log_event(LOG_INFO, "db_restored", "statements=%d", STMT__MAX);
+	db->lost = false;
+	return DB_OK;
+out_close:
+	db->lost = true;
+	db_close(db);
+	return DB_CONN;
+}
+
+static enum db_rc
+db_bind_in(struct db *db, enum stmt id, struct db_val *in, unsigned nin)
+{
+	MYSQL_BIND bind[DB_PARAM_COUNT_MAX];
+	my_bool nulls[DB_PARAM_COUNT_MAX];
+
+	assert(nin <= DB_PARAM_COUNT_MAX);
+	assert(mysql_stmt_param_count(db->stmt[id]) == nin);
+	if (nin == 0)
+		return DB_OK;
+	memset(bind, 0, sizeof(bind));
+	for (unsigned i = 0; i < nin; i++) {
+		nulls[i] = in[i].is_null;
+		bind[i].is_null = &nulls[i];
+		if (in[i].type == DB_I64) {
+			bind[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			bind[i].buffer = &in[i].i64;
+		} else {
+			assert(in[i].type == DB_STR);
+			bind[i].buffer_type = MYSQL_TYPE_STRING;
+			bind[i].buffer = in[i].str;
+			bind[i].buffer_length = in[i].len;
+			bind[i].length = &in[i].len;
+		}
+	}
+	/* The client copies the bind array, not the data it points at. */
+	if (mysql_stmt_bind_param(db->stmt[id], bind) != 0)
+		return db_stmt_fail(db, id);
+	return DB_OK;
+}
+
+static enum db_rc
+db_run(struct db *db, enum stmt id, struct db_val *in, unsigned nin)
+{
+	enum db_rc rc;
+
+	assert(id < STMT__MAX);
+	if (db->in_txn && db->txn_rc != DB_OK)
+		return db->txn_rc;
+	if (!db->connected)
+		rc = DB_CONN;
+	else if ((rc = db_bind_in(db, id, in, nin)) == DB_OK &&
+	    mysql_stmt_execute(db->stmt[id]) != 0)
+		rc = db_stmt_fail(db, id);
+	if (db->in_txn && rc != DB_OK)
+		db->txn_rc = rc;
+	return rc;
+}
+
+enum db_rc
+db_exec(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
+    uint64_t *affected)
+{
+	enum db_rc rc = db_run(db, id, in, nin);
+
+	if (rc == DB_OK && affected != NULL)
+		*affected = (uint64_t)mysql_stmt_affected_rows(db->stmt[id]);
+	return rc;
+}
+
+int64_t
+db_insert_id(struct db *db, enum stmt id)
+{
+	assert(db->connected);
+	return (int64_t)mysql_stmt_insert_id(db->stmt[id]);
+}
+
+static enum db_rc
+db_bind_out(struct db *db, enum stmt id, struct db_val *out, unsigned nout)
+{
+	MYSQL_BIND bind[DB_COLUMN_COUNT_MAX];
+
+	assert(nout <= DB_COLUMN_COUNT_MAX);
+	assert(mysql_stmt_field_count(db->stmt[id]) == nout);
+	memset(bind, 0, sizeof(bind));
+	for (unsigned i = 0; i < nout; i++) {
+		bind[i].is_null = &db->out_null[i];
+		bind[i].error = &db->out_err[i];
+		bind[i].length = &db->out_len[i];
+		if (out[i].type == DB_I64) {
+			bind[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			bind[i].buffer = &out[i].i64;
+		} else {
+			assert(out[i].type == DB_STR && out[i].cap > 0);
+			bind[i].buffer_type = MYSQL_TYPE_STRING;
+			bind[i].buffer = out[i].str;
+			bind[i].buffer_length = out[i].cap - 1;
+		}
+	}
+	db->out = out;
+	db->nout = nout;
+	if (mysql_stmt_bind_result(db->stmt[id], bind) != 0)
+		return db_stmt_fail(db, id);
+	return DB_OK;
+}
+
+enum db_rc
+db_query(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
+    struct db_val *out, unsigned nout)
+{
+	enum db_rc rc = db_run(db, id, in, nin);
+
+	if (rc != DB_OK)
+		return rc;
+	rc = db_bind_out(db, id, out, nout);
+	if (rc != DB_OK && db->connected)
+		(void)mysql_stmt_free_result(db->stmt[id]);
+	if (db->in_txn && rc != DB_OK)
+		db->txn_rc = rc;
+	return rc;
+}
+
+enum db_rc
+db_fetch(struct db *db, enum stmt id)
+{
+	enum db_rc rc = DB_OK;
+	int r;
+
+	if (!db->connected)
+		return DB_CONN;
+	r = mysql_stmt_fetch(db->stmt[id]);
+	if (r == MYSQL_NO_DATA)
+		return DB_NOT_FOUND;
+	if (r == 1) {
+		rc = db_stmt_fail(db, id);
+	} else if (r == MYSQL_DATA_TRUNCATED) {
+		log_event(LOG_ERROR, "db_error", "stmt=%s msg=truncated",
+		    db_stmt_name(id));
+		rc = DB_ERROR;
+	} else {
+		for (unsigned i = 0; i < db->nout; i++) {
+			struct db_val *v = &db->out[i];
+
+			v->is_null = db->out_null[i];
+			if (v->type == DB_STR) {
+				v->len = v->is_null ? 0 : db->out_len[i];
+				v->str[v->len] = '\0';
+			} else if (v->is_null) {
+				v->i64 = 0;
+			}
+		}
+	}
+	if (db->in_txn && rc != DB_OK)
+		db->txn_rc = rc;
+	return rc;
+}
+
+void
+db_query_end(struct db *db, enum stmt id)
+{
+	if (db->connected)
+		(void)mysql_stmt_free_result(db->stmt[id]);
+	db->out = NULL;
+	db->nout = 0;
+}
+
+enum db_rc
+db_row(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
+    struct db_val *out, unsigned nout)
+{
+	enum db_rc rc = db_query(db, id, in, nin, out, nout);
+
+	if (rc != DB_OK)
+		return rc;
+	rc = db_fetch(db, id);
+	db_query_end(db, id);
+	return rc;
+}
+
+enum db_rc
+db_txn_begin(struct db *db)
+{
+	enum db_rc rc;
+
+	assert(!db->in_txn);
+	rc = db_ensure(db);
+	if (rc != DB_OK)
+		return rc;
+	rc = db_exec(db, STMT_BEGIN, NULL, 0, NULL);
+	if (rc != DB_OK)
+		return rc;
+	db->in_txn = true;
+	db->txn_rc = DB_OK;
+	return DB_OK;
+}
+
+void
+db_txn_rollback(struct db *db)
+{
+	if (db->in_txn && db->connected && mysql_rollback(db->conn) != 0)
+		(void)db_classify(db, STMT_BEGIN, mysql_errno(db->conn),
+		    mysql_sqlstate(db->conn), mysql_error(db->conn));
+	db->in_txn = false;
+}
+
+enum db_rc
+db_txn_end(struct db *db)
+{
+	enum db_rc rc = db->txn_rc;
+
+	assert(db->in_txn);
+	if (rc != DB_OK) {
+		db_txn_rollback(db);
+		return rc;
+	}
+	db->in_txn = false;
+	if (!db->connected)
+		return DB_CONN;
+	if (mysql_commit(db->conn) != 0)
+		return db_classify(db, STMT_BEGIN, mysql_errno(db->conn),
+		    mysql_sqlstate(db->conn), mysql_error(db->conn));
+	return DB_OK;
+}
+
+void
+db_retry_sleep(unsigned attempt)
+{
+	unsigned char r = 0;
+	struct timespec ts;
+	long us;
+
+	(void)util_random(&r, sizeof(r));
+	/* 1, 2, 4, 8 ms... plus up to 4 ms of jitter. */
+	us = (1000L << (attempt < 6 ? attempt : 6)) + (long)r * 16;
+	ts.tv_sec = 0;
+	ts.tv_nsec = us * 1000;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}

@@ -1,0 +1,73 @@
+/*
+ * The route table and its dispatch.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "auth.h"
+#include "router.h"
+
+struct route {
+	const char *path;
+	enum http_method method;
+	void (*fn)(struct ctx *ctx);
+	bool auth;           /* needs a valid token */
+	const char *name;    /* for logs and metrics */
+};
+
+static const struct route routes[] = {
+	{"/healthz", HTTP_GET, h_healthz, false, "healthz"},
+	{"/register", HTTP_POST, h_register, false, "register"},
+	{"/login", HTTP_POST, h_login, false, "login"},
+	{"/balance", HTTP_GET, h_balance_get, true, "balance_get"},
+	{"/balance", HTTP_POST, h_balance_post, true, "balance_post"},
+	{"/transfer", HTTP_POST, h_transfer, true, "transfer"},
+	{"/transactions", HTTP_GET, h_transactions, true, "transactions"},
+};
+
+#define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))
+
+static const char *const router_method_names[HTTP_METHOD__MAX] = {
+	"GET",  /* HTTP_GET */
+	"POST", /* HTTP_POST */
+	"",     /* HTTP_OTHER */
+};
+
+void
+router_dispatch(struct ctx *ctx)
+{
+	const struct http_req *req = ctx->req;
+	const struct route *hit = NULL;
+	char allow[64] = "";
+	bool path_known = false;
+	enum api_err err;
+
+	for (size_t i = 0; i < ROUTE_COUNT; i++) {
+		if (strcmp(routes[i].path, req->path) != 0)
+			continue;
+		path_known = true;
+		if (routes[i].method == req->method)
+			hit = &routes[i];
+		if (allow[0] != '\0')
+			(void)strcat(allow, ", ");
+		(void)strcat(allow, router_method_names[routes[i].method]);
+	}
+	if (hit == NULL) {
+		ctx->route = path_known ? "method_not_allowed" : "not_found";
+		http_error(ctx->resp, path_known ? API_METHOD_NOT_ALLOWED :
+		    API_NOT_FOUND, NULL);
+		if (path_known)
+			(void)http_header(ctx->resp, "Allow", allow);
+		return;
+	}
+	ctx->route = hit->name;
+	if (req->has_body && !http_is_json(req->content_type)) {
+		http_error(ctx->resp, API_UNSUPPORTED_MEDIA, NULL);
+		return;
+	}
+	if (hit->auth && (err = auth_check(ctx)) != API__MAX) {
+		http_error(ctx->resp, err, NULL);
+		return;
+	}
+	hit->fn(ctx);
+}

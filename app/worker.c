@@ -1,0 +1,224 @@
+/*
+ * The worker process: one database connection, statements prepared once,
+ * fixed request buffers, and the accept loop.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "bounds.h"
+#include "db.h"
+#include "handler.h"
+#include "http.h"
+#include "log.h"
+#include "router.h"
+#include "util.h"
+#include "worker.h"
+
+/* Purge expired idempotency keys at most this often, per worker. */
+#define WORKER_PURGE_INTERVAL_MS (60 * 1000)
+
+static volatile sig_atomic_t worker_stop;
+
+/* Long-lived state, allocated once at start-up. */
+struct worker {
+	const struct config *cfg;
+	struct db db;
+	FCGX_Request fcgx;
+	char *body_store;   /* HTTP_BODY_SIZE_MAX + 1 */
+	char *resp_store;   /* HTTP_RESPONSE_SIZE_MAX */
+	int64_t next_purge_ms;
+};
+
+static void worker_on_term(int sig);
+static void worker_signals(sigset_t *wait_mask);
+static bool worker_wait(const struct worker *w, int listen_fd,
+    const sigset_t *mask);
+static void worker_serve(struct worker *w);
+static void worker_log_request(const struct ctx *ctx, int64_t dur_ms);
+static void worker_purge(struct worker *w);
+
+static void
+worker_on_term(int sig)
+{
+	(void)sig;
+	worker_stop = 1;
+}
+
+/*
+ * SIGTERM and SIGINT stay blocked while a request is served, so no system
+ * call of a request is ever interrupted; they are let through only inside
+ * ppoll(2) on the listening socket, where the loop then ends.
+ */
+static void
+worker_signals(sigset_t *wait_mask)
+{
+	struct sigaction sa;
+	sigset_t term;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_on_term;
+	sa.sa_flags = SA_RESTART;
+	(void)sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGPIPE, &sa, NULL);
+	(void)sigaction(SIGHUP, &sa, NULL);
+	(void)sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	(void)sigaction(SIGCHLD, &sa, NULL);
+	(void)sigemptyset(&term);
+	(void)sigaddset(&term, SIGTERM);
+	(void)sigaddset(&term, SIGINT);
+	(void)sigprocmask(SIG_SETMASK, &term, NULL);
+	(void)sigemptyset(wait_mask);
+}
+
+/*
+ * Waits until a connection may be accepted, or a signal says stop. The
+ * listening socket is non-blocking and shared by every worker: the one that
+ * loses the race for a connection gets EAGAIN and comes back here.
+ */
+static bool
+worker_wait(const struct worker *w, int listen_fd, const sigset_t *mask)
+{
+	struct pollfd pfd;
+
+	if (w->fcgx.ipcFd >= 0)
+		return true; /* a kept-alive FastCGI connection */
+	pfd.fd = listen_fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (ppoll(&pfd, 1, NULL, mask) < 0)
+		return false;
+	return !worker_stop;
+}
+
+static void
+worker_log_request(const struct ctx *ctx, int64_t dur_ms)
+{
+	char path[HTTP_PATH_SIZE_MAX + 16];
+	char method[32];
+	char user[USERNAME_LEN_MAX + 16];
+	enum log_level level = LOG_INFO;
+
+	if (ctx->resp->status >= 500)
+		level = LOG_WARN;
+	(void)log_quote(path, sizeof(path), ctx->req->path);
+	(void)log_quote(method, sizeof(method), ctx->req->method_text);
+	(void)log_quote(user, sizeof(user),
+	    ctx->username[0] != '\0' ? ctx->username : "-");
+	log_event(level, "request", "method=%s path=%s route=%s status=%d "
+	    "dur_ms=%lld user=%s uid=%lld err=%s", method, path, ctx->route, ctx->resp->status,
+	    (long long)dur_ms, user, (long long)ctx->user_id,
+	    ctx->resp->err_code != NULL ? ctx->resp->err_code : "-");
+	if (dur_ms >= ctx->cfg->slow_request_ms)
+		log_event(LOG_WARN, "slow_request", "route=%s dur_ms=%lld "
+		    "threshold_ms=%d", ctx->route, (long long)dur_ms,
+		    ctx->cfg->slow_request_ms);
+}
+
+/* Keys past the retention go in small batches so no request waits long. */
+static void
+worker_purge(struct worker *w)
+{
+	int64_t now = util_now_ms();
+	uint64_t gone = 0;
+	struct db_val in[1];
+
+	if (now < w->next_purge_ms || !w->db.connected)
+		return;
+	w->next_purge_ms = now + WORKER_PURGE_INTERVAL_MS;
+	in[0] = DB_I64_IN(w->cfg->idempotency_ttl_s);
+	if (db_exec(&w->db, STMT_IDEM_PURGE, in, 1, &gone) == DB_OK &&
+	    gone > 0)
+		log_event(LOG_INFO, "idempotency_purge", "deleted=%llu",
+		    (unsigned long long)gone);
+}
+
+static void
+worker_serve(struct worker *w)
+{
+	struct http_req req;
+	struct http_resp resp;
+	struct ctx ctx;
+	int64_t start = util_now_ms();
+	enum api_err err;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cfg = w->cfg;
+	ctx.db = &w->db;
+	ctx.req = &req;
+	ctx.resp = &resp;
+	ctx.route = "-";
+	http_resp_init(&resp, w->resp_store, HTTP_RESPONSE_SIZE_MAX);
+	err = http_read(&w->fcgx, &req, w->body_store);
+	log_set_req_id(req.req_id);
+	if (err != API__MAX)
+		http_error(&resp, err, NULL);
+	else
+		router_dispatch(&ctx);
+	if (w->db.in_txn) {
+		/* A handler left a transaction open: a bug, not a request. */
+		log_event(LOG_ERROR, "txn_left_open", "route=%s", ctx.route);
+		db_txn_rollback(&w->db);
+	}
+	http_write(&w->fcgx, &req, &resp);
+	worker_log_request(&ctx, util_now_ms() - start);
+	log_set_req_id(NULL);
+	explicit_bzero(w->body_store, req.body_len);
+}
+
+int
+worker_run(const struct config *cfg, int listen_fd, int ready_fd)
+{
+	struct worker w;
+	sigset_t wait_mask;
+
+	memset(&w, 0, sizeof(w));
+	w.cfg = cfg;
+	worker_signals(&wait_mask);
+	w.body_store = malloc(HTTP_BODY_SIZE_MAX + 1);
+	w.resp_store = malloc(HTTP_RESPONSE_SIZE_MAX);
+	if (w.body_store == NULL || w.resp_store == NULL)
+		fatal("worker: malloc: %s", strerror(errno));
+	if (FCGX_Init() != 0)
+		fatal("worker: FCGX_Init failed");
+	worker_signals(&wait_mask); /* FCGX_Init installs its own handlers */
+	if (FCGX_InitRequest(&w.fcgx, listen_fd, 0) != 0)
+		fatal("worker: FCGX_InitRequest failed");
+	db_init(&w.db, cfg);
+	(void)db_ensure(&w.db);
+	log_event(LOG_INFO, "worker_ready", "db=%s",
+	    w.db.connected ? "up" : "down");
+	if (ready_fd >= 0) {
+		(void)!write(ready_fd, "R", 1);
+		(void)close(ready_fd);
+	}
+	while (!worker_stop) {
+		if (!worker_wait(&w, listen_fd, &wait_mask))
+			continue;
+		if (FCGX_Accept_r(&w.fcgx) < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				(void)usleep(10000); /* no busy loop */
+			continue;
+		}
+		worker_serve(&w);
+		FCGX_Finish_r(&w.fcgx);
+		worker_purge(&w);
+	}
+	FCGX_Free(&w.fcgx, 0);
+	db_close(&w.db);
+	free(w.body_store);
+	free(w.resp_store);
+	log_event(LOG_INFO, "worker_exit", "reason=signal");
+	return 0;
+}

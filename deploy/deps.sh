@@ -1,0 +1,33 @@
+#!/bin/sh
+# Installs the Debian packages the project needs, when any is missing.
+# As root: apt-get install -y. Otherwise: prints the exact command, fails.
+# Usage: deploy/deps.sh [extra-package ...]
+set -eu
+pkgs="build-essential pkg-config libfcgi-dev libmariadb-dev libjson-c-dev
+libjwt-dev libcrypt-dev check libcurl4-openssl-dev libsystemd-dev
+mariadb-server mariadb-client nginx curl procps psmisc $*"
+missing=""
+for p in $pkgs; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$st" in
+	*"ok installed") ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "missing packages; run as root:" >&2
+	echo "  apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+# Debian's maintainer scripts must not start the system's MariaDB or nginx:
+# the project runs its own private instances.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $missing

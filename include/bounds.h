@@ -1,0 +1,101 @@
+/*
+ * Every limit of the service, with its reason and its ceiling.
+ * Named bounds.h, not limits.h, so it never shadows the system header.
+ */
+#ifndef BOUNDS_H
+#define BOUNDS_H
+
+#include <stdint.h>
+
+/* API.md: bodies are at most 16 KiB; nginx enforces it too. */
+#define HTTP_BODY_SIZE_MAX (16 * 1024)
+/* Response bodies: the largest is a page of 100 transactions (~250 B each). */
+#define HTTP_RESPONSE_SIZE_MAX (64 * 1024)
+/* Extra response headers (Allow, WWW-Authenticate, Idempotent-Replayed...). */
+#define HTTP_HEADER_COUNT_MAX 8
+#define HTTP_HEADER_SIZE_MAX 256
+/* Request paths and query strings longer than this are not ours. */
+#define HTTP_PATH_SIZE_MAX 256
+#define HTTP_QUERY_SIZE_MAX 512
+/* nginx's $request_id is 32 hex characters; allow some slack. */
+#define HTTP_REQUEST_ID_SIZE_MAX 64
+/* An Authorization header: scheme, space and a token. */
+#define HTTP_AUTH_SIZE_MAX 2048
+
+/* API.md POST /register: 3 to 32 characters of A-Z a-z 0-9 _ . - */
+#define USERNAME_LEN_MIN 3
+#define USERNAME_LEN_MAX 32
+/* API.md POST /register: 8 to 128 bytes of UTF-8. */
+#define PASSWORD_LEN_MIN 8
+#define PASSWORD_LEN_MAX 128
+/* crypt(5): a yescrypt or bcrypt hash fits comfortably in 128 bytes. */
+#define PASSWORD_HASH_SIZE_MAX 128
+
+/* API.md Idempotency-Key: 1 to 255 printable ASCII characters. */
+#define IDEM_KEY_LEN_MAX 255
+/* A stored response to replay: the largest is a transfer body (~250 B). */
+#define IDEM_RESPONSE_SIZE_MAX 1024
+
+/* Money: minor units (cents), two fractional digits. */
+#define MONEY_SCALE 100
+/* API.md: the maximum amount of one operation is 1000000000.00. */
+#define MONEY_AMOUNT_MAX_MINOR ((int64_t)100000000000)
+/* API.md: no balance ever exceeds 10^13 major units. */
+#define MONEY_BALANCE_MAX_MINOR ((int64_t)1000000000000000)
+/* "-10000000000000.00" plus NUL, rounded up. */
+#define MONEY_TEXT_SIZE_MAX 32
+/* The literal text of an amount: digits, a point and two decimals. */
+#define MONEY_LITERAL_LEN_MAX 24
+/* Basis points: 10000 bp is 100 %. */
+#define MONEY_BPS_MAX 10000
+
+_Static_assert(MONEY_AMOUNT_MAX_MINOR < MONEY_BALANCE_MAX_MINOR,
+    "one amount must fit under the balance cap");
+_Static_assert(MONEY_BALANCE_MAX_MINOR < INT64_MAX / 4,
+    "balance + amount + fee must never overflow int64_t");
+
+/* API.md GET /transactions: limit 1 to 100, default 20. */
+#define TXN_PAGE_LIMIT_MIN 1
+#define TXN_PAGE_LIMIT_MAX 100
+#define TXN_PAGE_LIMIT_DEFAULT 20
+
+/* JWT: a token we issue is ~300 bytes; refuse anything absurd. */
+#define TOKEN_SIZE_MAX 1024
+#define TOKEN_SECRET_LEN_MIN 32
+#define TOKEN_SECRET_LEN_MAX 512
+/* API.md: a clock skew of at most 30 s is allowed. */
+#define TOKEN_SKEW_S 30
+#define TOKEN_TTL_S_DEFAULT 900
+#define TOKEN_TTL_S_MAX 86400
+
+/* Workers: one per CPU by default; more than this is a mistake. */
+#define WORKER_COUNT_MAX 256
+/* Respawn back-off doubles from 100 ms up to this ceiling. */
+#define WORKER_BACKOFF_MS_MAX 5000
+/* SIGTERM: in-flight requests get this long before SIGKILL. */
+#define WORKER_DRAIN_S_DEFAULT 10
+
+/* Deadlock and lock-wait retries of one transaction. */
+#define DB_RETRY_COUNT_MAX 5
+/* Fee sub-accounts: spread the fee credit so it is no hot row. */
+#define DB_FEE_ACCOUNT_COUNT 16
+/* Result columns of one statement. */
+#define DB_COLUMN_COUNT_MAX 8
+#define DB_PARAM_COUNT_MAX 16
+
+/* Configuration: a line, a key, a value, a path. */
+#define CONFIG_LINE_SIZE_MAX 1024
+#define CONFIG_VALUE_SIZE_MAX 512
+#define CONFIG_PATH_SIZE_MAX 512
+
+/* One log line, formatted on the stack. */
+#define LOG_LINE_SIZE_MAX 2048
+
+/* Request arena: big enough for a body, a response and json-c scratch. */
+#define ARENA_SIZE (256 * 1024)
+
+/* Migrations: number of files and the size of one. */
+#define MIGRATION_COUNT_MAX 256
+#define MIGRATION_SIZE_MAX (256 * 1024)
+
+#endif /* BOUNDS_H */

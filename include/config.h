@@ -1,0 +1,58 @@
+/*
+ * Configuration: one "key = value" file plus PAYD_<KEY> environment
+ * overrides. Every key, with its default, is listed in README.md.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bounds.h"
+#include "log.h"
+
+struct config {
+	char listen[CONFIG_VALUE_SIZE_MAX];      /* host:port or a socket path */
+	int workers;                             /* 0: one per CPU */
+	int drain_s;                             /* SIGTERM grace period */
+	char db_socket[CONFIG_PATH_SIZE_MAX];    /* unix socket, or "" */
+	char db_host[CONFIG_VALUE_SIZE_MAX];
+	int db_port;
+	char db_name[CONFIG_VALUE_SIZE_MAX];
+	char db_user[CONFIG_VALUE_SIZE_MAX];
+	char db_password[CONFIG_VALUE_SIZE_MAX]; /* secret */
+	int db_connect_timeout_s;
+	int db_rw_timeout_s;
+	int db_lock_wait_timeout_s;
+	char jwt_secret[TOKEN_SECRET_LEN_MAX + 1]; /* secret */
+	size_t jwt_secret_len;
+	int token_ttl_s;
+	bool dev_mode;
+	int64_t fee_fixed_minor;
+	int fee_bps;
+	int idempotency_ttl_s;
+	enum log_level log_level;
+	char log_file[CONFIG_PATH_SIZE_MAX];
+	int slow_request_ms;
+	char sql_dir[CONFIG_PATH_SIZE_MAX];
+};
+
+/* Fills cfg with the documented defaults. */
+void config_defaults(struct config *cfg);
+
+/*
+ * Reads path (skipped when NULL), then the PAYD_* environment, then checks
+ * the result. Returns 0, or -1 after writing a reason (never a secret) into
+ * err. cfg is left complete either way; on failure do not use it.
+ */
+int config_load(struct config *cfg, const char *path, char *err,
+    size_t err_size);
+
+/* Logs the configuration without its secrets. */
+void config_log(const struct config *cfg);
+
+/* Wipes the secrets of cfg. */
+void config_wipe(struct config *cfg);
+
+#endif /* CONFIG_H */

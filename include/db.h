@@ -1,0 +1,150 @@
+/*
+ * The database: one MariaDB connection per worker, every statement prepared
+ * once, typed binds, and transactions with a sticky error.
+ */
+#ifndef DB_H
+#define DB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <mysql.h>
+
+#include "config.h"
+
+/* All SQL of the service. The text is in db.c, indexed by this enum. */
+enum stmt {
+	STMT_PING,              /* SELECT 1 */
+	STMT_BEGIN,             /* START TRANSACTION */
+	STMT_SET_LOCK_WAIT,     /* the session's lock-wait timeout */
+	STMT_USER_INSERT,       /* new user: username, hash */
+	STMT_USER_LOGIN,        /* id, hash by username */
+	STMT_USER_GET,          /* username, balance, created_at by id */
+	STMT_USER_FIND,         /* id, username by username */
+	STMT_USER_CREDIT,       /* balance += ? under the cap */
+	STMT_USER_DEBIT,        /* balance -= ? if enough */
+	STMT_USER_BALANCE,      /* balance by id, in the transaction */
+	STMT_MOVEMENT_INSERT,   /* a deposit or a transfer */
+	STMT_ENTRIES_DEPOSIT,   /* the two entries of a deposit */
+	STMT_ENTRIES_TRANSFER,  /* the three entries of a transfer */
+	STMT_FEE_CREDIT,        /* one fee sub-account += fee */
+	STMT_HISTORY_PAGE,      /* a user's entries, newest first */
+	STMT_IDEM_INSERT,       /* claim a key for this request */
+	STMT_IDEM_GET,          /* hash match, status, response of a key */
+	STMT_IDEM_FINISH,       /* store the response of a key */
+	STMT_IDEM_PURGE,        /* drop keys past the retention */
+	STMT_AUDIT_TOTALS,      /* balances vs deposits vs external */
+	STMT_AUDIT_USERS,       /* users whose balance != their entries */
+	STMT_AUDIT_FEES,        /* fee accounts whose balance != entries */
+	STMT_AUDIT_MOVEMENTS,   /* movements whose entries do not sum to 0 */
+	STMT_AUDIT_NEGATIVE,    /* accounts below zero */
+	STMT__MAX
+};
+
+/* Outcomes of a database call; handlers map them to API errors. */
+enum db_rc {
+	DB_OK,        /* done */
+	DB_NOT_FOUND, /* no row */
+	DB_DUPLICATE, /* a unique key said no (1062) */
+	DB_RETRY,     /* deadlock or lock-wait timeout: retry the transaction */
+	DB_CONN,      /* the connection is gone: 503, reconnect later */
+	DB_ERROR,     /* anything else: 500 */
+	DB_RC__MAX
+};
+
+enum db_type {
+	DB_I64,  /* int64_t, MYSQL_TYPE_LONGLONG */
+	DB_STR,  /* bytes, MYSQL_TYPE_STRING */
+	DB_TYPE__MAX
+};
+
+/*
+ * One parameter or result column. For input strings, str/len are the data.
+ * For output strings, str is a buffer of cap bytes; len is set to the
+ * length and str is NUL-terminated (a longer value is DB_ERROR).
+ */
+struct db_val {
+	enum db_type type;
+	int64_t i64;
+	char *str;
+	unsigned long len;
+	unsigned long cap;
+	bool is_null;
+};
+
+#define DB_I64_IN(v) ((struct db_val){.type = DB_I64, .i64 = (v)})
+#define DB_STR_IN(s, n) ((struct db_val){.type = DB_STR, \
+	.str = (char *)(s), .len = (n)})
+#define DB_I64_OUT() ((struct db_val){.type = DB_I64})
+#define DB_STR_OUT(buf) ((struct db_val){.type = DB_STR, .str = (buf), \
+	.cap = sizeof(buf)})
+
+struct db {
+	MYSQL *conn;
+	MYSQL_STMT *stmt[STMT__MAX];
+	bool connected;
+	enum db_rc txn_rc;      /* sticky error of the open transaction */
+	bool in_txn;
+	const struct config *cfg;
+	bool lost;              /* logged db_lost, awaiting db_restored */
+	/* Result binding of the statement being read (db_row, db_query). */
+	struct db_val *out;
+	unsigned nout;
+	my_bool out_null[DB_COLUMN_COUNT_MAX];
+	my_bool out_err[DB_COLUMN_COUNT_MAX];
+	unsigned long out_len[DB_COLUMN_COUNT_MAX];
+};
+
+/* Human names of enum db_rc and enum stmt, for logs. */
+const char *db_rc_name(enum db_rc rc);
+const char *db_stmt_name(enum stmt id);
+
+/* Sets up db for cfg; connects lazily. cfg must outlive db. */
+void db_init(struct db *db, const struct config *cfg);
+/*
+ * Connects and prepares every statement unless already connected.
+ * Returns DB_OK or DB_CONN. Logs "db_lost"/"db_restored" transitions.
+ */
+enum db_rc db_ensure(struct db *db);
+/* Closes the connection and its statements. */
+void db_close(struct db *db);
+
+/*
+ * Runs a statement that returns no rows. affected (may be NULL) receives
+ * the affected-row count. Inside a transaction, an earlier error is sticky.
+ */
+enum db_rc db_exec(struct db *db, enum stmt id, struct db_val *in,
+    unsigned nin, uint64_t *affected);
+/* The AUTO_INCREMENT id of the last db_exec of statement id. */
+int64_t db_insert_id(struct db *db, enum stmt id);
+
+/*
+ * Runs a statement and reads its first row into out. DB_NOT_FOUND when
+ * there is none; further rows are discarded.
+ */
+enum db_rc db_row(struct db *db, enum stmt id, struct db_val *in,
+    unsigned nin, struct db_val *out, unsigned nout);
+
+/*
+ * Runs a statement for several rows: db_query, then db_fetch until it
+ * returns DB_NOT_FOUND, then db_query_end. out stays bound throughout.
+ */
+enum db_rc db_query(struct db *db, enum stmt id, struct db_val *in,
+    unsigned nin, struct db_val *out, unsigned nout);
+enum db_rc db_fetch(struct db *db, enum stmt id);
+void db_query_end(struct db *db, enum stmt id);
+
+/* Opens a transaction; clears the sticky error. */
+enum db_rc db_txn_begin(struct db *db);
+/*
+ * Commits when the transaction is clean, else rolls back. Returns the
+ * sticky error, or the commit's own failure.
+ */
+enum db_rc db_txn_end(struct db *db);
+/* Rolls back, whatever the state. */
+void db_txn_rollback(struct db *db);
+
+/* Sleeps a jittered back-off before retry attempt (1-based). */
+void db_retry_sleep(unsigned attempt);
+
+#endif /* DB_H */

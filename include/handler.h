@@ -1,0 +1,40 @@
+/*
+ * What a handler receives: the request, the response to fill, the worker's
+ * database and configuration, and the caller when the route needs a token.
+ */
+#ifndef HANDLER_H
+#define HANDLER_H
+
+#include <stdint.h>
+
+#include "bounds.h"
+#include "config.h"
+#include "db.h"
+#include "http.h"
+
+struct ctx {
+	const struct config *cfg;
+	struct db *db;
+	struct http_req *req;
+	struct http_resp *resp;
+	const char *route;                   /* route name, for logs */
+	int64_t user_id;                     /* 0 on public routes */
+	char username[USERNAME_LEN_MAX + 1]; /* "" on public routes */
+};
+
+/* One file each: app/h_<name>.c. Each fills ctx->resp. */
+void h_healthz(struct ctx *ctx);
+void h_register(struct ctx *ctx);
+void h_login(struct ctx *ctx);
+void h_balance_get(struct ctx *ctx);
+void h_balance_post(struct ctx *ctx);
+void h_transfer(struct ctx *ctx);
+void h_transactions(struct ctx *ctx);
+
+/*
+ * Maps a database outcome that a handler cannot handle itself to the API:
+ * DB_CONN and DB_RETRY are 503 unavailable, anything else 500.
+ */
+void handler_db_error(struct ctx *ctx, enum db_rc rc);
+
+#endif /* HANDLER_H */

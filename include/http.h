@@ -1,0 +1,102 @@
+/*
+ * HTTP over FastCGI: the request as the app sees it, the response it
+ * builds, and the contract's error shape (API.md Conventions).
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <fcgiapp.h>
+
+#include "bounds.h"
+#include "buf.h"
+
+/* The API's errors; http_error() maps them to status, code and message. */
+enum api_err {
+	API_INVALID_REQUEST,     /* 400 invalid_request */
+	API_INVALID_AMOUNT,      /* 400 invalid_amount */
+	API_UNAUTHORIZED,        /* 401 unauthorized */
+	API_INVALID_CREDENTIALS, /* 401 invalid_credentials */
+	API_NOT_FOUND,           /* 404 not_found */
+	API_RECIPIENT_NOT_FOUND, /* 404 recipient_not_found */
+	API_METHOD_NOT_ALLOWED,  /* 405 method_not_allowed */
+	API_USERNAME_TAKEN,      /* 409 username_taken */
+	API_REQUEST_IN_PROGRESS, /* 409 request_in_progress */
+	API_PAYLOAD_TOO_LARGE,   /* 413 payload_too_large */
+	API_UNSUPPORTED_MEDIA,   /* 415 unsupported_media_type */
+	API_INSUFFICIENT_FUNDS,  /* 422 insufficient_funds */
+	API_LIMIT_EXCEEDED,      /* 422 limit_exceeded */
+	API_IDEM_KEY_REUSED,     /* 422 idempotency_key_reused */
+	API_RATE_LIMITED,        /* 429 rate_limited */
+	API_INTERNAL,            /* 500 internal_error */
+	API_UNAVAILABLE,         /* 503 unavailable */
+	API__MAX
+};
+
+enum http_method {
+	HTTP_GET,    /* "GET" */
+	HTTP_POST,   /* "POST" */
+	HTTP_OTHER,  /* anything else */
+	HTTP_METHOD__MAX
+};
+
+struct http_req {
+	enum http_method method;
+	const char *method_text;  /* FCGX_GetParam: valid for this request */
+	char path[HTTP_PATH_SIZE_MAX];
+	const char *query;        /* "" when absent */
+	const char *content_type; /* NULL when absent */
+	const char *authorization;
+	const char *idem_key;     /* Idempotency-Key, NULL when absent */
+	char req_id[HTTP_REQUEST_ID_SIZE_MAX];
+	char *body;               /* NUL-terminated, body_len bytes */
+	size_t body_len;
+	bool has_body;
+};
+
+struct http_resp {
+	int status;
+	char headers[HTTP_HEADER_COUNT_MAX][HTTP_HEADER_SIZE_MAX];
+	int header_count;
+	struct buf body;
+	const char *err_code;     /* set by http_error, for the log line */
+};
+
+/* The status, code and message of an API error. */
+int http_err_status(enum api_err err);
+const char *http_err_code(enum api_err err);
+
+/*
+ * Reads the parameters and the body of r into req. body_store must hold
+ * HTTP_BODY_SIZE_MAX + 1 bytes. Returns API__MAX when the request is
+ * readable, or the error to answer (413 for a body over the limit).
+ */
+enum api_err http_read(FCGX_Request *r, struct http_req *req,
+    char *body_store);
+
+/* Empties resp and sets status 200, using body_store (cap bytes). */
+void http_resp_init(struct http_resp *resp, char *body_store, size_t cap);
+/* Adds "Name: value". Returns 0, or -1 when there is no room. */
+int http_header(struct http_resp *resp, const char *name, const char *value);
+/*
+ * Replaces the response with the contract's error body for err, with a
+ * message (NULL: the default one) and the headers 401/405 require.
+ */
+void http_error(struct http_resp *resp, enum api_err err, const char *msg);
+/* Writes status line, headers and body to r's output stream. */
+void http_write(FCGX_Request *r, const struct http_req *req,
+    struct http_resp *resp);
+
+/* True when content_type is application/json, parameters allowed. */
+bool http_is_json(const char *content_type);
+
+/*
+ * Finds name in a query string "a=1&b=2" and copies its raw value into out.
+ * Returns 1 when found, 0 when absent, -1 when too long or duplicated.
+ */
+int http_query_get(const char *query, const char *name, char *out,
+    size_t out_size);
+
+#endif /* HTTP_H */

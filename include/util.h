@@ -1,0 +1,33 @@
+/*
+ * Small helpers: bounded copies and strtonum-style integer parsing.
+ */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Copies src into dst (size bytes with the NUL). Returns 0, or -1 without
+ * truncating (dst is then "") when src does not fit.
+ */
+int util_copy(char *dst, size_t size, const char *src);
+
+/*
+ * Parses all of text as a decimal integer in [min, max]: no sign other than
+ * a leading '-', no spaces, no trailing bytes. Returns 0 or -1.
+ */
+int util_parse_ll(const char *text, long long min, long long max,
+    long long *out);
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+int64_t util_now_ms(void);
+
+/* Formats a UNIX time as RFC 3339 UTC "2026-11-26T03:15:49Z" into out[21]. */
+#define UTIL_TIME_SIZE 21
+void util_format_time(char out[UTIL_TIME_SIZE], int64_t unix_s);
+
+/* Fills buf with len bytes from getrandom(2). Returns 0 or -1. */
+int util_random(void *buf, size_t len);
+
+#endif /* UTIL_H */

@@ -1,0 +1,600 @@
+// Real-browser end-to-end test of the payments web front end.
+//
+//   BASE_URL=http://127.0.0.1:8080 OUTDIR=/tmp/shots node run.mjs
+//
+// Drives Debian's /usr/bin/chromium (headless) with playwright-core against the
+// real stack: nginx serving web/ at / and proxying the API. Prints one line per
+// check and ends with "browser: N passed, M failed"; exits 1 on any failure.
+
+import { chromium } from 'playwright-core';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const BASE_URL = (process.env.BASE_URL || '').replace(/\/+$/, '');
+const OUTDIR = process.env.OUTDIR || '';
+if (!BASE_URL || !OUTDIR) {
+  console.error('BASE_URL and OUTDIR must be set');
+  process.exit(2);
+}
+fs.mkdirSync(OUTDIR, { recursive: true });
+
+const T = 10000; // every single wait is bounded by this (ms)
+const API_PATHS = new Set(['/register', '/login', '/balance', '/transfer', '/transactions', '/healthz']);
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const FEE = 75; // cents; the service's default flat fee
+
+// ------------------------------------------------------------------ harness
+
+const results = [];
+async function test(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    console.log(`ok   - ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    results.push({ name, ok: false });
+    console.log(`FAIL - ${name}: ${String(e && e.message ? e.message : e).split('\n').slice(0, 6).join('\n       ')}`);
+  }
+}
+
+function finish(code) {
+  const passed = results.filter((r) => r.ok).length;
+  const failed = results.length - passed;
+  console.log(`browser: ${passed} passed, ${failed} failed`);
+  process.exit(code ?? (failed ? 1 : 0));
+}
+
+// The whole run is bounded too.
+const watchdog = setTimeout(() => {
+  results.push({ name: 'whole run finished within 240 s', ok: false });
+  console.log('FAIL - whole run finished within 240 s');
+  finish(1);
+}, 240000);
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+function eq(actual, expected, what) {
+  if (actual !== expected) throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+}
+
+const cents = (n) => {
+  const s = String(n).padStart(3, '0');
+  return `${s.slice(0, -2)}.${s.slice(-2)}`;
+};
+
+// ------------------------------------------------------------ page helpers
+
+async function gotoHome(page) {
+  await collectCsp(); // violations recorded on the page being left
+  const resp = await page.goto(`${BASE_URL}/`, { waitUntil: 'load', timeout: 15000 });
+  await page.waitForSelector('html[data-ready="true"]', { state: 'attached', timeout: T });
+  return resp;
+}
+
+async function visible(page, sel) {
+  await page.waitForSelector(sel, { state: 'visible', timeout: T });
+}
+
+async function textOf(page, sel) {
+  await visible(page, sel);
+  return (await page.textContent(sel)).trim();
+}
+
+async function waitText(page, sel, re) {
+  await page.waitForFunction(
+    ([s, src, flags]) => {
+      const el = document.querySelector(s);
+      return !!el && !el.hidden && el.offsetParent !== null && new RegExp(src, flags).test(el.textContent);
+    },
+    [sel, re.source, re.flags],
+    { timeout: T },
+  ).catch(async () => {
+    const got = await page.evaluate((s) => {
+      const el = document.querySelector(s);
+      return el ? `${el.hidden ? '[hidden] ' : ''}${el.textContent}` : '(missing)';
+    }, sel);
+    throw new Error(`${sel} should match ${re}, but is ${JSON.stringify(got)}`);
+  });
+  return (await page.textContent(sel)).trim();
+}
+
+async function expectBalance(page, expected) {
+  await page.waitForFunction(
+    (want) => {
+      const el = document.getElementById('balance-amount');
+      return el && el.dataset.state === 'ready' && el.textContent === want;
+    },
+    expected,
+    { timeout: T },
+  ).catch(async () => {
+    const got = await page.evaluate(() => {
+      const el = document.getElementById('balance-amount');
+      return `${el.textContent} (${el.dataset.state})`;
+    });
+    throw new Error(`balance should be ${expected}, but is ${got}`);
+  });
+}
+
+/** Expected balance := what the page shows now (each test then checks its own delta). */
+async function syncBalance(page) {
+  await idle(page);
+  const text = (await page.textContent('#balance-amount')).trim();
+  const m = /^(\d+)\.(\d\d)$/.exec(text);
+  assert(m, `balance is not shown as an amount: ${JSON.stringify(text)}`);
+  return Number(m[1]) * 100 + Number(m[2]);
+}
+
+async function register(page, username, password) {
+  await page.fill('#register-username', username);
+  await page.fill('#register-password', password);
+  await page.click('#register-btn');
+}
+
+async function login(page, username, password) {
+  await page.fill('#login-username', username);
+  await page.fill('#login-password', password);
+  await page.click('#login-btn');
+}
+
+async function expectSignedIn(page, username) {
+  await visible(page, '#dashboard-view');
+  await waitText(page, '#current-user', new RegExp(`^${username.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+}
+
+async function logout(page) {
+  await page.click('#logout-btn');
+  await visible(page, '#auth-view');
+}
+
+async function topup(page, amount) {
+  await page.fill('#topup-amount', amount);
+  await page.click('#topup-btn');
+}
+
+async function review(page, to, amount) {
+  await page.fill('#transfer-to', to);
+  await page.fill('#transfer-amount', amount);
+  await page.click('#review-btn');
+  await visible(page, '#transfer-preview');
+}
+
+async function idle(page) {
+  // No request of the page in flight: all buttons enabled again, balance loaded.
+  await page.waitForFunction(() => {
+    const b = document.getElementById('balance-amount');
+    return b.dataset.state !== 'loading' && !document.querySelector('form[aria-busy="true"]');
+  }, null, { timeout: T });
+}
+
+async function historyItems(page) {
+  return page.$$eval('#history-list > li', (lis) => lis.map((li) => ({
+    id: Number(li.dataset.id),
+    type: li.dataset.type,
+    title: li.querySelector('.tx-title').textContent,
+    amount: li.querySelector('.tx-amount').textContent,
+    meta: li.querySelector('.tx-meta').textContent,
+  })));
+}
+
+async function noHorizontalOverflow(page) {
+  const r = await page.evaluate(() => {
+    const vw = document.documentElement.clientWidth;
+    const wide = [];
+    for (const el of document.querySelectorAll('body *')) {
+      const rect = el.getBoundingClientRect();
+      if (rect.width === 0 && rect.height === 0) continue;
+      if (rect.right > vw + 0.5 || rect.left < -0.5) wide.push(`${el.tagName.toLowerCase()}#${el.id}.${el.className} right=${Math.round(rect.right)}`);
+    }
+    return { vw, sw: document.documentElement.scrollWidth, bw: document.body.scrollWidth, wide: wide.slice(0, 5) };
+  });
+  assert(r.sw <= r.vw && r.bw <= r.vw, `page is wider than the viewport: scrollWidth ${r.sw}/${r.bw} > ${r.vw}`);
+  assert(r.wide.length === 0, `elements stick out of the ${r.vw}px viewport: ${r.wide.join(', ')}`);
+}
+
+// ---------------------------------------------------------------------- run
+
+const suffix = randomBytes(4).toString('hex');
+const userA = `e2e.long-${suffix}_`.padEnd(32, 'a'); // the longest allowed username
+const userB = `e2e_bob_${suffix}`;
+const passA = `correct horse ${suffix}`;
+const passB = `battery staple ${suffix}`;
+assert(userA.length === 32, 'userA must be 32 characters');
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  timeout: 30000,
+});
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+// Record CSP violations (init scripts are injected by the browser, not subject to the page's CSP).
+await context.addInitScript(() => {
+  window.__cspViolations = [];
+  document.addEventListener('securitypolicyviolation', (e) => {
+    window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
+  });
+});
+const page = await context.newPage();
+page.setDefaultTimeout(T);
+page.setDefaultNavigationTimeout(15000);
+
+const consoleProblems = [];
+const cspViolations = [];
+page.on('console', (msg) => {
+  if (msg.type() !== 'error') return;
+  const text = msg.text();
+  const url = msg.location() && msg.location().url ? msg.location().url : '';
+  let p = '';
+  try { p = new URL(url).pathname; } catch { /* not a URL */ }
+  // The browser logs every API answer >= 400 (and aborted requests) as
+  // "Failed to load resource"; those are the errors this test provokes on purpose.
+  if (/^Failed to load resource/.test(text) && API_PATHS.has(p)) return;
+  consoleProblems.push(`console.error: ${text} ${url}`);
+});
+page.on('pageerror', (err) => consoleProblems.push(`page error: ${err.message}`));
+
+const requests = []; // { method, url, path, headers, body }
+page.on('request', (req) => {
+  const u = new URL(req.url());
+  if (u.protocol === 'data:') return;
+  requests.push({ method: req.method(), url: req.url(), path: u.pathname, headers: req.headers(), body: req.postData() });
+});
+
+async function collectCsp() {
+  try {
+    const v = await page.evaluate(() => window.__cspViolations.splice(0));
+    cspViolations.push(...v);
+  } catch { /* page navigating */ }
+}
+
+let balanceA = 0; // expected balance of A, in cents
+
+try {
+  await test('page is served at / with a strict CSP and no inline script or style', async () => {
+    const resp = await gotoHome(page);
+    eq(resp.status(), 200, 'status of GET /');
+    const h = resp.headers();
+    const csp = h['content-security-policy'] || '';
+    assert(/default-src 'self'/.test(csp), `Content-Security-Policy missing or weak: ${JSON.stringify(csp)}`);
+    assert(!/unsafe-inline|unsafe-eval/.test(csp), `CSP allows unsafe-*: ${csp}`);
+    eq(h['x-content-type-options'], 'nosniff', 'X-Content-Type-Options');
+    const inline = await page.evaluate(() => {
+      const found = [];
+      if (document.querySelectorAll('script:not([src])').length) found.push('inline <script>');
+      if (document.querySelectorAll('style').length) found.push('<style>');
+      if (document.querySelectorAll('[style]').length) found.push('style= attribute');
+      for (const el of document.querySelectorAll('*')) {
+        for (const a of el.attributes) if (/^on/i.test(a.name)) found.push(`${a.name}= on <${el.tagName.toLowerCase()}>`);
+      }
+      for (const s of document.querySelectorAll('script[src], link[href]')) {
+        const u = new URL(s.src || s.href, location.href);
+        if (u.origin !== location.origin && u.protocol !== 'data:') found.push(`external ${u.href}`);
+      }
+      return found;
+    });
+    eq(inline.join(', '), '', 'inline code or external resources');
+    const sheets = await page.evaluate(() => document.styleSheets.length);
+    assert(sheets >= 1, 'style.css was not applied');
+    await visible(page, '#login-form');
+    await visible(page, '#register-form');
+  });
+
+  await test('every input has a <label>', async () => {
+    const unlabeled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+      .filter((i) => !i.labels || i.labels.length === 0 || !i.labels[0].textContent.trim())
+      .map((i) => i.id || i.name));
+    eq(unlabeled.join(', '), '', 'inputs without a label');
+    await page.screenshot({ path: path.join(OUTDIR, 'login.png'), fullPage: true });
+  });
+
+  await test('registration is validated with sentences next to the fields', async () => {
+    await register(page, 'ab', 'short');
+    await waitText(page, '#register-username-error', /3 to 32 characters/);
+    await waitText(page, '#register-password-error', /8 to 128 characters/);
+    eq(await page.getAttribute('#register-username', 'aria-invalid'), 'true', 'aria-invalid on username');
+  });
+
+  await test('registering a new user logs them in (second user, B)', async () => {
+    await register(page, userB, passB);
+    await expectSignedIn(page, userB);
+    await expectBalance(page, '0.00');
+    await waitText(page, '#history-empty', /No transactions yet/);
+    const ls = await page.evaluate(() => ({ local: localStorage.length, url: location.href }));
+    eq(ls.local, 0, 'localStorage entries');
+    assert(!/token|eyJ/.test(ls.url), `token in the URL: ${ls.url}`);
+    await logout(page);
+  });
+
+  await test('a taken username (any case) shows username_taken next to the username', async () => {
+    await register(page, userB.toUpperCase(), passB);
+    const msg = await waitText(page, '#register-username-error', /already taken/);
+    assert(msg.includes(userB.toUpperCase()), `message should name the username: ${msg}`);
+    await visible(page, '#auth-view');
+  });
+
+  await test('a wrong password shows invalid_credentials as a sentence', async () => {
+    await login(page, userB, `${passB}-wrong`);
+    await waitText(page, '#login-password-error', /username or password is wrong/);
+    assert(await page.isVisible('#auth-view'), 'still signed out');
+  });
+
+  await test('a 32-character username registers, shows and wraps without widening the page', async () => {
+    await page.fill('#register-username', '');
+    await register(page, userA, passA);
+    await expectSignedIn(page, userA);
+    await expectBalance(page, '0.00');
+    await noHorizontalOverflow(page);
+  });
+
+  await test('an invalid top-up amount is refused with a sentence next to the amount', async () => {
+    for (const bad of ['1.005', '-5', 'abc', '0']) {
+      await topup(page, bad);
+      await waitText(page, '#topup-amount-error', /at most two decimals/);
+    }
+    await expectBalance(page, '0.00');
+  });
+
+  await test('a top-up of "25.5" raises the balance to 25.50', async () => {
+    await topup(page, '25.5');
+    balanceA += 2550;
+    await expectBalance(page, cents(balanceA));
+    await waitText(page, '#notice', /Added 25\.50/);
+    const post = requests.filter((r) => r.method === 'POST' && r.path === '/balance').pop();
+    eq(post && JSON.parse(post.body).amount, '25.50', 'amount sent to POST /balance');
+    assert(UUID_RE.test(post.headers['idempotency-key'] || ''), 'top-up carries a UUID Idempotency-Key');
+    assert(/^Bearer \S+$/.test(post.headers.authorization || ''), 'top-up carries Authorization: Bearer');
+  });
+
+  await test('sending money shows the fee before confirming, then moves amount + fee', async () => {
+    await review(page, userB, '10');
+    eq(await textOf(page, '#preview-summary'), 'You send 10.00 + fee 0.75 = 10.75', 'fee preview');
+    eq(await textOf(page, '#preview-recipient'), `${userB} receives 10.00.`, 'recipient line');
+    const before = requests.filter((r) => r.path === '/transfer').length;
+    eq(before, 0, 'no transfer request before confirming');
+    await page.click('#confirm-btn');
+    await waitText(page, '#notice', new RegExp(`Sent 10\\.00 to ${userB} \\(fee 0\\.75\\)`));
+    balanceA -= 1000 + FEE;
+    await expectBalance(page, cents(balanceA));
+    assert(await page.isHidden('#transfer-preview'), 'preview closed after success');
+    await page.screenshot({ path: path.join(OUTDIR, 'dashboard.png'), fullPage: true });
+  });
+
+  await test('double-clicking "Confirm and send" charges exactly once', async () => {
+    balanceA = await syncBalance(page);
+    const n0 = requests.filter((r) => r.path === '/transfer').length;
+    await review(page, userB, '1.00');
+    eq(await textOf(page, '#preview-summary'), 'You send 1.00 + fee 0.75 = 1.75', 'fee preview');
+    await page.dblclick('#confirm-btn');
+    await waitText(page, '#notice', /Sent 1\.00/);
+    balanceA -= 100 + FEE;
+    await expectBalance(page, cents(balanceA));
+    await page.waitForTimeout(600);
+    await page.click('#refresh-btn');
+    await expectBalance(page, cents(balanceA));
+    const sent = requests.filter((r) => r.path === '/transfer').slice(n0);
+    const keys = new Set(sent.map((r) => r.headers['idempotency-key']));
+    eq(keys.size, 1, 'distinct Idempotency-Keys sent for one double-clicked payment');
+    eq(sent.length, 1, 'POST /transfer requests sent (the button is disabled while in flight)');
+    assert(UUID_RE.test([...keys][0] || ''), 'Idempotency-Key is a UUID');
+  });
+
+  await test('a retry after a lost response reuses the Idempotency-Key and charges once', async () => {
+    balanceA = await syncBalance(page);
+    const n0 = requests.filter((r) => r.path === '/transfer').length;
+    let served = 0;
+    // The first attempt reaches the server, but its answer is lost on the way back.
+    await page.route('**/transfer', async (route) => {
+      if (served++ === 0) {
+        const resp = await route.fetch({ timeout: T });
+        if (resp.status() !== 201) throw new Error(`first attempt got ${resp.status()}`);
+        await route.abort('connectionreset');
+      } else {
+        await route.continue();
+      }
+    });
+    try {
+      await review(page, userB, '2.00');
+      await page.click('#confirm-btn');
+      await waitText(page, '#transfer-form-error', /Service unavailable.*will not be charged twice/);
+      eq(await textOf(page, '#confirm-btn'), 'Retry send', 'confirm button label');
+      await page.click('#confirm-btn');
+      await waitText(page, '#notice', /Sent 2\.00/);
+    } finally {
+      await page.unroute('**/transfer');
+    }
+    balanceA -= 200 + FEE;
+    await expectBalance(page, cents(balanceA));
+    const sent = requests.filter((r) => r.path === '/transfer').slice(n0);
+    eq(sent.length, 2, 'transfer requests (attempt + retry)');
+    eq(sent[0].headers['idempotency-key'], sent[1].headers['idempotency-key'], 'Idempotency-Key of the retry');
+    eq(sent[0].body, sent[1].body, 'body of the retry');
+    // A new payment afterwards gets a new key.
+    assert(UUID_RE.test(sent[0].headers['idempotency-key']), 'Idempotency-Key is a UUID');
+  });
+
+  await test('an overdraft shows the insufficient-funds sentence and changes nothing', async () => {
+    balanceA = await syncBalance(page);
+    await review(page, userB, '1000.00');
+    eq(await textOf(page, '#preview-summary'), 'You send 1000.00 + fee 0.75 = 1000.75', 'fee preview');
+    await page.click('#confirm-btn');
+    await waitText(page, '#transfer-amount-error', /Insufficient funds: sending 1000\.00 costs 1000\.75/);
+    eq(await page.getAttribute('#transfer-amount', 'aria-invalid'), 'true', 'aria-invalid on amount');
+    await expectBalance(page, cents(balanceA));
+  });
+
+  await test('an unknown recipient shows recipient_not_found next to the recipient', async () => {
+    balanceA = await syncBalance(page);
+    const nobody = `nobody_${suffix}`;
+    await review(page, nobody, '1.00');
+    await page.click('#confirm-btn');
+    await waitText(page, '#transfer-to-error', new RegExp(`no user called “${nobody}”`));
+    await expectBalance(page, cents(balanceA));
+  });
+
+  await test('HTML typed as the recipient is shown as text, never parsed', async () => {
+    balanceA = await syncBalance(page);
+    for (const evil of ['<b>x</b>', '<img src=x onerror="window.__xss=1">']) {
+      await review(page, evil, '1.00');
+      eq(await textOf(page, '#preview-recipient'), `${evil} receives 1.00.`, 'preview shows the raw text');
+      await page.click('#confirm-btn');
+      const msg = await waitText(page, '#transfer-to-error', /./);
+      assert(msg.includes(evil), `error should echo the recipient as text: ${msg}`);
+      await idle(page);
+      const dom = await page.evaluate(() => ({
+        b: document.querySelectorAll('body b').length,
+        img: document.querySelectorAll('body img').length,
+        xss: window.__xss,
+      }));
+      eq(dom.b, 0, '<b> elements created');
+      eq(dom.img, 0, '<img> elements created');
+      eq(dom.xss, undefined, 'injected handler ran');
+    }
+    await expectBalance(page, cents(balanceA));
+  });
+
+  await test('rate limiting (429) and an unavailable service (503, network) are explained', async () => {
+    balanceA = await syncBalance(page);
+    const cases = [
+      [(r) => r.fulfill({ status: 429, headers: { 'Retry-After': '3' }, contentType: 'application/json; charset=utf-8', body: '{"error":{"code":"rate_limited","message":"Too many requests."}}' }), /Too many requests.*wait 3 seconds/],
+      [(r) => r.fulfill({ status: 503, contentType: 'application/json; charset=utf-8', body: '{"error":{"code":"unavailable","message":"Service unavailable."}}' }), /Service unavailable/],
+      [(r) => r.abort('connectionrefused'), /Service unavailable/],
+    ];
+    for (const [handler, re] of cases) {
+      await page.route('**/balance', (route) => (route.request().method() === 'POST' ? handler(route) : route.continue()));
+      try {
+        await topup(page, '1.00');
+        await waitText(page, '#topup-form-error', re);
+        await idle(page);
+      } finally {
+        await page.unroute('**/balance');
+      }
+    }
+    await expectBalance(page, cents(balanceA));
+  });
+
+  await test('the page can be used with the keyboard alone (Tab to top-up, Enter)', async () => {
+    balanceA = await syncBalance(page);
+    await page.fill('#topup-amount', '');
+    await page.evaluate(() => document.activeElement && document.activeElement.blur());
+    let reached = false;
+    for (let i = 0; i < 40 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate(() => document.activeElement && document.activeElement.id === 'topup-amount');
+    }
+    assert(reached, 'Tab never reached the top-up amount field');
+    await page.keyboard.type('0.5');
+    await page.keyboard.press('Enter');
+    balanceA += 50;
+    await expectBalance(page, cents(balanceA));
+    await waitText(page, '#notice', /Added 0\.50/);
+  });
+
+  await test('history lists every entry newest first, with a working "Load more"', async () => {
+    balanceA = await syncBalance(page);
+    for (let i = 1; i <= 7; i++) {
+      await topup(page, `0.0${i}`);
+      balanceA += i;
+      await expectBalance(page, cents(balanceA));
+      await idle(page);
+    }
+    // A: 9 deposits + 3 transfers out = 12 entries; pages of 10.
+    await page.waitForFunction(() => document.querySelectorAll('#history-list > li').length === 10, null, { timeout: T });
+    await visible(page, '#load-more-btn');
+    await page.click('#load-more-btn');
+    await page.waitForFunction(() => document.querySelectorAll('#history-list > li').length === 12, null, { timeout: T });
+    await page.waitForSelector('#load-more-btn', { state: 'hidden', timeout: T });
+    const items = await historyItems(page);
+    const ids = items.map((t) => t.id);
+    eq(new Set(ids).size, ids.length, 'unique ids');
+    assert(ids.every((id, i) => i === 0 || id < ids[i - 1]), `newest first: ${ids.join(',')}`);
+    eq(items.filter((t) => t.type === 'deposit').length, 9, 'deposits');
+    const outs = items.filter((t) => t.type === 'transfer_out');
+    eq(outs.map((t) => t.amount).join(' '), '−2.75 −1.75 −10.75', 'transfers out (amount + fee)');
+    assert(outs.every((t) => t.title === `Sent to ${userB}`), `titles: ${outs.map((t) => t.title)}`);
+    assert(outs[0].meta.includes('2.00 + fee 0.75'), `meta shows amount and fee: ${outs[0].meta}`);
+    eq(items[0].meta.includes(`balance ${cents(balanceA)}`), true, 'newest entry shows balance_after');
+    const deposit = items.find((t) => t.amount === '+25.50');
+    assert(deposit && deposit.title === 'Top-up', 'the 25.50 top-up is listed');
+    await page.locator('.history-card').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(OUTDIR, 'history.png'), fullPage: true });
+  });
+
+  await test('the recipient logs in and sees the money and the transfers in', async () => {
+    await logout(page);
+    await waitText(page, '#notice', /logged out/);
+    await login(page, userB, passB);
+    await expectSignedIn(page, userB);
+    await expectBalance(page, cents(1000 + 100 + 200));
+    await page.waitForFunction(() => document.querySelectorAll('#history-list > li').length === 3, null, { timeout: T });
+    const items = await historyItems(page);
+    eq(items.map((t) => `${t.type} ${t.amount}`).join(', '),
+      'transfer_in +2.00, transfer_in +1.00, transfer_in +10.00', 'B history');
+    assert(items.every((t) => t.title === `Received from ${userA}`), `titles: ${items.map((t) => t.title)}`);
+    assert(await page.isHidden('#load-more-btn'), 'no "Load more" on a single page');
+  });
+
+  await test('at 375px wide nothing overflows horizontally', async () => {
+    await page.setViewportSize({ width: 375, height: 812 });
+    await page.waitForTimeout(200);
+    await noHorizontalOverflow(page);
+    // The longest content: a preview naming the 32-character user, and an error.
+    await review(page, userA, '1.00');
+    await noHorizontalOverflow(page);
+    await page.fill('#topup-amount', 'abc');
+    await page.click('#topup-btn');
+    await waitText(page, '#topup-amount-error', /at most two decimals/);
+    await noHorizontalOverflow(page);
+    const small = await page.$$eval('button, input', (els) => els
+      .filter((e) => e.offsetParent !== null && e.getBoundingClientRect().height < 40)
+      .map((e) => e.id));
+    eq(small.join(', '), '', 'controls smaller than a touch target');
+    await page.screenshot({ path: path.join(OUTDIR, 'mobile.png'), fullPage: true });
+    await page.click('#cancel-btn');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  await test('an expired or rejected token (401) logs the user out with a clear message', async () => {
+    // Tamper with the stored token: the real server must answer 401.
+    await page.evaluate(() => {
+      const s = JSON.parse(sessionStorage.getItem('payments.session'));
+      s.token = `${s.token.slice(0, -4)}AAAA`;
+      sessionStorage.setItem('payments.session', JSON.stringify(s));
+    });
+    await gotoHome(page);
+    await visible(page, '#auth-view');
+    await waitText(page, '#notice', /session has expired\. Please log in again/);
+    eq(await page.evaluate(() => sessionStorage.getItem('payments.session')), null, 'stored session after 401');
+    eq(await page.isHidden('#dashboard-view'), true, 'dashboard hidden');
+    eq((await page.textContent('#history-list')).trim(), '', 'history cleared');
+  });
+
+  await test('the token is never in a URL or a cookie', async () => {
+    const tokens = new Set(requests.map((r) => (r.headers.authorization || '').replace(/^Bearer /, '')).filter(Boolean));
+    assert(tokens.size >= 2, 'expected tokens of both users to be used');
+    for (const r of requests) {
+      for (const t of tokens) assert(!r.url.includes(t.split('.')[2] || t), `token in URL ${r.url}`);
+      assert(!r.headers.cookie, `cookie sent to ${r.url}`);
+    }
+    const cookies = await context.cookies();
+    eq(cookies.length, 0, 'cookies set');
+    const navigated = requests.filter((r) => r.path !== '/' && !API_PATHS.has(r.path) && !/\.(js|css)$/.test(r.path));
+    eq(navigated.map((r) => r.url).join(', '), '', 'requests to unexpected URLs');
+  });
+
+  await collectCsp();
+  await test('no console errors, page errors or CSP violations', async () => {
+    await collectCsp();
+    const all = [...consoleProblems, ...cspViolations.map((v) => `CSP violation: ${v}`)];
+    eq(all.join('\n'), '', 'browser problems');
+  });
+} catch (e) {
+  results.push({ name: 'harness', ok: false });
+  console.log(`FAIL - harness: ${e && e.stack ? e.stack : e}`);
+} finally {
+  clearTimeout(watchdog);
+  await browser.close().catch(() => {});
+}
+finish();

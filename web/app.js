@@ -1,0 +1,804 @@
+// Payments web front end. Plain ES module, no framework, no network access
+// outside this origin. Everything that comes from the API or from the user is
+// put on the page with textContent, never as HTML.
+//
+// Money is handled as integer cents (BigInt) from the moment it is typed to the
+// moment it is shown; a binary float is never involved.
+
+/* ------------------------------------------------------------------ config */
+
+// The default fee of the service: a flat 0.75 per transfer. The server is the
+// authority (it may be configured differently); this is only for the preview.
+const FEE_CENTS = 75n;
+const MAX_AMOUNT_CENTS = 100000000000n; // 1000000000.00, the API maximum
+const HISTORY_PAGE = 10;
+const REQUEST_TIMEOUT_MS = 15000;
+const SESSION_KEY = 'payments.session';
+const USERNAME_RE = /^[A-Za-z0-9_.-]{3,32}$/;
+
+/* ------------------------------------------------------------------- money */
+
+/**
+ * Parse the text of an amount ("12.5", "12.50", "12") into integer cents with
+ * string operations only. Returns a BigInt, or null when the text is not a
+ * positive amount with at most two fractional digits.
+ */
+export function parseCents(text) {
+  const s = String(text).trim();
+  const m = /^([0-9]+)(?:\.([0-9]{1,2}))?$/.exec(s);
+  if (!m) return null;
+  const whole = m[1].replace(/^0+(?=[0-9])/, '');
+  if (whole.length > 13) return null; // far above any valid amount
+  const frac = (m[2] || '').padEnd(2, '0');
+  return BigInt(whole) * 100n + BigInt(frac);
+}
+
+/** Format integer cents as "12.50" (a leading "-" for negatives). */
+export function formatCents(cents) {
+  let c = BigInt(cents);
+  const neg = c < 0n;
+  if (neg) c = -c;
+  const s = c.toString().padStart(3, '0');
+  return (neg ? '-' : '') + s.slice(0, -2) + '.' + s.slice(-2);
+}
+
+/** Cents of an API amount string such as "10.00"; null if malformed. */
+function apiCents(value) {
+  if (typeof value !== 'string' && typeof value !== 'number') return null;
+  const s = String(value);
+  const neg = s.startsWith('-');
+  const c = parseCents(neg ? s.slice(1) : s);
+  if (c === null) return null;
+  return neg ? -c : c;
+}
+
+/* --------------------------------------------------------------- utilities */
+
+const $ = (id) => document.getElementById(id);
+
+function newIdempotencyKey() {
+  if (globalThis.crypto && typeof crypto.randomUUID === 'function') {
+    return crypto.randomUUID();
+  }
+  // crypto.randomUUID only exists in secure contexts (https, localhost);
+  // getRandomValues exists everywhere: build a version 4 UUID from it.
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+function utf8Length(s) {
+  return new TextEncoder().encode(s).length;
+}
+
+function formatDate(iso) {
+  if (typeof iso !== 'string') return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleString(undefined, {
+    year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit',
+  });
+}
+
+/** Claims of a JWT (no verification: only used to show the user's name). */
+function jwtClaims(token) {
+  try {
+    const part = token.split('.')[1];
+    const b64 = part.replace(/-/g, '+').replace(/_/g, '/');
+    const padded = b64 + '='.repeat((4 - (b64.length % 4)) % 4);
+    const bytes = Uint8Array.from(atob(padded), (ch) => ch.charCodeAt(0));
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return null;
+  }
+}
+
+/* ----------------------------------------------------------------- session */
+
+// The token lives in memory and in sessionStorage (so a reload of the tab keeps
+// the user signed in); it is never put in a URL or a cookie.
+let session = null; // { token, username, expiresAt }
+let expiryTimer = null;
+
+function saveSession(s) {
+  session = s;
+  try {
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify(s));
+  } catch { /* storage disabled: memory only */ }
+  scheduleExpiry();
+}
+
+function loadSession() {
+  try {
+    const raw = sessionStorage.getItem(SESSION_KEY);
+    if (!raw) return null;
+    const s = JSON.parse(raw);
+    if (!s || typeof s.token !== 'string' || typeof s.expiresAt !== 'number') return null;
+    if (s.expiresAt <= Date.now()) {
+      sessionStorage.removeItem(SESSION_KEY);
+      return null;
+    }
+    return s;
+  } catch {
+    return null;
+  }
+}
+
+function clearSession() {
+  session = null;
+  if (expiryTimer) clearTimeout(expiryTimer);
+  expiryTimer = null;
+  try {
+    sessionStorage.removeItem(SESSION_KEY);
+  } catch { /* ignore */ }
+}
+
+function scheduleExpiry() {
+  if (expiryTimer) clearTimeout(expiryTimer);
+  expiryTimer = null;
+  if (!session) return;
+  const ms = session.expiresAt - Date.now();
+  // setTimeout cannot wait longer than ~24.8 days; tokens live minutes.
+  expiryTimer = setTimeout(() => sessionExpired(), Math.max(0, Math.min(ms, 2147483000)));
+}
+
+/* --------------------------------------------------------------------- API */
+
+class SessionExpired extends Error {}
+
+/**
+ * Call the API. Resolves to
+ *   { ok, status, data, code, message, network, retryAfter }
+ * and never rejects for HTTP or network failures. A 401 on an authenticated
+ * call logs the user out and rejects with SessionExpired.
+ */
+async function api(method, path, { body, auth = true, idempotencyKey } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (auth) {
+    if (!session) throw new SessionExpired();
+    headers.Authorization = `Bearer ${session.token}`;
+  }
+  if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
+
+  const ctrl = new AbortController();
+  const timer = setTimeout(() => ctrl.abort(), REQUEST_TIMEOUT_MS);
+  let res;
+  try {
+    res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'omit',
+      cache: 'no-store',
+      redirect: 'error',
+      signal: ctrl.signal,
+    });
+  } catch {
+    return { ok: false, status: 0, network: true, code: 'network', message: '' };
+  } finally {
+    clearTimeout(timer);
+  }
+
+  let data = null;
+  try {
+    data = await res.json();
+  } catch {
+    data = null;
+  }
+
+  if (res.status === 401 && auth) {
+    sessionExpired();
+    throw new SessionExpired();
+  }
+
+  const err = data && typeof data === 'object' && data.error && typeof data.error === 'object' ? data.error : null;
+  const retryAfter = Number.parseInt(res.headers.get('Retry-After') || '', 10);
+  return {
+    ok: res.ok,
+    status: res.status,
+    data,
+    network: false,
+    code: err && typeof err.code === 'string' ? err.code : (res.ok ? '' : `http_${res.status}`),
+    message: err && typeof err.message === 'string' ? err.message : '',
+    retryAfter: Number.isFinite(retryAfter) ? retryAfter : null,
+  };
+}
+
+/* ------------------------------------------------------- errors as words */
+
+const UNAVAILABLE = 'Service unavailable: the payment service cannot be reached right now. Please try again in a moment.';
+
+/** Sentences for the failures that are the same for every form. */
+function commonSentence(r) {
+  if (r.network || r.status === 502 || r.status === 503 || r.status === 504 || r.code === 'unavailable') {
+    return UNAVAILABLE;
+  }
+  if (r.status === 429 || r.code === 'rate_limited' || r.code === 'too_many_requests') {
+    return r.retryAfter
+      ? `Too many requests: you are being rate limited. Please wait ${r.retryAfter} seconds and try again.`
+      : 'Too many requests: you are being rate limited. Please wait a moment and try again.';
+  }
+  if (r.status === 413) return 'That request is too large.';
+  if (r.status >= 500) return `Something went wrong on our side (error ${r.status}). Please try again.`;
+  return null;
+}
+
+/** Whether the outcome of a money-moving request is unknown (worth a retry with the same key). */
+function outcomeUnknown(r) {
+  return r.network || r.status >= 500 || r.status === 429 || r.code === 'request_in_progress';
+}
+
+function amountSentence() {
+  return 'Enter an amount greater than 0 with at most two decimals, for example 10.50 (at most 1000000000.00).';
+}
+
+/* ------------------------------------------------------------ form helpers */
+
+function showFieldError(inputId, text) {
+  const input = $(inputId);
+  const p = $(`${inputId}-error`);
+  p.textContent = text;
+  p.hidden = false;
+  input.setAttribute('aria-invalid', 'true');
+}
+
+function showError(id, text) {
+  const p = $(id);
+  p.textContent = text;
+  p.hidden = false;
+}
+
+function clearErrors(container) {
+  for (const p of container.querySelectorAll('.field-error, .form-error')) {
+    p.textContent = '';
+    p.hidden = true;
+  }
+  for (const i of container.querySelectorAll('[aria-invalid]')) i.removeAttribute('aria-invalid');
+}
+
+function focusFirstInvalid(container) {
+  const el = container.querySelector('[aria-invalid="true"]');
+  if (el) el.focus();
+}
+
+function setBusy(form, busy) {
+  form.setAttribute('aria-busy', busy ? 'true' : 'false');
+  for (const el of form.querySelectorAll('input, button')) el.disabled = busy;
+}
+
+let noticeTimer = null;
+function notify(text, kind = 'info') {
+  const n = $('notice');
+  if (noticeTimer) clearTimeout(noticeTimer);
+  noticeTimer = null;
+  n.textContent = text;
+  n.className = `notice notice-${kind}`;
+  n.hidden = !text;
+  if (text && kind === 'success') {
+    noticeTimer = setTimeout(() => { n.hidden = true; }, 8000);
+  }
+}
+
+/* ------------------------------------------------------------------- views */
+
+function showAuth() {
+  $('dashboard-view').hidden = true;
+  $('session-bar').hidden = true;
+  $('auth-view').hidden = false;
+  $('current-user').textContent = '';
+}
+
+function showDashboard() {
+  $('auth-view').hidden = true;
+  $('dashboard-view').hidden = false;
+  $('session-bar').hidden = false;
+  $('current-user').textContent = session.username;
+}
+
+function resetDashboard() {
+  $('balance-amount').textContent = '…';
+  $('balance-amount').dataset.state = 'loading';
+  $('balance-currency').textContent = '';
+  $('history-list').replaceChildren();
+  $('history-empty').hidden = true;
+  $('load-more-btn').hidden = true;
+  $('topup-form').reset();
+  $('transfer-form').reset();
+  hidePreview();
+  transferAttempt = null;
+  topupAttempt = null;
+  clearErrors($('dashboard-view'));
+  setBusy($('topup-form'), false);
+  setBusy($('transfer-form'), false);
+}
+
+function logout(message, kind = 'info') {
+  clearSession();
+  historyGeneration += 1;
+  balanceGeneration += 1;
+  resetDashboard();
+  showAuth();
+  notify(message, kind);
+  $('login-username').focus();
+}
+
+function sessionExpired() {
+  if (!session) return;
+  logout('Your session has expired. Please log in again.', 'error');
+}
+
+async function startSession(token, expiresIn, typedUsername) {
+  const claims = jwtClaims(token);
+  const seconds = Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 900;
+  // expires_in is relative, so a wrong clock on this computer does not matter.
+  const expiresAt = Date.now() + seconds * 1000;
+  const username = claims && typeof claims.name === 'string' ? claims.name : typedUsername;
+  saveSession({ token, username, expiresAt });
+  resetDashboard();
+  showDashboard();
+  $('balance-heading').focus();
+  await refreshAll();
+}
+
+/* -------------------------------------------------------- balance, history */
+
+let balanceGeneration = 0;
+
+async function refreshBalance() {
+  if (!session) return;
+  const gen = ++balanceGeneration;
+  const el = $('balance-amount');
+  el.dataset.state = 'loading';
+  let r;
+  try {
+    r = await api('GET', '/balance');
+  } catch (e) {
+    if (e instanceof SessionExpired) return;
+    throw e;
+  }
+  if (gen !== balanceGeneration) return;
+  const err = $('balance-error');
+  if (r.ok && r.data && apiCents(r.data.balance) !== null) {
+    el.textContent = formatCents(apiCents(r.data.balance));
+    el.dataset.state = 'ready';
+    $('balance-currency').textContent = typeof r.data.currency === 'string' ? r.data.currency : '';
+    if (typeof r.data.username === 'string' && r.data.username) {
+      session.username = r.data.username;
+      $('current-user').textContent = r.data.username;
+    }
+    err.hidden = true;
+    err.textContent = '';
+  } else {
+    el.dataset.state = 'error';
+    showError('balance-error', commonSentence(r) || `Your balance could not be loaded (error ${r.status}).`);
+  }
+}
+
+let historyGeneration = 0;
+let nextBefore = null;
+
+function txTitle(tx) {
+  const who = typeof tx.counterparty === 'string' ? tx.counterparty : '';
+  switch (tx.type) {
+    case 'deposit': return 'Top-up';
+    case 'transfer_out': return `Sent to ${who}`;
+    case 'transfer_in': return `Received from ${who}`;
+    default: return String(tx.type);
+  }
+}
+
+function renderTx(tx) {
+  const li = document.createElement('li');
+  li.className = `tx tx-${String(tx.type).replace(/[^a-z_]/g, '')}`;
+  li.dataset.id = String(tx.id);
+  li.dataset.type = String(tx.type);
+
+  const amount = apiCents(tx.amount);
+  const fee = apiCents(tx.fee) ?? 0n;
+  let signed = '';
+  if (amount !== null) {
+    if (tx.type === 'transfer_out') signed = `−${formatCents(amount + fee)}`;
+    else signed = `+${formatCents(amount)}`;
+  }
+
+  const row = document.createElement('div');
+  row.className = 'tx-row';
+  const title = document.createElement('span');
+  title.className = 'tx-title';
+  title.textContent = txTitle(tx);
+  const amt = document.createElement('span');
+  amt.className = 'tx-amount';
+  amt.textContent = signed;
+  row.append(title, amt);
+
+  const meta = document.createElement('div');
+  meta.className = 'tx-meta';
+  const parts = [`#${tx.id}`];
+  if (tx.type === 'transfer_out' && amount !== null) parts.push(`${formatCents(amount)} + fee ${formatCents(fee)}`);
+  if (apiCents(tx.balance_after) !== null) parts.push(`balance ${formatCents(apiCents(tx.balance_after))}`);
+  const metaText = document.createElement('span');
+  metaText.textContent = parts.join(' · ');
+  const time = document.createElement('time');
+  if (typeof tx.created_at === 'string') time.dateTime = tx.created_at;
+  time.textContent = formatDate(tx.created_at);
+  meta.append(metaText, time);
+
+  li.append(row, meta);
+  return li;
+}
+
+async function loadHistory(reset) {
+  if (!session) return;
+  const gen = reset ? ++historyGeneration : historyGeneration;
+  const list = $('history-list');
+  const more = $('load-more-btn');
+  const params = new URLSearchParams({ limit: String(HISTORY_PAGE) });
+  if (!reset && nextBefore !== null) params.set('before', String(nextBefore));
+  more.disabled = true;
+  let r;
+  try {
+    r = await api('GET', `/transactions?${params}`);
+  } catch (e) {
+    if (e instanceof SessionExpired) return;
+    throw e;
+  } finally {
+    more.disabled = false;
+  }
+  if (gen !== historyGeneration) return; // a newer refresh superseded this one
+  const err = $('history-error');
+  if (!r.ok || !r.data || !Array.isArray(r.data.transactions)) {
+    showError('history-error', commonSentence(r) || `Your history could not be loaded (error ${r.status}).`);
+    return;
+  }
+  err.hidden = true;
+  err.textContent = '';
+  const items = r.data.transactions.map(renderTx);
+  if (reset) list.replaceChildren(...items);
+  else list.append(...items);
+  const nb = r.data.next_before;
+  nextBefore = nb === null || nb === undefined ? null : nb;
+  more.hidden = nextBefore === null;
+  $('history-empty').hidden = list.children.length > 0;
+}
+
+async function refreshAll() {
+  await Promise.all([refreshBalance(), loadHistory(true)]);
+}
+
+/* ------------------------------------------------------------ auth forms */
+
+function validateCredentials(prefix, username, password, registering) {
+  let ok = true;
+  if (!username) {
+    showFieldError(`${prefix}-username`, 'Enter your username.');
+    ok = false;
+  } else if (registering && !USERNAME_RE.test(username)) {
+    showFieldError(`${prefix}-username`,
+      'A username must be 3 to 32 characters long and use only letters, digits, underscores, dots and hyphens.');
+    ok = false;
+  }
+  if (!password) {
+    showFieldError(`${prefix}-password`, 'Enter your password.');
+    ok = false;
+  } else if (registering && (utf8Length(password) < 8 || utf8Length(password) > 128)) {
+    showFieldError(`${prefix}-password`, 'A password must be 8 to 128 characters long.');
+    ok = false;
+  }
+  return ok;
+}
+
+async function login(username, password, prefix) {
+  const r = await api('POST', '/login', { body: { username, password }, auth: false });
+  if (r.ok && r.data && typeof r.data.token === 'string') {
+    $(`${prefix}-form`).reset();
+    await startSession(r.data.token, r.data.expires_in, username);
+    return true;
+  }
+  if (r.code === 'invalid_credentials' || r.status === 401) {
+    showFieldError(`${prefix}-password`, 'The username or password is wrong. Check both and try again.');
+  } else {
+    showError(`${prefix}-form-error`, commonSentence(r) || r.message || `Logging in failed (error ${r.status}).`);
+  }
+  return false;
+}
+
+async function onLogin(ev) {
+  ev.preventDefault();
+  const form = $('login-form');
+  clearErrors(form);
+  notify('');
+  const username = $('login-username').value.trim();
+  const password = $('login-password').value;
+  if (!validateCredentials('login', username, password, false)) {
+    focusFirstInvalid(form);
+    return;
+  }
+  setBusy(form, true);
+  let ok = false;
+  try {
+    ok = await login(username, password, 'login');
+  } finally {
+    setBusy(form, false);
+  }
+  if (!ok) focusFirstInvalid(form);
+}
+
+async function onRegister(ev) {
+  ev.preventDefault();
+  const form = $('register-form');
+  clearErrors(form);
+  notify('');
+  const username = $('register-username').value.trim();
+  const password = $('register-password').value;
+  if (!validateCredentials('register', username, password, true)) {
+    focusFirstInvalid(form);
+    return;
+  }
+  setBusy(form, true);
+  let ok = false;
+  try {
+    const r = await api('POST', '/register', { body: { username, password }, auth: false });
+    if (r.ok) {
+      ok = await login(username, password, 'register');
+      if (ok) notify(`Welcome, ${session.username}! Your account has been created.`, 'success');
+    } else if (r.code === 'username_taken' || r.status === 409) {
+      showFieldError('register-username', `The username “${username}” is already taken. Please choose another one.`);
+    } else if (r.code === 'invalid_request') {
+      if (/password/i.test(r.message)) {
+        showFieldError('register-password', 'A password must be 8 to 128 characters long.');
+      } else {
+        showFieldError('register-username',
+          'A username must be 3 to 32 characters long and use only letters, digits, underscores, dots and hyphens.');
+      }
+    } else {
+      showError('register-form-error', commonSentence(r) || r.message || `Creating the account failed (error ${r.status}).`);
+    }
+  } finally {
+    setBusy(form, false);
+  }
+  if (!ok) focusFirstInvalid(form);
+}
+
+/* ---------------------------------------------------------------- top-up */
+
+// One attempt = one confirmed submission of a given amount. Its Idempotency-Key
+// is kept while the outcome is unknown (network failure, 5xx, 429), so that
+// submitting the same amount again retries the same attempt and cannot pay twice.
+let topupAttempt = null; // { amount: BigInt, key }
+let topupInFlight = false;
+
+async function onTopup(ev) {
+  ev.preventDefault();
+  if (topupInFlight || !session) return;
+  const form = $('topup-form');
+  clearErrors(form);
+  const cents = parseCents($('topup-amount').value);
+  if (cents === null || cents <= 0n || cents > MAX_AMOUNT_CENTS) {
+    showFieldError('topup-amount', amountSentence());
+    focusFirstInvalid(form);
+    return;
+  }
+  if (!topupAttempt || topupAttempt.amount !== cents) {
+    topupAttempt = { amount: cents, key: newIdempotencyKey() };
+  }
+  const attempt = topupAttempt;
+  topupInFlight = true;
+  setBusy(form, true);
+  let r = null;
+  try {
+    r = await api('POST', '/balance', { body: { amount: formatCents(cents) }, idempotencyKey: attempt.key });
+  } catch (e) {
+    if (e instanceof SessionExpired) return;
+    throw e;
+  } finally {
+    topupInFlight = false;
+    setBusy(form, false);
+  }
+  if (r.ok) {
+    topupAttempt = null;
+    form.reset();
+    notify(`Added ${formatCents(cents)} to your balance.`, 'success');
+  } else {
+    if (!outcomeUnknown(r)) topupAttempt = null;
+    if (r.code === 'invalid_amount' || (r.code === 'invalid_request' && /amount/i.test(r.message))) {
+      showFieldError('topup-amount', amountSentence());
+    } else if (r.code === 'limit_exceeded') {
+      showFieldError('topup-amount', 'This top-up would take your balance over the maximum of 10000000000000.00, so it was not made.');
+    } else if (r.code === 'idempotency_key_reused') {
+      showError('topup-form-error', 'This attempt was already used for a different amount. Please submit again.');
+    } else if (r.code === 'request_in_progress') {
+      showError('topup-form-error', 'Your previous top-up is still being processed. Wait a moment and submit again.');
+    } else {
+      showError('topup-form-error', commonSentence(r) || r.message || `The top-up failed (error ${r.status}).`);
+    }
+    focusFirstInvalid(form);
+  }
+  await refreshAll();
+}
+
+/* -------------------------------------------------------------- transfer */
+
+let transferAttempt = null; // { to, amount: BigInt, key }
+let transferInFlight = false;
+
+function hidePreview() {
+  $('transfer-preview').hidden = true;
+  $('confirm-btn').textContent = 'Confirm and send';
+}
+
+function onReview(ev) {
+  ev.preventDefault();
+  if (transferInFlight || !session) return;
+  const form = $('transfer-form');
+  clearErrors($('transfer-preview').parentElement);
+  hidePreview();
+  const to = $('transfer-to').value.trim();
+  const cents = parseCents($('transfer-amount').value);
+  let ok = true;
+  if (!to) {
+    showFieldError('transfer-to', 'Enter the username of the person you want to pay.');
+    ok = false;
+  } else if (to.toLowerCase() === session.username.toLowerCase()) {
+    showFieldError('transfer-to', 'You cannot send money to yourself.');
+    ok = false;
+  }
+  if (cents === null || cents <= 0n || cents > MAX_AMOUNT_CENTS) {
+    showFieldError('transfer-amount', amountSentence());
+    ok = false;
+  }
+  if (!ok) {
+    focusFirstInvalid(form);
+    return;
+  }
+  // A new attempt (new key) unless the previous one, for the same payment, is unresolved.
+  if (!transferAttempt || transferAttempt.to !== to || transferAttempt.amount !== cents) {
+    transferAttempt = { to, amount: cents, key: newIdempotencyKey() };
+  }
+  $('preview-summary').textContent =
+    `You send ${formatCents(cents)} + fee ${formatCents(FEE_CENTS)} = ${formatCents(cents + FEE_CENTS)}`;
+  $('preview-recipient').textContent = `${to} receives ${formatCents(cents)}.`;
+  $('confirm-btn').textContent = 'Confirm and send';
+  $('transfer-preview').hidden = false;
+  $('confirm-btn').focus();
+}
+
+function transferFieldsChanged() {
+  // Editing the payment cancels the preview; the attempt (and its key) is only
+  // reused if the same payment is reviewed again.
+  if (!transferInFlight) hidePreview();
+}
+
+function onCancel() {
+  if (transferInFlight) return;
+  hidePreview();
+  $('transfer-amount').focus();
+}
+
+async function onConfirm() {
+  if (transferInFlight || !session || !transferAttempt) return;
+  const attempt = transferAttempt;
+  const form = $('transfer-form');
+  const confirmBtn = $('confirm-btn');
+  transferInFlight = true;
+  // Disabled synchronously, in the click handler: a double-click sends once.
+  confirmBtn.disabled = true;
+  $('cancel-btn').disabled = true;
+  setBusy(form, true);
+  confirmBtn.textContent = 'Sending…';
+  clearErrors($('transfer-preview').parentElement);
+
+  let r = null;
+  try {
+    r = await api('POST', '/transfer', {
+      body: { to: attempt.to, amount: formatCents(attempt.amount) },
+      idempotencyKey: attempt.key,
+    });
+  } catch (e) {
+    if (e instanceof SessionExpired) return;
+    throw e;
+  } finally {
+    transferInFlight = false;
+    confirmBtn.disabled = false;
+    $('cancel-btn').disabled = false;
+    setBusy(form, false);
+    confirmBtn.textContent = 'Confirm and send';
+  }
+
+  if (r.ok) {
+    transferAttempt = null;
+    form.reset();
+    hidePreview();
+    const fee = r.data && apiCents(r.data.fee) !== null ? apiCents(r.data.fee) : FEE_CENTS;
+    notify(`Sent ${formatCents(attempt.amount)} to ${attempt.to} (fee ${formatCents(fee)}).`, 'success');
+    $('transfer-to').focus();
+  } else if (outcomeUnknown(r)) {
+    // Keep the attempt and its key: "Retry" repeats the same request, and the
+    // server answers a repeat with the first result instead of paying twice.
+    confirmBtn.textContent = 'Retry send';
+    const text = r.code === 'request_in_progress'
+      ? 'This payment is still being processed. Wait a moment, then press “Retry send”: it will not be charged twice.'
+      : `${commonSentence(r)} Pressing “Retry send” repeats this same payment; it will not be charged twice.`;
+    showError('transfer-form-error', text);
+    confirmBtn.focus();
+  } else {
+    transferAttempt = null;
+    hidePreview();
+    transferError(r, attempt);
+    focusFirstInvalid(form);
+  }
+  await refreshAll();
+}
+
+function transferError(r, attempt) {
+  const amount = formatCents(attempt.amount);
+  const total = formatCents(attempt.amount + FEE_CENTS);
+  switch (r.code) {
+    case 'insufficient_funds':
+      showFieldError('transfer-amount',
+        `Insufficient funds: sending ${amount} costs ${total} with the fee, which is more than your balance.`);
+      return;
+    case 'recipient_not_found':
+      showFieldError('transfer-to', `There is no user called “${attempt.to}”. Check the username.`);
+      return;
+    case 'invalid_amount':
+      showFieldError('transfer-amount', amountSentence());
+      return;
+    case 'limit_exceeded':
+      showFieldError('transfer-amount', 'This transfer would take the recipient over the maximum balance, so it was not made.');
+      return;
+    case 'idempotency_key_reused':
+      showError('transfer-form-error', 'This attempt was already used for a different payment. Please review and send again.');
+      $('transfer-preview').hidden = false;
+      return;
+    case 'invalid_request':
+      if (/yourself|self|same/i.test(r.message)) {
+        showFieldError('transfer-to', 'You cannot send money to yourself.');
+      } else if (/amount/i.test(r.message)) {
+        showFieldError('transfer-amount', amountSentence());
+      } else {
+        showFieldError('transfer-to', `“${attempt.to}” is not a valid username. Check the recipient.`);
+      }
+      return;
+    default:
+      if (r.status === 404) {
+        showFieldError('transfer-to', `There is no user called “${attempt.to}”. Check the username.`);
+      } else {
+        showFieldError('transfer-amount', commonSentence(r) || r.message || `The transfer failed (error ${r.status}).`);
+      }
+  }
+}
+
+/* ------------------------------------------------------------------ wiring */
+
+function init() {
+  $('login-form').addEventListener('submit', onLogin);
+  $('register-form').addEventListener('submit', onRegister);
+  $('logout-btn').addEventListener('click', () => logout('You have been logged out.'));
+  $('refresh-btn').addEventListener('click', () => { refreshAll(); });
+  $('topup-form').addEventListener('submit', onTopup);
+  $('transfer-form').addEventListener('submit', onReview);
+  $('transfer-to').addEventListener('input', transferFieldsChanged);
+  $('transfer-amount').addEventListener('input', transferFieldsChanged);
+  $('confirm-btn').addEventListener('click', onConfirm);
+  $('cancel-btn').addEventListener('click', onCancel);
+  $('load-more-btn').addEventListener('click', () => { loadHistory(false); });
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && !$('transfer-preview').hidden) onCancel();
+  });
+
+  const restored = loadSession();
+  if (restored) {
+    session = restored;
+    scheduleExpiry();
+    showDashboard();
+    refreshAll();
+  } else {
+    showAuth();
+  }
+  document.documentElement.dataset.ready = 'true';
+}
+
+init();
