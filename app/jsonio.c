@@ -17,7 +17,8 @@ jsonio_parse_object(const char *body, size_t len)
 	tok = json_tokener_new_ex(JSONIO_DEPTH_MAX);
 	if (tok == NULL)
 		return NULL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, body, (int)len);
 	/* All of the body must be the one value: no trailing bytes. */
 	if (obj != NULL && (json_tokener_get_error(tok) != json_tokener_success

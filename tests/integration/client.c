@@ -1,0 +1,255 @@
+/*
+ * libcurl client and stack controls for the integration tests.
+ */
+#include <check.h>
+#include <curl/curl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "client.h"
+
+static size_t
+client_on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct resp *r = arg;
+	size_t len = size * n;
+
+	if (r->len + len >= sizeof(r->body))
+		return 0;
+	memcpy(r->body + r->len, data, len);
+	r->len += len;
+	r->body[r->len] = '\0';
+	return len;
+}
+
+static size_t
+client_on_header(char *data, size_t size, size_t n, void *arg)
+{
+	struct resp *r = arg;
+	size_t len = size * n;
+
+	if (r->hlen + len >= sizeof(r->headers))
+		return 0;
+	memcpy(r->headers + r->hlen, data, len);
+	r->hlen += len;
+	r->headers[r->hlen] = '\0';
+	return len;
+}
+
+int
+api(const char *method, const char *path, const char *token,
+    const char *body, const char *const *extra, struct resp *r)
+{
+	const char *base = getenv("STACK_URL");
+	struct curl_slist *hdrs = NULL;
+	char url[2048], auth[2048];
+	int has_ct = 0, rc;
+	CURL *c;
+
+	memset(r, 0, sizeof(*r));
+	if (base == NULL)
+		return -1;
+	(void)snprintf(url, sizeof(url), "%s%s", base, path);
+	c = curl_easy_init();
+	if (c == NULL)
+		return -1;
+	for (const char *const *h = extra; h != NULL && *h != NULL; h++) {
+		if (strncasecmp(*h, "Content-Type:", 13) == 0)
+			has_ct = 1;
+		hdrs = curl_slist_append(hdrs, *h);
+	}
+	if (body != NULL && !has_ct)
+		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	if (token != NULL) {
+		(void)snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
+		    token);
+		hdrs = curl_slist_append(hdrs, auth);
+	}
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	if (body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, client_on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, client_on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	rc = curl_easy_perform(c) == CURLE_OK ? 0 : -1;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	if (rc == 0 && r->len > 0)
+		r->json = json_tokener_parse(r->body);
+	return rc;
+}
+
+void
+resp_free(struct resp *r)
+{
+	if (r->json != NULL)
+		json_object_put(r->json);
+	r->json = NULL;
+}
+
+const char *
+resp_header(const struct resp *r, const char *name, char *out, size_t size)
+{
+	size_t nlen = strlen(name);
+
+	for (const char *p = r->headers; p != NULL && *p != '\0';) {
+		const char *eol = strstr(p, "\r\n");
+		size_t len = eol != NULL ? (size_t)(eol - p) : strlen(p);
+
+		if (len > nlen && strncasecmp(p, name, nlen) == 0 &&
+		    p[nlen] == ':') {
+			const char *v = p + nlen + 1;
+			size_t vlen;
+
+			while (*v == ' ')
+				v++;
+			vlen = len - (size_t)(v - p);
+			if (vlen >= size)
+				return NULL;
+			memcpy(out, v, vlen);
+			out[vlen] = '\0';
+			return out;
+		}
+		p = eol != NULL ? eol + 2 : NULL;
+	}
+	return NULL;
+}
+
+const char *
+resp_err(const struct resp *r)
+{
+	struct json_object *e, *c;
+
+	if (r->json == NULL || !json_object_object_get_ex(r->json, "error", &e)
+	    || !json_object_object_get_ex(e, "code", &c))
+		return "";
+	return json_object_get_string(c);
+}
+
+const char *
+resp_str(const struct resp *r, const char *field)
+{
+	struct json_object *v;
+
+	if (r->json == NULL || !json_object_object_get_ex(r->json, field, &v)
+	    || !json_object_is_type(v, json_type_string))
+		return "";
+	return json_object_get_string(v);
+}
+
+long long
+resp_int(const struct resp *r, const char *field)
+{
+	struct json_object *v;
+
+	if (r->json == NULL || !json_object_object_get_ex(r->json, field, &v)
+	    || !json_object_is_type(v, json_type_int))
+		return -1;
+	return (long long)json_object_get_int64(v);
+}
+
+void
+unique_name(const char *prefix, char *out, size_t size)
+{
+	static unsigned counter;
+	unsigned r = 0;
+	FILE *fp = fopen("/dev/urandom", "r");
+
+	if (fp != NULL) {
+		if (fread(&r, sizeof(r), 1, fp) != 1)
+			r = 0;
+		fclose(fp);
+	}
+	(void)snprintf(out, size, "%.12s%x%u", prefix, r, counter++);
+}
+
+long long
+register_login(const char *username, char *token_out)
+{
+	char body[256];
+	struct resp *r = malloc(sizeof(*r));
+	long long id;
+
+	ck_assert_ptr_nonnull(r);
+	(void)snprintf(body, sizeof(body),
+	    "{\"username\":\"%s\",\"password\":\"password123\"}", username);
+	ck_assert_int_eq(api("POST", "/register", NULL, body, NULL, r), 0);
+	ck_assert_msg(r->status == 201, "register %s: %ld %s", username,
+	    r->status, r->body);
+	id = resp_int(r, "id");
+	resp_free(r);
+	ck_assert_int_eq(api("POST", "/login", NULL, body, NULL, r), 0);
+	ck_assert_msg(r->status == 200, "login: %ld %s", r->status, r->body);
+	(void)snprintf(token_out, 1024, "%s", resp_str(r, "token"));
+	resp_free(r);
+	free(r);
+	return id;
+}
+
+long
+top_up(const char *token, const char *amount)
+{
+	char body[128];
+	struct resp *r = malloc(sizeof(*r));
+	long status;
+
+	ck_assert_ptr_nonnull(r);
+	(void)snprintf(body, sizeof(body), "{\"amount\":\"%s\"}", amount);
+	ck_assert_int_eq(api("POST", "/balance", token, body, NULL, r), 0);
+	status = r->status;
+	resp_free(r);
+	free(r);
+	return status;
+}
+
+const char *
+balance_of(const char *token, char *out, size_t size)
+{
+	struct resp *r = malloc(sizeof(*r));
+
+	ck_assert_ptr_nonnull(r);
+	out[0] = '\0';
+	if (api("GET", "/balance", token, NULL, NULL, r) == 0 &&
+	    r->status == 200)
+		(void)snprintf(out, size, "%s", resp_str(r, "balance"));
+	resp_free(r);
+	free(r);
+	return out;
+}
+
+int
+stack_cmd(const char *fmt, ...)
+{
+	char cmd[2048], script[4096];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	(void)snprintf(script, sizeof(script),
+	    "cd \"$STACK_ROOT\" && . tests/lib/stack.sh && %s", cmd);
+	st = system(script);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int
+run_audit(void)
+{
+	return stack_cmd("\"$PAYD_BIN\" -c \"$STACK_DIR/payd.conf\" audit "
+	    ">>\"$STACK_DIR/audit.log\" 2>&1");
+}

@@ -1,0 +1,61 @@
+/*
+ * The integration tests' HTTP client (libcurl) and stack controls. The
+ * stack is started by tests/lib/integration.sh, which exports STACK_URL,
+ * STACK_DIR, STACK_ROOT and PAYD_BIN.
+ */
+#ifndef CLIENT_H
+#define CLIENT_H
+
+#include <stddef.h>
+#include <json-c/json.h>
+
+#define CLIENT_BODY_MAX (256 * 1024)
+#define CLIENT_HEADERS_MAX (16 * 1024)
+
+struct resp {
+	long status;
+	char body[CLIENT_BODY_MAX];
+	size_t len;
+	char headers[CLIENT_HEADERS_MAX];
+	size_t hlen;
+	struct json_object *json; /* parsed body, or NULL; freed by resp_free */
+};
+
+/*
+ * One request through nginx. token (may be NULL) goes in as
+ * "Authorization: Bearer <token>"; extra (may be NULL) is a NULL-ended list
+ * of "Name: value" headers. A body is sent as application/json unless
+ * extra names a Content-Type. Returns 0, or -1 on a transport failure.
+ */
+int api(const char *method, const char *path, const char *token,
+    const char *body, const char *const *extra, struct resp *r);
+void resp_free(struct resp *r);
+
+/* A response header's value (case-insensitive name) into out, or NULL. */
+const char *resp_header(const struct resp *r, const char *name, char *out,
+    size_t size);
+/* The error code of an error body, or "". */
+const char *resp_err(const struct resp *r);
+/* A string field of the top-level object, or "". */
+const char *resp_str(const struct resp *r, const char *field);
+/* An integer field of the top-level object, or -1. */
+long long resp_int(const struct resp *r, const char *field);
+
+/* A fresh username "<prefix><pid><counter>" of at most 32 characters. */
+void unique_name(const char *prefix, char *out, size_t size);
+/*
+ * Registers username with password "password123" and logs in; token_out
+ * (at least 1024 bytes) gets the JWT. Returns the user id, or -1.
+ */
+long long register_login(const char *username, char *token_out);
+/* Tops up the user of token by amount ("10.00"); returns the status. */
+long top_up(const char *token, const char *amount);
+/* The balance text of the token's user into out, or "" on failure. */
+const char *balance_of(const char *token, char *out, size_t size);
+
+/* Runs "sh -c '. stack.sh; <cmd>'" against STACK_DIR; returns its status. */
+int stack_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Runs "payd audit"; returns its exit status (0: the ledger is sound). */
+int run_audit(void);
+
+#endif /* CLIENT_H */

@@ -1,0 +1,9 @@
+/*
+ * Every integration suite, one line each: X(name) declares
+ * Suite *name_suite(void) in tests/integration/test_<name>.c. They run in
+ * this order against one stack; "faults" stops and restarts parts of it,
+ * so it stays last.
+ */
+#define INTEGRATION_SUITES(X) \
+	X(foundation)         \
+	X(faults)

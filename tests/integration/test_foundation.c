@@ -1,0 +1,153 @@
+/*
+ * Goal: the HTTP layer keeps the contract's conventions through nginx:
+ * health, 404, 405 with Allow, 413, 415, the error shape, the content type
+ * and X-Request-Id on every response.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+
+Suite *foundation_suite(void);
+
+static struct resp *R;
+
+static void
+setup(void)
+{
+	R = malloc(sizeof(*R));
+	ck_assert_ptr_nonnull(R);
+}
+
+static void
+teardown(void)
+{
+	resp_free(R);
+	free(R);
+}
+
+static void
+assert_conventions(const struct resp *r)
+{
+	char v[128];
+
+	ck_assert_ptr_nonnull(resp_header(r, "Content-Type", v, sizeof(v)));
+	ck_assert_str_eq(v, "application/json; charset=utf-8");
+	ck_assert_ptr_nonnull(resp_header(r, "X-Request-Id", v, sizeof(v)));
+	ck_assert_uint_eq(strlen(v), 32);
+	ck_assert_msg(r->json != NULL, "body is not JSON: %s", r->body);
+}
+
+START_TEST(test_healthz__db_up__200_ok)
+{
+	ck_assert_int_eq(api("GET", "/healthz", NULL, NULL, NULL, R), 0);
+	ck_assert_int_eq(R->status, 200);
+	assert_conventions(R);
+	ck_assert_str_eq(resp_str(R, "status"), "ok");
+}
+END_TEST
+
+START_TEST(test_unknown_path__404_not_found)
+{
+	ck_assert_int_eq(api("GET", "/no/such/path", NULL, NULL, NULL, R), 0);
+	ck_assert_int_eq(R->status, 404);
+	assert_conventions(R);
+	ck_assert_str_eq(resp_err(R), "not_found");
+}
+END_TEST
+
+START_TEST(test_wrong_method__405_with_allow)
+{
+	char v[64];
+
+	ck_assert_int_eq(api("DELETE", "/balance", NULL, NULL, NULL, R), 0);
+	ck_assert_int_eq(R->status, 405);
+	assert_conventions(R);
+	ck_assert_str_eq(resp_err(R), "method_not_allowed");
+	ck_assert_ptr_nonnull(resp_header(R, "Allow", v, sizeof(v)));
+	ck_assert_str_eq(v, "GET, POST");
+	resp_free(R);
+	ck_assert_int_eq(api("GET", "/transfer", NULL, NULL, NULL, R), 0);
+	ck_assert_int_eq(R->status, 405);
+	ck_assert_ptr_nonnull(resp_header(R, "Allow", v, sizeof(v)));
+	ck_assert_str_eq(v, "POST");
+}
+END_TEST
+
+START_TEST(test_body_not_json__415)
+{
+	static const char *const ct[] = {"Content-Type: text/plain", NULL};
+
+	ck_assert_int_eq(api("POST", "/register", NULL, "{}", ct, R), 0);
+	ck_assert_int_eq(R->status, 415);
+	assert_conventions(R);
+	ck_assert_str_eq(resp_err(R), "unsupported_media_type");
+}
+END_TEST
+
+START_TEST(test_body_over_16k__413_json)
+{
+	char *big = malloc(17 * 1024);
+
+	ck_assert_ptr_nonnull(big);
+	memset(big, ' ', 17 * 1024 - 1);
+	big[0] = '{';
+	big[17 * 1024 - 2] = '}';
+	big[17 * 1024 - 1] = '\0';
+	ck_assert_int_eq(api("POST", "/register", NULL, big, NULL, R), 0);
+	free(big);
+	ck_assert_int_eq(R->status, 413);
+	assert_conventions(R);
+	ck_assert_str_eq(resp_err(R), "payload_too_large");
+}
+END_TEST
+
+START_TEST(test_body_16k_exactly__not_413)
+{
+	size_t n = 16 * 1024;
+	char *big = malloc(n + 1);
+
+	ck_assert_ptr_nonnull(big);
+	memset(big, ' ', n);
+	big[0] = '{';
+	big[n - 1] = '}';
+	big[n] = '\0';
+	ck_assert_int_eq(api("POST", "/register", NULL, big, NULL, R), 0);
+	free(big);
+	ck_assert_int_eq(R->status, 400);
+	ck_assert_str_eq(resp_err(R), "invalid_request");
+}
+END_TEST
+
+START_TEST(test_malformed_json__400_invalid_request)
+{
+	ck_assert_int_eq(api("POST", "/login", NULL, "{\"username\":", NULL,
+	    R), 0);
+	ck_assert_int_eq(R->status, 400);
+	assert_conventions(R);
+	ck_assert_str_eq(resp_err(R), "invalid_request");
+	resp_free(R);
+	ck_assert_int_eq(api("POST", "/login", NULL, "[1,2]", NULL, R), 0);
+	ck_assert_int_eq(R->status, 400);
+	ck_assert_str_eq(resp_err(R), "invalid_request");
+}
+END_TEST
+
+Suite *
+foundation_suite(void)
+{
+	Suite *s = suite_create("foundation");
+	TCase *tc = tcase_create("http");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_healthz__db_up__200_ok);
+	tcase_add_test(tc, test_unknown_path__404_not_found);
+	tcase_add_test(tc, test_wrong_method__405_with_allow);
+	tcase_add_test(tc, test_body_not_json__415);
+	tcase_add_test(tc, test_body_over_16k__413_json);
+	tcase_add_test(tc, test_body_16k_exactly__not_413);
+	tcase_add_test(tc, test_malformed_json__400_invalid_request);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,46 @@
+#!/bin/sh
+# Starts a private stack (MariaDB, payd, nginx) in a temporary directory on
+# a free port, runs the integration suites against it through nginx, and
+# tears everything down, also when a test fails.
+# Usage: tests/lib/integration.sh BUILD_DIR
+set -u
+build=${1:-build}
+. "$(dirname "$0")/stack.sh"
+dir=$(mktemp -d /tmp/payd-test.XXXXXX)
+chmod 755 "$dir"
+cleanup() {
+	stack_stop "$dir"
+	if [ "${KEEP:-0}" = 1 ]; then
+		echo "kept $dir"
+	else
+		rm -rf "$dir"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=0"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+STACK_BIN=$build/payd
+stack_db_start "$dir" || exit 1
+stack_app_config "$dir" "workers = 3"
+stack_app_start "$dir" "$build/payd" || exit 1
+# A low login/register limit, so the rate-limit test can reach it.
+AUTH_RATE=${AUTH_RATE:-50} AUTH_BURST=${AUTH_BURST:-200} \
+    stack_nginx_start "$dir" auto || exit 1
+export STACK_URL STACK_DIR="$dir" STACK_ROOT PAYD_BIN="$build/payd"
+export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-120}
+"$build/check_integration"
+rc=$?
+# A sanitizer report anywhere in the app's log fails the run.
+if grep -E "ERROR: AddressSanitizer|runtime error:|LeakSanitizer" \
+    "$dir/payd.log" >/dev/null 2>&1; then
+	echo "sanitizer reports in the app log:" >&2
+	grep -E -A20 "ERROR: AddressSanitizer|runtime error:" \
+	    "$dir/payd.log" | head -60 >&2
+	rc=1
+fi
+if [ "$rc" -ne 0 ]; then
+	echo "--- last lines of the app log ($dir/payd.log) ---" >&2
+	tail -40 "$dir/payd.log" >&2
+fi
+exit "$rc"

@@ -1,0 +1,110 @@
+/*
+ * Goal: the configuration file and environment are parsed strictly, and the
+ * JWT secret is required outside development mode.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+Suite *config_suite(void);
+
+static char *
+write_tmp(const char *text)
+{
+	static char path[64];
+	int fd;
+
+	(void)snprintf(path, sizeof(path), "/tmp/payd-cfg-XXXXXX");
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+START_TEST(test_config_load__file_values__applied)
+{
+	struct config c;
+	char err[256];
+	char *p = write_tmp("# comment\nworkers = 3\n"
+	    "jwt_secret = 0123456789abcdef0123456789abcdef\n"
+	    "fee_bps = 25\n");
+
+	config_defaults(&c);
+	ck_assert_int_eq(config_load(&c, p, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.workers, 3);
+	ck_assert_int_eq(c.fee_bps, 25);
+	ck_assert_int_eq(c.fee_fixed_minor, 75);
+	ck_assert_uint_eq(c.jwt_secret_len, 32);
+	unlink(p);
+}
+END_TEST
+
+START_TEST(test_config_load__short_secret__rejected)
+{
+	struct config c;
+	char err[256];
+	char *p = write_tmp("jwt_secret = 0123456789abcdef0123456789abcde\n");
+
+	config_defaults(&c);
+	ck_assert_int_eq(config_load(&c, p, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "jwt_secret"));
+	/* The error never shows the secret itself. */
+	ck_assert_ptr_null(strstr(err, "0123456789"));
+	unlink(p);
+}
+END_TEST
+
+START_TEST(test_config_load__unknown_key_and_bad_number__rejected)
+{
+	struct config c;
+	char err[256];
+	char *p = write_tmp("dev_mode = 1\nwrokers = 3\n");
+
+	config_defaults(&c);
+	ck_assert_int_eq(config_load(&c, p, err, sizeof(err)), -1);
+	unlink(p);
+	p = write_tmp("dev_mode = 1\nworkers = 3x\n");
+	config_defaults(&c);
+	ck_assert_int_eq(config_load(&c, p, err, sizeof(err)), -1);
+	unlink(p);
+	p = write_tmp("dev_mode = 1\nworkers = 257\n");
+	config_defaults(&c);
+	ck_assert_int_eq(config_load(&c, p, err, sizeof(err)), -1);
+	unlink(p);
+}
+END_TEST
+
+START_TEST(test_config_load__env_overrides_file)
+{
+	struct config c;
+	char err[256];
+	char *p = write_tmp("dev_mode = 1\nworkers = 3\n");
+
+	setenv("PAYD_WORKERS", "5", 1);
+	config_defaults(&c);
+	ck_assert_int_eq(config_load(&c, p, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.workers, 5);
+	unsetenv("PAYD_WORKERS");
+	unlink(p);
+}
+END_TEST
+
+Suite *
+config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("config_load");
+
+	tcase_add_test(tc, test_config_load__file_values__applied);
+	tcase_add_test(tc, test_config_load__short_secret__rejected);
+	tcase_add_test(tc,
+	    test_config_load__unknown_key_and_bad_number__rejected);
+	tcase_add_test(tc, test_config_load__env_overrides_file);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,9 @@
+/*
+ * Every unit suite, one line each: X(name) declares Suite *name_suite(void)
+ * in tests/unit/check_<name>.c. check_main.c runs them all.
+ */
+#define UNIT_SUITES(X) \
+	X(buf)         \
+	X(http)        \
+	X(config)      \
+	X(jsonio)
