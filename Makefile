@@ -43,23 +43,31 @@ all: $(BUILD)/payd
 deps:
 	@sh deploy/deps.sh
 
+# Quiet by default; make V=1 shows the commands.
+Q = $(if $(filter 1,$(V)),,@)
+
 $(BUILD)/app/%.o: app/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/lib $(shell pkg-config --cflags check libcurl) \
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -Itests/lib $(shell pkg-config --cflags check libcurl) \
 		-c -o $@ $<
 
 $(BUILD)/payd: $(APP_OBJ)
-	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/check_unit: $(UNIT_OBJ) $(LIB_OBJ)
-	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDSAN) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
 
 $(BUILD)/check_integration: $(INTEG_OBJ)
-	$(CC) $(LDSAN) -o $@ $^ $(shell pkg-config --libs check libcurl json-c)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDSAN) -o $@ $^ $(shell pkg-config --libs check libcurl json-c)
 
 run: deps
 	@$(MAKE) --no-print-directory all

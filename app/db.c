@@ -14,6 +14,7 @@
 #include "bounds.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 struct db_stmt_def {
@@ -192,12 +193,14 @@ db_classify(struct db *db, enum stmt id, unsigned err, const char *sqlstate,
 	case ER_SERVER_SHUTDOWN:
 	case ER_QUERY_INTERRUPTED:
 	case CR_COMMANDS_OUT_OF_SYNC:
+		metrics_db_error();
 		log_event(LOG_ERROR, "db_lost", "stmt=%s errno=%u sqlstate=%s",
 		    db_stmt_name(id), err, sqlstate);
 		db->lost = true;
 		db_close(db);
 		return DB_CONN;
 	default:
+		metrics_db_error();
 		log_event(LOG_ERROR, "db_error", "stmt=%s errno=%u sqlstate=%s "
 		    "msg=\"%.200s\"", db_stmt_name(id), err, sqlstate, msg);
 		return DB_ERROR;
@@ -516,6 +519,7 @@ db_retry_sleep(unsigned attempt)
 	struct timespec ts;
 	long us;
 
+	metrics_db_retry();
 	(void)util_random(&r, sizeof(r));
 	/* 1, 2, 4, 8 ms... plus up to 4 ms of jitter. */
 	us = (1000L << (attempt < 6 ? attempt : 6)) + (long)r * 16;

@@ -186,6 +186,7 @@ http_resp_init(struct http_resp *resp, char *body_store, size_t cap)
 	resp->status = 200;
 	resp->header_count = 0;
 	resp->err_code = NULL;
+	resp->content_type = NULL;
 	buf_init(&resp->body, body_store, cap);
 }
 
@@ -212,6 +213,7 @@ http_error(struct http_resp *resp, enum api_err err, const char *msg)
 
 	resp->status = def->status;
 	resp->err_code = def->code;
+	resp->content_type = NULL;
 	buf_reset(&resp->body);
 	(void)buf_printf(&resp->body, "{\"error\":{\"code\":\"%s\","
 	    "\"message\":", def->code);
@@ -238,11 +240,13 @@ http_write(FCGX_Request *r, const struct http_req *req,
 	buf_init(&h, head, sizeof(head));
 	/* libfcgi's own printf lacks %zu; format here, then write. */
 	(void)buf_printf(&h, "Status: %d %s\r\n"
-	    "Content-Type: application/json; charset=utf-8\r\n"
+	    "Content-Type: %s\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Request-Id: %s\r\n"
 	    "Content-Length: %zu\r\n", resp->status,
-	    http_reason(resp->status), req->req_id, resp->body.len);
+	    http_reason(resp->status), resp->content_type != NULL ?
+	    resp->content_type : "application/json; charset=utf-8",
+	    req->req_id, resp->body.len);
 	for (int i = 0; i < resp->header_count; i++)
 		(void)buf_puts(&h, resp->headers[i]);
 	(void)buf_append(&h, "\r\n", 2);

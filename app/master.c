@@ -21,6 +21,7 @@
 #include "bounds.h"
 #include "log.h"
 #include "master.h"
+#include "metrics.h"
 #include "util.h"
 #include "worker.h"
 
@@ -63,6 +64,7 @@ static void master_reload(struct master *m);
 static int master_drain(struct master *m);
 static bool master_wait_ready(int fd);
 static void master_log_exit(pid_t pid, int status, const char *role);
+static int master_alive(const struct master *m);
 
 int
 master_listen(const char *spec)
@@ -222,6 +224,16 @@ master_reap(struct master *m)
 	}
 }
 
+static int
+master_alive(const struct master *m)
+{
+	int n = 0;
+
+	for (int i = 0; i < m->nslots; i++)
+		n += m->slots[i].pid > 0;
+	return n;
+}
+
 static void
 master_respawn_due(struct master *m)
 {
@@ -370,6 +382,8 @@ master_run(const char *config_path, struct config *cfg)
 	m.cfg = cfg;
 	m.config_path = config_path;
 	m.listen_fd = master_listen(cfg->listen);
+	if (metrics_init() != 0)
+		log_event(LOG_WARN, "metrics", "error=\"%s\"", strerror(errno));
 	m.nslots = cfg->workers;
 	(void)sigemptyset(&set);
 	(void)sigaddset(&set, SIGCHLD);
@@ -412,6 +426,7 @@ master_run(const char *config_path, struct config *cfg)
 		master_reap(&m);
 		if (!m.stopping)
 			master_respawn_due(&m);
+		metrics_workers_alive(master_alive(&m));
 	}
 	return master_drain(&m);
 }

@@ -23,6 +23,7 @@ static const struct route routes[] = {
 	{"/balance", HTTP_POST, h_balance_post, true, "balance_post"},
 	{"/transfer", HTTP_POST, h_transfer, true, "transfer"},
 	{"/transactions", HTTP_GET, h_transactions, true, "transactions"},
+	{"/metrics", HTTP_GET, h_metrics, false, "metrics"},
 };
 
 #define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))

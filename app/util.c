@@ -46,6 +46,15 @@ util_parse_ll(const char *text, long long min, long long max, long long *out)
 }
 
 int64_t
+util_now_us(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
 util_now_ms(void)
 {
 	struct timespec ts;

@@ -18,6 +18,7 @@
 #include "handler.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "router.h"
 #include "util.h"
 #include "worker.h"
@@ -150,7 +151,7 @@ worker_serve(struct worker *w)
 	struct http_req req;
 	struct http_resp resp;
 	struct ctx ctx;
-	int64_t start = util_now_ms();
+	int64_t start = util_now_us();
 	enum api_err err;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -172,7 +173,9 @@ worker_serve(struct worker *w)
 		db_txn_rollback(&w->db);
 	}
 	http_write(&w->fcgx, &req, &resp);
-	worker_log_request(&ctx, util_now_ms() - start);
+	start = util_now_us() - start;
+	metrics_request(ctx.route, resp.status, start);
+	worker_log_request(&ctx, start / 1000);
 	log_set_req_id(NULL);
 	explicit_bzero(w->body_store, req.body_len);
 }

@@ -30,6 +30,7 @@ void h_balance_get(struct ctx *ctx);
 void h_balance_post(struct ctx *ctx);
 void h_transfer(struct ctx *ctx);
 void h_transactions(struct ctx *ctx);
+void h_metrics(struct ctx *ctx);
 
 /*
  * Maps a database outcome that a handler cannot handle itself to the API:

@@ -62,6 +62,7 @@ struct http_resp {
 	int header_count;
 	struct buf body;
 	const char *err_code;     /* set by http_error, for the log line */
+	const char *content_type; /* NULL: application/json; charset=utf-8 */
 };
 
 /* The status, code and message of an API error. */

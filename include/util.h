@@ -20,8 +20,9 @@ int util_copy(char *dst, size_t size, const char *src);
 int util_parse_ll(const char *text, long long min, long long max,
     long long *out);
 
-/* Milliseconds of CLOCK_MONOTONIC. */
+/* Milliseconds and microseconds of CLOCK_MONOTONIC. */
 int64_t util_now_ms(void);
+int64_t util_now_us(void);
 
 /* Formats a UNIX time as RFC 3339 UTC "2026-11-26T03:15:49Z" into out[21]. */
 #define UTIL_TIME_SIZE 21

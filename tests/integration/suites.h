@@ -6,4 +6,5 @@
  */
 #define INTEGRATION_SUITES(X) \
 	X(foundation)         \
+	X(ops)                \
 	X(faults)

@@ -22,21 +22,27 @@ export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 STACK_BIN=$build/payd
 stack_db_start "$dir" || exit 1
-stack_app_config "$dir" "workers = 3"
+# Two app instances behind nginx, as in production: the fault tests stop
+# one under load and nginx must send everything to the other.
+stack_app_config "$dir" "workers = 2"
 stack_app_start "$dir" "$build/payd" || exit 1
+STACK_NAME=payd2 stack_app_config "$dir" "workers = 2"
+STACK_NAME=payd2 stack_app_start "$dir" "$build/payd" || exit 1
+ups="server unix:$dir/payd.sock max_fails=1 fail_timeout=2s;"
+ups="$ups server unix:$dir/payd2.sock max_fails=1 fail_timeout=2s;"
 # A low login/register limit, so the rate-limit test can reach it.
 AUTH_RATE=${AUTH_RATE:-50} AUTH_BURST=${AUTH_BURST:-200} \
-    stack_nginx_start "$dir" auto || exit 1
+    stack_nginx_start "$dir" auto "" "" "$ups" || exit 1
 export STACK_URL STACK_DIR="$dir" STACK_ROOT PAYD_BIN="$build/payd"
 export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-120}
 "$build/check_integration"
 rc=$?
 # A sanitizer report anywhere in the app's log fails the run.
-if grep -E "ERROR: AddressSanitizer|runtime error:|LeakSanitizer" \
-    "$dir/payd.log" >/dev/null 2>&1; then
+if cat "$dir"/payd*.log | grep -E \
+    "ERROR: AddressSanitizer|runtime error:|LeakSanitizer" >/dev/null; then
 	echo "sanitizer reports in the app log:" >&2
-	grep -E -A20 "ERROR: AddressSanitizer|runtime error:" \
-	    "$dir/payd.log" | head -60 >&2
+	cat "$dir"/payd*.log | grep -E -A20 \
+	    "ERROR: AddressSanitizer|runtime error:" | head -60 >&2
 	rc=1
 fi
 if [ "$rc" -ne 0 ]; then

@@ -93,20 +93,23 @@ stack_db_stop() {
 	rm -f "$dir/mysqld.pid"
 }
 
-# Writes DIR/payd.conf; extra "key = value" lines may follow as arguments.
+# Writes DIR/NAME.conf (NAME defaults to payd, the first app instance);
+# extra "key = value" lines may follow as arguments. Use
+# STACK_NAME=payd2 for a second instance on DIR/payd2.sock.
 stack_app_config() {
 	dir=$1
 	shift
+	name=${STACK_NAME:-payd}
 	{
-		echo "listen = $dir/payd.sock"
+		echo "listen = $dir/$name.sock"
 		echo "db_socket = $dir/mysql.sock"
 		echo "db_user = payd"
 		echo "db_password = $(cat "$dir/db-password")"
 		echo "jwt_secret = @$dir/jwt-secret"
 		echo "sql_dir = $STACK_ROOT/sql"
 		for line in "$@"; do echo "$line"; done
-	} >"$dir/payd.conf"
-	chmod 600 "$dir/payd.conf"
+	} >"$dir/$name.conf"
+	chmod 600 "$dir/$name.conf"
 	if [ ! -s "$dir/jwt-secret" ]; then
 		if [ -n "${JWT_SECRET:-}" ]; then
 			printf '%s' "$JWT_SECRET" >"$dir/jwt-secret"
@@ -118,22 +121,24 @@ stack_app_config() {
 	fi
 }
 
-stack_app_start() { # dir bin [log]
+stack_app_start() { # dir bin [log]; STACK_NAME picks the instance
 	dir=$1
 	bin=$2
-	log=${3:-$dir/payd.log}
-	[ -f "$dir/payd.conf" ] || stack_app_config "$dir"
-	rm -f "$dir/payd.sock"
-	"$bin" -c "$dir/payd.conf" serve >>"$log" 2>&1 &
-	echo $! >"$dir/payd.pid"
-	stack_wait_file "$dir/payd.sock" 100 ||
-	    { stack_log "payd did not start"; tail -20 "$log" >&2; return 1; }
+	name=${STACK_NAME:-payd}
+	log=${3:-$dir/$name.log}
+	[ -f "$dir/$name.conf" ] || stack_app_config "$dir"
+	rm -f "$dir/$name.sock"
+	"$bin" -c "$dir/$name.conf" serve >>"$log" 2>&1 &
+	echo $! >"$dir/$name.pid"
+	stack_wait_file "$dir/$name.sock" 100 ||
+	    { stack_log "$name did not start"; tail -20 "$log" >&2; return 1; }
 }
 
-stack_app_stop() {
+stack_app_stop() { # dir; STACK_NAME picks the instance
 	dir=$1
-	[ -f "$dir/payd.pid" ] || return 0
-	pid=$(cat "$dir/payd.pid")
+	name=${STACK_NAME:-payd}
+	[ -f "$dir/$name.pid" ] || return 0
+	pid=$(cat "$dir/$name.pid")
 	kill "$pid" 2>/dev/null
 	i=0
 	while kill -0 "$pid" 2>/dev/null; do
@@ -142,7 +147,7 @@ stack_app_stop() {
 		sleep 0.1
 	done
 	wait "$pid" 2>/dev/null
-	rm -f "$dir/payd.pid"
+	rm -f "$dir/$name.pid"
 }
 
 stack_nginx_conf() { # dir port rate burst upstreams
@@ -209,6 +214,9 @@ stack_nginx_stop() {
 
 stack_stop() {
 	stack_nginx_stop "$1"
-	stack_app_stop "$1"
+	for pidfile in "$1"/payd*.pid; do
+		[ -f "$pidfile" ] || continue
+		STACK_NAME=$(basename "$pidfile" .pid) stack_app_stop "$1"
+	done
 	stack_db_stop "$1"
 }

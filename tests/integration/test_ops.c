@@ -1,0 +1,251 @@
+/*
+ * Goal: operations under load lose no request (issue 5): /metrics counts
+ * what happens, SIGHUP replaces workers with zero failed requests, a bad
+ * configuration is refused while the old workers serve, one of two app
+ * instances stopped under load costs nothing, and nginx rate-limits the
+ * password endpoints with the contract's error shape.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+
+Suite *ops_suite(void);
+
+#define LOAD_CLIENTS 4
+
+/* Failures seen by the load clients, in shared memory. */
+struct load {
+	int requests;
+	int failures;
+	long last_bad_status;
+};
+
+static struct resp *R;
+
+static void
+setup(void)
+{
+	R = malloc(sizeof(*R));
+	ck_assert_ptr_nonnull(R);
+}
+
+static void
+teardown(void)
+{
+	resp_free(R);
+	free(R);
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Forks LOAD_CLIENTS clients that GET path for secs seconds. */
+static struct load *
+load_start(const char *path, double secs, pid_t *pids)
+{
+	struct load *l = mmap(NULL, sizeof(*l) * LOAD_CLIENTS,
+	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	ck_assert_ptr_ne(l, MAP_FAILED);
+	memset(l, 0, sizeof(*l) * LOAD_CLIENTS);
+	for (int c = 0; c < LOAD_CLIENTS; c++) {
+		pids[c] = fork();
+		ck_assert_int_ge(pids[c], 0);
+		if (pids[c] == 0) {
+			struct resp *r = malloc(sizeof(*r));
+			double end = now_s() + secs;
+
+			while (r != NULL && now_s() < end) {
+				int rc = api("GET", path, NULL, NULL, NULL, r);
+
+				l[c].requests++;
+				if (rc != 0 || r->status != 200) {
+					l[c].failures++;
+					l[c].last_bad_status = r->status;
+				}
+				resp_free(r);
+			}
+			_exit(0);
+		}
+	}
+	return l;
+}
+
+static void
+load_wait(struct load *l, const pid_t *pids, int *requests, int *failures)
+{
+	*requests = *failures = 0;
+	for (int c = 0; c < LOAD_CLIENTS; c++) {
+		(void)waitpid(pids[c], NULL, 0);
+		*requests += l[c].requests;
+		*failures += l[c].failures;
+	}
+	munmap(l, sizeof(*l) * LOAD_CLIENTS);
+}
+
+/* The highest healthz/200 count that /metrics shows over a few reads. */
+static long long
+healthz_count(void)
+{
+	long long best = -1;
+
+	for (int i = 0; i < 8; i++) {
+		const char *p;
+		long long n;
+
+		ck_assert_int_eq(api("GET", "/metrics", NULL, NULL, NULL, R), 0);
+		ck_assert_int_eq(R->status, 200);
+		p = strstr(R->body,
+		    "payd_requests_total{route=\"healthz\",status=\"200\"} ");
+		if (p != NULL && sscanf(strchr(p, '}') + 2, "%lld", &n) == 1 &&
+		    n > best)
+			best = n;
+		resp_free(R);
+	}
+	return best;
+}
+
+START_TEST(test_metrics__prometheus_text__counters_move)
+{
+	char ct[128];
+	long long before, after;
+
+	ck_assert_int_eq(api("GET", "/metrics", NULL, NULL, NULL, R), 0);
+	ck_assert_int_eq(R->status, 200);
+	ck_assert_ptr_nonnull(resp_header(R, "Content-Type", ct, sizeof(ct)));
+	ck_assert_ptr_nonnull(strstr(ct, "text/plain"));
+	ck_assert_ptr_nonnull(strstr(R->body,
+	    "# TYPE payd_request_duration_seconds histogram"));
+	ck_assert_ptr_nonnull(strstr(R->body, "payd_workers_alive 2\n"));
+	ck_assert_ptr_nonnull(strstr(R->body, "payd_transfers_total "));
+	ck_assert_ptr_nonnull(strstr(R->body, "payd_db_retries_total "));
+	resp_free(R);
+	before = healthz_count();
+	for (int i = 0; i < 40; i++) {
+		ck_assert_int_eq(api("GET", "/healthz", NULL, NULL, NULL, R),
+		    0);
+		resp_free(R);
+	}
+	after = healthz_count();
+	ck_assert_msg(after >= before + 10, "healthz count %lld -> %lld",
+	    before, after);
+}
+END_TEST
+
+START_TEST(test_sighup_under_load__zero_failures)
+{
+	pid_t pids[LOAD_CLIENTS];
+	struct load *l = load_start("/healthz", 3.0, pids);
+	int requests, failures;
+
+	usleep(800000);
+	ck_assert_int_eq(stack_cmd("kill -HUP \"$(cat \"$STACK_DIR/"
+	    "payd.pid\")\""), 0);
+	usleep(300000);
+	ck_assert_int_eq(stack_cmd("kill -HUP \"$(cat \"$STACK_DIR/"
+	    "payd2.pid\")\""), 0);
+	load_wait(l, pids, &requests, &failures);
+	ck_assert_int_gt(requests, 100);
+	ck_assert_int_eq(failures, 0);
+	ck_assert_int_eq(stack_cmd("grep -q 'event=reload ' "
+	    "\"$STACK_DIR/payd.log\""), 0);
+}
+END_TEST
+
+START_TEST(test_sighup_bad_config__refused_old_workers_serve)
+{
+	ck_assert_int_eq(stack_cmd("cp \"$STACK_DIR/payd.conf\" "
+	    "\"$STACK_DIR/payd.conf.good\" && echo 'workers = lots' >> "
+	    "\"$STACK_DIR/payd.conf\" && kill -HUP \"$(cat "
+	    "\"$STACK_DIR/payd.pid\")\""), 0);
+	usleep(500000);
+	ck_assert_int_eq(stack_cmd("grep -q 'event=reload_refused' "
+	    "\"$STACK_DIR/payd.log\""), 0);
+	for (int i = 0; i < 20; i++) {
+		ck_assert_int_eq(api("GET", "/healthz", NULL, NULL, NULL, R),
+		    0);
+		ck_assert_int_eq(R->status, 200);
+		resp_free(R);
+	}
+	ck_assert_int_eq(stack_cmd("mv \"$STACK_DIR/payd.conf.good\" "
+	    "\"$STACK_DIR/payd.conf\""), 0);
+}
+END_TEST
+
+START_TEST(test_instance_stopped_under_load__nginx_uses_other)
+{
+	pid_t pids[LOAD_CLIENTS];
+	struct load *l = load_start("/healthz", 3.0, pids);
+	int requests, failures;
+
+	usleep(800000);
+	/* SIGTERM: in-flight requests finish; the socket goes away. */
+	ck_assert_int_eq(stack_cmd("STACK_NAME=payd2 stack_app_stop "
+	    "\"$STACK_DIR\""), 0);
+	load_wait(l, pids, &requests, &failures);
+	ck_assert_int_gt(requests, 100);
+	ck_assert_int_eq(failures, 0);
+	ck_assert_int_eq(stack_cmd("grep -q 'event=stop msg=drained' "
+	    "\"$STACK_DIR/payd2.log\""), 0);
+	ck_assert_int_eq(stack_cmd("STACK_NAME=payd2 stack_app_start "
+	    "\"$STACK_DIR\" \"$PAYD_BIN\""), 0);
+}
+END_TEST
+
+START_TEST(test_login_flood__429_rate_limited_with_retry_after)
+{
+	static const char body[] = "{\"username\":\"nobody_here\","
+	    "\"password\":\"password123\"}";
+	int limited = 0;
+	char v[64];
+
+	/* Well past the burst: nginx must answer 429 to some of them. */
+	for (int i = 0; i < 400 && limited == 0; i++) {
+		ck_assert_int_eq(api("POST", "/login", NULL, body, NULL, R), 0);
+		if (R->status == 429) {
+			limited = 1;
+			ck_assert_str_eq(resp_err(R), "rate_limited");
+			ck_assert_ptr_nonnull(resp_header(R, "Retry-After", v,
+			    sizeof(v)));
+			ck_assert_ptr_nonnull(resp_header(R, "Content-Type", v,
+			    sizeof(v)));
+			ck_assert_str_eq(v, "application/json; charset=utf-8");
+		}
+		resp_free(R);
+	}
+	ck_assert(limited);
+	/* The bucket drains: later tests are not limited. */
+	sleep(5);
+}
+END_TEST
+
+Suite *
+ops_suite(void)
+{
+	Suite *s = suite_create("ops");
+	TCase *tc = tcase_create("ops");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_metrics__prometheus_text__counters_move);
+	tcase_add_test(tc, test_sighup_under_load__zero_failures);
+	tcase_add_test(tc, test_sighup_bad_config__refused_old_workers_serve);
+	tcase_add_test(tc, test_instance_stopped_under_load__nginx_uses_other);
+	tcase_add_test(tc, test_login_flood__429_rate_limited_with_retry_after);
+	suite_add_tcase(s, tc);
+	return s;
+}
