@@ -6,4 +6,5 @@
 	X(buf)         \
 	X(http)        \
 	X(config)      \
-	X(jsonio)
+	X(jsonio)      \
+	X(money)
