@@ -102,3 +102,8 @@ clean:
 	rm -rf build
 
 -include $(APP_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(INTEG_OBJ:.o=.d)
+
+# The benchmark's trivial responder: payd's loop without the database.
+$(BUILD)/payd-hello: $(BUILD)/tests/bench/hello.o $(LIB_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)

@@ -28,6 +28,10 @@
 
 static volatile sig_atomic_t worker_stop;
 
+/* The request handler and whether it needs the database; see worker.h. */
+void (*worker_dispatch)(struct ctx *ctx) = router_dispatch;
+bool worker_uses_db = true;
+
 /* Long-lived state, allocated once at start-up. */
 struct worker {
 	const struct config *cfg;
@@ -166,7 +170,7 @@ worker_serve(struct worker *w)
 	if (err != API__MAX)
 		http_error(&resp, err, NULL);
 	else
-		router_dispatch(&ctx);
+		worker_dispatch(&ctx);
 	if (w->db.in_txn) {
 		/* A handler left a transaction open: a bug, not a request. */
 		log_event(LOG_ERROR, "txn_left_open", "route=%s", ctx.route);
@@ -199,7 +203,8 @@ worker_run(const struct config *cfg, int listen_fd, int ready_fd)
 	if (FCGX_InitRequest(&w.fcgx, listen_fd, 0) != 0)
 		fatal("worker: FCGX_InitRequest failed");
 	db_init(&w.db, cfg);
-	(void)db_ensure(&w.db);
+	if (worker_uses_db)
+		(void)db_ensure(&w.db);
 	log_event(LOG_INFO, "worker_ready", "db=%s",
 	    w.db.connected ? "up" : "down");
 	if (ready_fd >= 0) {

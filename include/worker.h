@@ -5,6 +5,8 @@
 #ifndef WORKER_H
 #define WORKER_H
 
+#include <stdbool.h>
+
 #include "config.h"
 
 /*
@@ -14,9 +16,12 @@
 int worker_run(const struct config *cfg, int listen_fd, int ready_fd);
 
 /*
- * Handles one request on an accepted FastCGI request. Exposed for the
- * benchmark's trivial responder and for tests.
+ * What a worker runs for each request: router_dispatch, unless a program
+ * built from the same loop (the benchmark's trivial responder) replaces it
+ * before master_run. worker_uses_db = false skips the database at start-up.
  */
-struct FCGX_Request;
+struct ctx;
+extern void (*worker_dispatch)(struct ctx *ctx);
+extern bool worker_uses_db;
 
 #endif /* WORKER_H */
