@@ -67,7 +67,7 @@ $(BUILD)/check_unit: $(UNIT_OBJ) $(LIB_OBJ)
 
 $(BUILD)/check_integration: $(INTEG_OBJ)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDSAN) -o $@ $^ $(shell pkg-config --libs check libcurl json-c)
+	$(Q)$(CC) $(LDSAN) -o $@ $^ $(shell pkg-config --libs check libcurl json-c libjwt)
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -302,7 +302,11 @@ static enum db_rc
 db_bind_in(struct db *db, enum stmt id, struct db_val *in, unsigned nin)
 {
 	MYSQL_BIND bind[DB_PARAM_COUNT_MAX];
-	my_bool nulls[DB_PARAM_COUNT_MAX];
+	/*
+	 * mysql_stmt_execute() reads these after this frame is gone, so they
+	 * are static: safe, as a worker runs one statement at a time.
+	 */
+	static my_bool nulls[DB_PARAM_COUNT_MAX];
 
 	assert(nin <= DB_PARAM_COUNT_MAX);
 	assert(mysql_stmt_param_count(db->stmt[id]) == nin);

@@ -4,14 +4,6 @@
 #include "auth.h"
 #include "handler.h"
 
-enum api_err
-auth_check(struct ctx *ctx)
-{
-	(void)ctx;
-	return API_UNAUTHORIZED;
-}
-void h_register(struct ctx *ctx) { http_error(ctx->resp, API_INTERNAL, "not yet"); }
-void h_login(struct ctx *ctx) { http_error(ctx->resp, API_INTERNAL, "not yet"); }
 void h_balance_get(struct ctx *ctx) { http_error(ctx->resp, API_INTERNAL, "not yet"); }
 void h_balance_post(struct ctx *ctx) { http_error(ctx->resp, API_INTERNAL, "not yet"); }
 void h_transfer(struct ctx *ctx) { http_error(ctx->resp, API_INTERNAL, "not yet"); }

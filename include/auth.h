@@ -5,15 +5,48 @@
 #ifndef AUTH_H
 #define AUTH_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <json-c/json.h>
+
 #include "handler.h"
 
 /*
  * Checks the Authorization header of ctx->req: the Bearer or JWT scheme,
  * an HS256 token signed with the configured secret, not expired (30 s
- * skew), for a user that still exists. On success fills ctx->user_id and
- * ctx->username and returns API__MAX; otherwise returns API_UNAUTHORIZED,
- * or API_UNAVAILABLE when the database cannot say.
+ * skew), for a user that still exists under the token's name. On success
+ * fills ctx->user_id and ctx->username and returns API__MAX; otherwise
+ * returns API_UNAUTHORIZED, or API_UNAVAILABLE when the database cannot
+ * say (API_INTERNAL when it fails otherwise).
  */
 enum api_err auth_check(struct ctx *ctx);
+
+/*
+ * True when the len bytes at name are a username (API.md POST /register):
+ * USERNAME_LEN_MIN to USERNAME_LEN_MAX characters of A-Z a-z 0-9 _ . -
+ */
+bool auth_username_is_valid(const char *name, size_t len);
+
+/* The body of POST /register and POST /login. */
+struct auth_creds {
+	struct json_object *obj; /* owns the two strings below */
+	const char *username;
+	size_t username_len;
+	const char *password;
+	size_t password_len;
+};
+
+/*
+ * Parses ctx->req's body into creds: a JSON object with the string fields
+ * username and password (other fields are ignored). Only the types are
+ * checked here; each handler applies its own rules to the values. Returns
+ * API__MAX, or API_INVALID_REQUEST after answering 400 with a message
+ * that names the field. On success the caller must auth_creds_free().
+ */
+enum api_err auth_creds_read(struct ctx *ctx, struct auth_creds *creds);
+
+/* Wipes the password in creds and releases the parsed body. */
+void auth_creds_free(struct auth_creds *creds);
 
 #endif /* AUTH_H */

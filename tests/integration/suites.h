@@ -7,4 +7,5 @@
 #define INTEGRATION_SUITES(X) \
 	X(foundation)         \
 	X(ops)                \
+	X(auth)               \
 	X(faults)

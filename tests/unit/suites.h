@@ -7,4 +7,6 @@
 	X(http)        \
 	X(config)      \
 	X(jsonio)      \
+	X(password)    \
+	X(token)       \
 	X(money)

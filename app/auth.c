@@ -1,0 +1,197 @@
+/*
+ * Authentication (API.md Authentication): the Authorization header, the
+ * token, and the user it names; plus the username rule and the credentials
+ * body shared by POST /register and POST /login.
+ */
+#include <assert.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "auth.h"
+#include "jsonio.h"
+#include "log.h"
+#include "token.h"
+
+/* A created_at as STMT_USER_GET formats it, "2026-11-26T03:15:49Z". */
+#define AUTH_TIME_SIZE 32
+
+static const char *auth_token_of(const char *header);
+static enum db_rc auth_load_user(
+    struct ctx *ctx, int64_t user_id, char name[USERNAME_LEN_MAX + 1]);
+static enum api_err auth_read_field(struct ctx *ctx, struct json_object *obj,
+    const char *field, const char **out, size_t *len);
+
+/*
+ * The token of "Bearer <t>" or "JWT <t>" (RFC 6750 section 2.1; the JWT
+ * scheme is what django-rest-framework-jwt clients send): the scheme in
+ * any case, then one or more spaces. NULL for anything else.
+ */
+static const char *
+auth_token_of(const char *header)
+{
+	static const char *const schemes[] = {"Bearer", "JWT"};
+
+	if (header == NULL ||
+	    strnlen(header, HTTP_AUTH_SIZE_MAX + 1) > HTTP_AUTH_SIZE_MAX)
+		return NULL;
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		size_t n = strlen(schemes[i]);
+		const char *p = header + n;
+
+		if (strncasecmp(header, schemes[i], n) != 0 || *p != ' ')
+			continue;
+		while (*p == ' ')
+			p++;
+		return *p != '\0' ? p : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * Reads the username of user_id. A connection that died since the last
+ * request is found out by the first statement; the read is then retried
+ * once on a fresh connection, which is safe for a SELECT.
+ */
+static enum db_rc
+auth_load_user(
+    struct ctx *ctx, int64_t user_id, char name[USERNAME_LEN_MAX + 1])
+{
+	char created[AUTH_TIME_SIZE];
+	struct db_val in[] = {DB_I64_IN(user_id)};
+	struct db_val out[] = {
+	    {.type = DB_STR, .str = name, .cap = USERNAME_LEN_MAX + 1},
+	    DB_I64_OUT(),
+	    DB_STR_OUT(created),
+	};
+	enum db_rc rc = DB_CONN;
+
+	for (int attempt = 0; attempt < 2 && rc == DB_CONN; attempt++) {
+		rc = db_ensure(ctx->db);
+		if (rc == DB_OK)
+			rc = db_row(ctx->db, STMT_USER_GET, in, 1, out, 3);
+	}
+	return rc;
+}
+
+enum api_err
+auth_check(struct ctx *ctx)
+{
+	const struct config *cfg = ctx->cfg;
+	char name[USERNAME_LEN_MAX + 1];
+	struct token_claims claims;
+	const char *token;
+	enum token_rc trc;
+	enum db_rc rc;
+
+	token = auth_token_of(ctx->req->authorization);
+	if (token == NULL) {
+		log_event(LOG_INFO, "auth_rejected", "reason=header");
+		return API_UNAUTHORIZED;
+	}
+	trc = token_verify(cfg->jwt_secret, cfg->jwt_secret_len, token,
+	    (int64_t)time(NULL), &claims);
+	if (trc != TOKEN_OK) {
+		log_event(
+		    LOG_INFO, "auth_rejected", "reason=%s", token_rc_name(trc));
+		return API_UNAUTHORIZED;
+	}
+	rc = auth_load_user(ctx, claims.user_id, name);
+	if (rc == DB_CONN || rc == DB_RETRY)
+		return API_UNAVAILABLE;
+	if (rc != DB_OK && rc != DB_NOT_FOUND)
+		return API_INTERNAL;
+	/*
+	 * The name must match too: should an id ever be reused after its
+	 * user was deleted, an old token would not open the new account.
+	 */
+	if (rc == DB_NOT_FOUND || strcmp(name, claims.name) != 0) {
+		log_event(LOG_INFO, "auth_rejected", "reason=no_user uid=%lld",
+		    (long long)claims.user_id);
+		return API_UNAUTHORIZED;
+	}
+	ctx->user_id = claims.user_id;
+	(void)snprintf(ctx->username, sizeof(ctx->username), "%s", name);
+	assert(ctx->user_id > 0 && ctx->username[0] != '\0');
+	return API__MAX;
+}
+
+bool
+auth_username_is_valid(const char *name, size_t len)
+{
+	if (len < USERNAME_LEN_MIN || len > USERNAME_LEN_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		        (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+		        c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* One string field; answers 400 naming it when it is absent or not one. */
+static enum api_err
+auth_read_field(struct ctx *ctx, struct json_object *obj, const char *field,
+    const char **out, size_t *len)
+{
+	char msg[128];
+
+	switch (jsonio_get_str(obj, field, out, len)) {
+	case JSONIO_OK:
+		return API__MAX;
+	case JSONIO_MISSING:
+		(void)snprintf(
+		    msg, sizeof(msg), "The field %s is required.", field);
+		break;
+	default:
+		/* jsonio refuses a string with a NUL inside as a type error. */
+		(void)snprintf(msg, sizeof(msg),
+		    "The field %s must be a string without NUL characters.",
+		    field);
+		break;
+	}
+	http_error(ctx->resp, API_INVALID_REQUEST, msg);
+	return API_INVALID_REQUEST;
+}
+
+enum api_err
+auth_creds_read(struct ctx *ctx, struct auth_creds *creds)
+{
+	const struct http_req *req = ctx->req;
+
+	memset(creds, 0, sizeof(*creds));
+	creds->obj = jsonio_parse_object(req->body, req->body_len);
+	if (creds->obj == NULL) {
+		http_error(ctx->resp, API_INVALID_REQUEST,
+		    "The body must be a JSON object.");
+		return API_INVALID_REQUEST;
+	}
+	if (auth_read_field(ctx, creds->obj, "username", &creds->username,
+	        &creds->username_len) != API__MAX ||
+	    auth_read_field(ctx, creds->obj, "password", &creds->password,
+	        &creds->password_len) != API__MAX) {
+		auth_creds_free(creds);
+		return API_INVALID_REQUEST;
+	}
+	return API__MAX;
+}
+
+void
+auth_creds_free(struct auth_creds *creds)
+{
+	/*
+	 * json-c keeps the string in memory the object owns and may write;
+	 * the cast through uintptr_t only drops the const of its getter.
+	 */
+	if (creds->password != NULL)
+		explicit_bzero(
+		    (char *)(uintptr_t)creds->password, creds->password_len);
+	if (creds->obj != NULL)
+		json_object_put(creds->obj);
+	memset(creds, 0, sizeof(*creds));
+}
