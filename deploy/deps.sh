@@ -5,7 +5,8 @@
 set -eu
 pkgs="build-essential pkg-config libfcgi-dev libmariadb-dev libjson-c-dev
 libjwt-dev libcrypt-dev check libcurl4-openssl-dev libsystemd-dev
-mariadb-server mariadb-client nginx curl procps psmisc $*"
+mariadb-server mariadb-client nginx curl procps psmisc
+systemd socat logrotate $*"
 missing=""
 for p in $pkgs; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

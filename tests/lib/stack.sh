@@ -2,7 +2,11 @@
 # nginx, all under one directory, on a free port. Sourced by run.sh,
 # integration.sh and the benchmark; POSIX sh.
 #
-#   stack_db_start DIR        MariaDB on DIR/mysql.sock (data in DIR/data)
+#   stack_db_boot DIR         MariaDB on DIR/mysql.sock (data in DIR/data),
+#                             root over the socket without a password, no
+#                             other account, no schema
+#   stack_db_start DIR        stack_db_boot, then the database payd, its DML
+#                             account payd (DIR/db-password) and migrations
 #   stack_app_start DIR BIN   payd on DIR/payd.sock (config DIR/payd.conf)
 #   stack_nginx_start DIR PORT|auto   nginx on 127.0.0.1:PORT
 #   stack_stop DIR            stops all three, whatever state they are in
@@ -28,7 +32,7 @@ stack_sql() { # dir, sql (as the privileged root account)
 	mariadb --no-defaults -S "$1/mysql.sock" -uroot -N -B -e "$2"
 }
 
-stack_db_start() {
+stack_db_boot() {
 	dir=$1
 	mkdir -p "$dir"
 	user_opt=""
@@ -60,6 +64,11 @@ stack_db_start() {
 		fi
 		sleep 0.1
 	done
+}
+
+stack_db_start() {
+	dir=$1
+	stack_db_boot "$dir" || return 1
 	if [ ! -f "$dir/db-password" ]; then
 		head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' \
 		    >"$dir/db-password"
