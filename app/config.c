@@ -214,8 +214,6 @@ config_read_file(struct config *cfg, const char *path, char *err,
     size_t err_size)
 {
 	char line[CONFIG_LINE_SIZE_MAX];
-	const struct config_key *key;
-	char *eq, *name, *value;
 	int lineno = 0, rc = 0;
 	FILE *fp;
 
@@ -225,6 +223,9 @@ config_read_file(struct config *cfg, const char *path, char *err,
 		return -1;
 	}
 	while (rc == 0 && fgets(line, sizeof(line), fp) != NULL) {
+		const struct config_key *key;
+		char *eq, *name, *value;
+
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(fp)) {
 			(void)snprintf(err, err_size, "%s:%d: line too long",
@@ -263,13 +264,13 @@ static int
 config_read_env(struct config *cfg, char *err, size_t err_size)
 {
 	char env[64];
-	const char *value;
 
 	for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]);
 	    i++) {
 		size_t j = 0;
 		int n = snprintf(env, sizeof(env), "PAYD_%s",
 		    config_keys[i].name);
+		const char *value;
 
 		if (n < 0 || (size_t)n >= sizeof(env))
 			abort();

@@ -314,7 +314,7 @@ db_bind_in(struct db *db, enum stmt id, struct db_val *in, unsigned nin)
 		return DB_OK;
 	memset(bind, 0, sizeof(bind));
 	for (unsigned i = 0; i < nin; i++) {
-		nulls[i] = in[i].is_null;
+		nulls[i] = (my_bool)in[i].is_null;
 		bind[i].is_null = &nulls[i];
 		if (in[i].type == DB_I64) {
 			bind[i].buffer_type = MYSQL_TYPE_LONGLONG;

@@ -139,19 +139,23 @@ log_event(enum log_level level, const char *event, const char *fmt, ...)
 	char line[LOG_LINE_SIZE_MAX];
 	const size_t cap = sizeof(line) - 1; /* room for the newline */
 	size_t len;
-	va_list ap;
-	int saved = errno, n;
+	int saved = errno;
 
 	if (level > log_level_cur)
 		return;
 	len = log_prefix(line, cap, level, event);
 	if (fmt != NULL && fmt[0] != '\0' && len + 1 < cap) {
+		va_list ap;
+		int n;
+
 		line[len++] = ' ';
 		va_start(ap, fmt);
 		n = vsnprintf(line + len, cap - len, fmt, ap);
 		va_end(ap);
 		if (n > 0 && (size_t)n >= cap - len) {
 			len = cap - 1;
+			/* The line goes out by length, not as a C string. */
+			/* NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
 			memcpy(line + len - 3, "...", 3);
 		} else if (n > 0) {
 			len += (size_t)n;

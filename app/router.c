@@ -1,10 +1,12 @@
 /*
  * The route table and its dispatch.
  */
+#include <assert.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "auth.h"
+#include "buf.h"
 #include "router.h"
 
 struct route {
@@ -39,26 +41,30 @@ router_dispatch(struct ctx *ctx)
 {
 	const struct http_req *req = ctx->req;
 	const struct route *hit = NULL;
-	char allow[64] = "";
+	char allow_store[64];
+	struct buf allow;
 	bool path_known = false;
 	enum api_err err;
 
+	buf_init(&allow, allow_store, sizeof(allow_store));
 	for (size_t i = 0; i < ROUTE_COUNT; i++) {
 		if (strcmp(routes[i].path, req->path) != 0)
 			continue;
 		path_known = true;
 		if (routes[i].method == req->method)
 			hit = &routes[i];
-		if (allow[0] != '\0')
-			(void)strcat(allow, ", ");
-		(void)strcat(allow, router_method_names[routes[i].method]);
+		if (allow.len > 0)
+			(void)buf_puts(&allow, ", ");
+		(void)buf_puts(&allow, router_method_names[routes[i].method]);
 	}
+	/* The longest list is every method name: "GET, POST". */
+	assert(!allow.overflow);
 	if (hit == NULL) {
 		ctx->route = path_known ? "method_not_allowed" : "not_found";
 		http_error(ctx->resp, path_known ? API_METHOD_NOT_ALLOWED :
 		    API_NOT_FOUND, NULL);
 		if (path_known)
-			(void)http_header(ctx->resp, "Allow", allow);
+			(void)http_header(ctx->resp, "Allow", allow.data);
 		return;
 	}
 	ctx->route = hit->name;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -25,6 +26,9 @@
 
 /* Purge expired idempotency keys at most this often, per worker. */
 #define WORKER_PURGE_INTERVAL_MS (60 * 1000)
+
+/* A failed accept (not EAGAIN) waits this long: no busy loop. */
+static const struct timespec worker_accept_pause = {0, 10 * 1000 * 1000};
 
 static volatile sig_atomic_t worker_stop;
 
@@ -216,7 +220,7 @@ worker_run(const struct config *cfg, int listen_fd, int ready_fd)
 			continue;
 		if (FCGX_Accept_r(&w.fcgx) < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				(void)usleep(10000); /* no busy loop */
+				(void)nanosleep(&worker_accept_pause, NULL);
 			continue;
 		}
 		worker_serve(&w);

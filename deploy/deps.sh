@@ -6,7 +6,8 @@ set -eu
 pkgs="build-essential pkg-config libfcgi-dev libmariadb-dev libjson-c-dev
 libjwt-dev libcrypt-dev check libcurl4-openssl-dev libsystemd-dev
 mariadb-server mariadb-client nginx curl procps psmisc
-systemd socat logrotate $*"
+systemd socat logrotate
+clang libclang-rt-14-dev clang-tidy clang-format cppcheck valgrind libssl-dev $*"
 missing=""
 for p in $pkgs; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

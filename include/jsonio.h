@@ -36,7 +36,11 @@ struct json_object *jsonio_parse_object(const char *body, size_t len);
 enum jsonio_rc jsonio_get_str(struct json_object *obj, const char *field,
     const char **out, size_t *len);
 
-/* An integer field (a JSON number without fraction or exponent). */
+/*
+ * An integer field (a JSON number without fraction or exponent) in
+ * [min, max]. INT64_MIN itself is always JSONIO_RANGE: json-c clamps
+ * smaller literals to it.
+ */
 enum jsonio_rc jsonio_get_i64(struct json_object *obj, const char *field,
     int64_t min, int64_t max, int64_t *out);
 

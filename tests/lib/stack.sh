@@ -130,6 +130,9 @@ stack_app_config() {
 	fi
 }
 
+# STACK_WRAPPER, when set, is a command the app runs under, e.g.
+# STACK_WRAPPER="valgrind --trace-children=yes" (make valgrind); its pid is
+# the app's. STACK_WAIT_TRIES (0.1 s each, default 100) waits for the socket.
 stack_app_start() { # dir bin [log]; STACK_NAME picks the instance
 	dir=$1
 	bin=$2
@@ -137,9 +140,10 @@ stack_app_start() { # dir bin [log]; STACK_NAME picks the instance
 	log=${3:-$dir/$name.log}
 	[ -f "$dir/$name.conf" ] || stack_app_config "$dir"
 	rm -f "$dir/$name.sock"
-	"$bin" -c "$dir/$name.conf" serve >>"$log" 2>&1 &
+	# shellcheck disable=SC2086 # the wrapper is a command and its words
+	${STACK_WRAPPER:-} "$bin" -c "$dir/$name.conf" serve >>"$log" 2>&1 &
 	echo $! >"$dir/$name.pid"
-	stack_wait_file "$dir/$name.sock" 100 ||
+	stack_wait_file "$dir/$name.sock" "${STACK_WAIT_TRIES:-100}" ||
 	    { stack_log "$name did not start"; tail -20 "$log" >&2; return 1; }
 }
 

@@ -25,6 +25,37 @@ START_TEST(test_jsonio_parse_object__non_objects__rejected)
 }
 END_TEST
 
+/* RFC 8259 §7; json-c's strict mode alone lets raw controls through. */
+START_TEST(test_jsonio_parse_object__raw_control_in_string__rejected)
+{
+	struct json_object *o = parse("{\"a\":\"x\\u0001\\t\\\"y\"}\t");
+
+	ck_assert_ptr_nonnull(o);
+	json_object_put(o);
+	ck_assert_ptr_null(parse("{\"a\":\"x\001y\"}"));
+	ck_assert_ptr_null(parse("{\"a\":\"x\ty\"}"));
+	ck_assert_ptr_null(parse("{\"a\":\"\\\"\n\"}"));
+	ck_assert_ptr_null(parse("{\"a\x1f\":1}"));
+}
+END_TEST
+
+/* RFC 3629; json-c's own check lets these through. */
+START_TEST(test_jsonio_parse_object__bad_utf8__rejected)
+{
+	struct json_object *o = parse("{\"a\":\"\xc3\xa9\xe2\x82\xac"
+	    "\xed\x9f\xbf\xf0\x90\x80\x80\xf4\x8f\xbf\xbf\"}");
+
+	ck_assert_ptr_nonnull(o);
+	json_object_put(o);
+	ck_assert_ptr_null(parse("{\"a\":\"\xc0\xaf\"}"));
+	ck_assert_ptr_null(parse("{\"a\":\"\xe0\x80\xaf\"}"));
+	ck_assert_ptr_null(parse("{\"a\":\"\xed\xa0\x80\"}"));
+	ck_assert_ptr_null(parse("{\"a\":\"\xf4\x90\x80\x80\"}"));
+	ck_assert_ptr_null(parse("{\"a\":\"\xf5\x80\x80\x80\"}"));
+	ck_assert_ptr_null(parse("{\"a\":\"\xe2\x82\"}"));
+}
+END_TEST
+
 START_TEST(test_jsonio_get_amount_text__literals__kept)
 {
 	struct json_object *o = parse("{\"a\":12.50,\"b\":\"7.1\",\"c\":1e3,"
@@ -81,6 +112,9 @@ jsonio_suite(void)
 	TCase *tc = tcase_create("jsonio_parse_object");
 
 	tcase_add_test(tc, test_jsonio_parse_object__non_objects__rejected);
+	tcase_add_test(tc,
+	    test_jsonio_parse_object__raw_control_in_string__rejected);
+	tcase_add_test(tc, test_jsonio_parse_object__bad_utf8__rejected);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("jsonio_get_amount_text");
 	tcase_add_test(tc, test_jsonio_get_amount_text__literals__kept);
