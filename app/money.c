@@ -20,10 +20,9 @@ _Static_assert(MONEY_BPS_MAX == MONEY_BPS_DENOMINATOR,
 
 static const char money_digits[] = "0123456789";
 
-static enum money_rc money_div_round_half_up(int64_t num, int64_t den,
-    int64_t *out);
-static enum money_rc money_accumulate(int64_t *v, const char *digits,
-    size_t n);
+static enum money_rc money_div_round_half_up(
+    int64_t num, int64_t den, int64_t *out);
+static enum money_rc money_accumulate(int64_t *v, const char *digits, size_t n);
 
 enum money_rc
 money_add(int64_t a, int64_t b, int64_t *out)
@@ -139,8 +138,8 @@ void
 money_format(int64_t minor, char out[MONEY_TEXT_SIZE_MAX])
 {
 	/* The magnitude in unsigned arithmetic, so INT64_MIN works too. */
-	uint64_t mag = minor < 0 ? (uint64_t)0 - (uint64_t)minor :
-	    (uint64_t)minor;
+	uint64_t mag =
+	    minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
 	int n;
 
 	n = snprintf(out, MONEY_TEXT_SIZE_MAX, "%s%" PRIu64 ".%02" PRIu64,
@@ -150,8 +149,8 @@ money_format(int64_t minor, char out[MONEY_TEXT_SIZE_MAX])
 }
 
 enum money_rc
-money_fee(int64_t amount_minor, int64_t fixed_minor, int bps,
-    int64_t *fee_minor)
+money_fee(
+    int64_t amount_minor, int64_t fixed_minor, int bps, int64_t *fee_minor)
 {
 	int64_t part, fee;
 

@@ -56,7 +56,7 @@ enum money_rc money_mul(int64_t a, int64_t b, int64_t *out);
  * bps in [0, MONEY_BPS_MAX] (asserted). Returns MONEY_OK, or
  * MONEY_OVERFLOW with *fee_minor untouched.
  */
-enum money_rc money_fee(int64_t amount_minor, int64_t fixed_minor, int bps,
-    int64_t *fee_minor);
+enum money_rc money_fee(
+    int64_t amount_minor, int64_t fixed_minor, int bps, int64_t *fee_minor);
 
 #endif /* MONEY_H */

@@ -8,4 +8,5 @@
 	X(foundation)         \
 	X(ops)                \
 	X(auth)               \
+	X(money_http)         \
 	X(faults)

@@ -9,4 +9,5 @@
 	X(jsonio)      \
 	X(password)    \
 	X(token)       \
-	X(money)
+	X(money)       \
+	X(ledger)

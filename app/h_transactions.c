@@ -1,0 +1,176 @@
+/*
+ * GET /transactions (API.md): the caller's own ledger entries, newest
+ * first, a page at a time with a movement-id cursor.
+ */
+#include <assert.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "ledger.h"
+#include "money.h"
+#include "util.h"
+
+/* The longest value of ?limit= or ?before= worth reading: 19 digits. */
+#define TXN_PARAM_SIZE_MAX 24
+/* entries.type: "transfer_out" is the longest. */
+#define TXN_TYPE_SIZE_MAX 16
+/* One entry in JSON is under 512 bytes: ~120 of keys, names of <= 32. */
+#define TXN_ROW_JSON_SIZE_MAX 512
+
+_Static_assert(
+    TXN_PAGE_LIMIT_MAX *TXN_ROW_JSON_SIZE_MAX + 64 <= HTTP_RESPONSE_SIZE_MAX,
+    "a full page fits the response buffer");
+
+/* One row of STMT_HISTORY_PAGE, bound once per page. */
+struct txn_row {
+	char type[TXN_TYPE_SIZE_MAX];
+	char counterparty[LEDGER_NAME_SIZE_MAX];
+	char created_at[UTIL_TIME_SIZE + 8];
+	struct db_val out[7];
+};
+
+static int txn_param(const char *query, const char *name, long long min,
+    long long max, long long *out);
+static void txn_row_bind(struct txn_row *row);
+static void txn_row_write(struct buf *b, const struct txn_row *row, bool first);
+static enum db_rc txn_page(struct ctx *ctx, int64_t limit, int64_t before);
+
+/*
+ * Reads ?name= as an integer in [min, max] into *out, untouched when
+ * absent. Returns 0, or -1 when it is empty, repeated or not a number in
+ * range.
+ */
+static int
+txn_param(const char *query, const char *name, long long min, long long max,
+    long long *out)
+{
+	char text[TXN_PARAM_SIZE_MAX];
+	int found = http_query_get(query, name, text, sizeof(text));
+
+	if (found == 0)
+		return 0;
+	if (found < 0 || util_parse_ll(text, min, max, out) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+txn_row_bind(struct txn_row *row)
+{
+	row->out[0] = DB_I64_OUT(); /* movement id */
+	row->out[1] = DB_STR_OUT(row->type);
+	row->out[2] = DB_I64_OUT();                  /* amount */
+	row->out[3] = DB_I64_OUT();                  /* fee */
+	row->out[4] = DB_STR_OUT(row->counterparty); /* NULL: a deposit */
+	row->out[5] = DB_I64_OUT();                  /* balance_after */
+	row->out[6] = DB_STR_OUT(row->created_at);
+}
+
+/* One entry: {"id","type","amount","fee","counterparty",...}. */
+static void
+txn_row_write(struct buf *b, const struct txn_row *row, bool first)
+{
+	const struct db_val *v = row->out;
+	char amount[MONEY_TEXT_SIZE_MAX], fee[MONEY_TEXT_SIZE_MAX];
+	char after[MONEY_TEXT_SIZE_MAX];
+	bool is_out = strcmp(row->type, "transfer_out") == 0;
+
+	/* Every user entry carries its balance, never below zero. */
+	assert(!v[5].is_null && v[5].i64 >= 0);
+	assert(v[2].i64 > 0 && v[3].i64 >= 0);
+	money_format(v[2].i64, amount);
+	/* The fee is the sender's; the recipient and a deposit pay none. */
+	money_format(is_out ? v[3].i64 : 0, fee);
+	money_format(v[5].i64, after);
+	(void)buf_printf(
+	    b, "%s{\"id\":%" PRId64 ",\"type\":", first ? "" : ",", v[0].i64);
+	(void)buf_json_str(b, row->type);
+	(void)buf_printf(b,
+	    ",\"amount\":\"%s\",\"fee\":\"%s\","
+	    "\"counterparty\":",
+	    amount, fee);
+	if (v[4].is_null)
+		(void)buf_puts(b, "null");
+	else
+		(void)buf_json_str(b, row->counterparty);
+	(void)buf_printf(b, ",\"balance_after\":\"%s\",\"created_at\":", after);
+	(void)buf_json_str(b, row->created_at);
+	(void)buf_puts(b, "}");
+}
+
+/*
+ * Writes one page into the response. It fetches limit + 1 rows: the extra
+ * one only says whether a next page exists, so next_before is exact.
+ */
+static enum db_rc
+txn_page(struct ctx *ctx, int64_t limit, int64_t before)
+{
+	struct buf *b = &ctx->resp->body;
+	struct db_val in[] = {
+	    DB_I64_IN(ctx->user_id), DB_I64_IN(before), DB_I64_IN(limit + 1)};
+	struct txn_row row;
+	int64_t last_id = INT64_MAX;
+	bool more = false;
+	enum db_rc rc;
+
+	txn_row_bind(&row);
+	rc = db_query(ctx->db, STMT_HISTORY_PAGE, in, 3, row.out, 7);
+	if (rc != DB_OK)
+		return rc;
+	buf_reset(b);
+	(void)buf_puts(b, "{\"transactions\":[");
+	for (int64_t n = 0; n <= limit; n++) {
+		if ((rc = db_fetch(ctx->db, STMT_HISTORY_PAGE)) != DB_OK)
+			break;
+		if (n == limit) {
+			more = true;
+			break;
+		}
+		/* Newest first, each movement once, all before the cursor. */
+		assert(row.out[0].i64 < last_id && row.out[0].i64 < before);
+		last_id = row.out[0].i64;
+		txn_row_write(b, &row, n == 0);
+	}
+	db_query_end(ctx->db, STMT_HISTORY_PAGE);
+	if (rc != DB_OK && rc != DB_NOT_FOUND)
+		return rc;
+	if (more)
+		(void)buf_printf(b, "],\"next_before\":%" PRId64 "}", last_id);
+	else
+		(void)buf_puts(b, "],\"next_before\":null}");
+	return DB_OK;
+}
+
+void
+h_transactions(struct ctx *ctx)
+{
+	long long limit = TXN_PAGE_LIMIT_DEFAULT, before = INT64_MAX;
+	enum db_rc rc = DB_CONN;
+
+	assert(ctx->user_id > 0);
+	if (txn_param(ctx->req->query, "limit", TXN_PAGE_LIMIT_MIN,
+	        TXN_PAGE_LIMIT_MAX, &limit) != 0) {
+		http_error(ctx->resp, API_INVALID_REQUEST,
+		    "The parameter "
+		    "\"limit\" must be an integer from 1 to 100.");
+		return;
+	}
+	if (txn_param(ctx->req->query, "before", 1, INT64_MAX, &before) != 0) {
+		http_error(ctx->resp, API_INVALID_REQUEST,
+		    "The parameter "
+		    "\"before\" must be a positive integer.");
+		return;
+	}
+	for (int attempt = 0; attempt < 2 && rc == DB_CONN; attempt++) {
+		/* A connection that died while idle: one fresh try. */
+		rc = db_ensure(ctx->db);
+		if (rc == DB_OK)
+			rc = txn_page(ctx, (int64_t)limit, (int64_t)before);
+	}
+	if (rc != DB_OK) {
+		handler_db_error(ctx, rc);
+		return;
+	}
+	ctx->resp->status = 200;
+}

@@ -1,0 +1,682 @@
+/*
+ * The ledger: each money movement is one transaction over the double-entry
+ * tables of sql/001_schema.sql, retried whole on a deadlock, and guarded by
+ * the Idempotency-Key protocol described in ledger.h.
+ */
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "jsonio.h"
+#include "ledger.h"
+#include "log.h"
+#include "money.h"
+#include "util.h"
+
+/* "YYYY-MM-DD HH:MM:SS" and its NUL: a DATETIME as MariaDB reads it. */
+#define LEDGER_SQL_TIME_SIZE 20
+
+/* How one attempt ended. Every outcome but LEDGER_DONE has rolled back. */
+enum ledger_rc {
+	LEDGER_DONE,    /* committed; ctx->resp holds the answer */
+	LEDGER_REFUSED, /* a business rule said no: txn->refusal */
+	LEDGER_REPLAY,  /* the key is taken: replay what it holds */
+	LEDGER_BUSY,    /* another request held the key past the lock wait */
+	LEDGER_RETRY,   /* deadlock or lock-wait timeout: run it again */
+	LEDGER_FAILED,  /* the database failed: op->db_rc */
+	LEDGER_RC__MAX
+};
+
+/* One attempt's own state: its time, and what it read back. */
+struct ledger_txn {
+	char at_sql[LEDGER_SQL_TIME_SIZE]; /* bound to every insert */
+	char at_rfc3339[UTIL_TIME_SIZE];   /* the same instant, for JSON */
+	int64_t movement_id;
+	int64_t balance_minor;    /* the caller's, after */
+	int64_t to_balance_minor; /* the recipient's, after */
+	enum api_err refusal;     /* with LEDGER_REFUSED */
+};
+
+/* movements.kind, indexed by enum ledger_kind. */
+static const char *const ledger_kind_names[LEDGER_KIND__MAX] = {
+    "deposit",  /* LEDGER_DEPOSIT */
+    "transfer", /* LEDGER_TRANSFER */
+};
+
+static int ledger_read_amount(
+    struct ctx *ctx, struct json_object *obj, struct ledger_op *op);
+static void ledger_txn_init(struct ledger_txn *txn);
+static enum ledger_rc ledger_fail(
+    struct ctx *ctx, struct ledger_op *op, enum db_rc rc);
+static enum ledger_rc ledger_open(struct ctx *ctx, struct ledger_op *op);
+static enum ledger_rc ledger_close(
+    struct ctx *ctx, struct ledger_op *op, int status);
+static enum db_rc ledger_balance(
+    struct db *db, int64_t user_id, int64_t *out_minor);
+static enum db_rc ledger_movement(struct db *db, const struct ledger_op *op,
+    int64_t from_id, int64_t to_id, struct ledger_txn *txn);
+static enum ledger_rc ledger_deposit(
+    struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn);
+static enum ledger_rc ledger_transfer(
+    struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn);
+static enum ledger_rc ledger_transfer_move(struct ctx *ctx,
+    struct ledger_op *op, int64_t total_minor, struct ledger_txn *txn);
+static enum db_rc ledger_transfer_write(struct ctx *ctx,
+    const struct ledger_op *op, int64_t total_minor, struct ledger_txn *txn);
+static void ledger_body_deposit(struct ctx *ctx, const struct ledger_txn *txn);
+static void ledger_body_transfer(
+    struct ctx *ctx, const struct ledger_op *op, const struct ledger_txn *txn);
+static int ledger_replay(struct ctx *ctx, const struct ledger_op *op);
+
+bool
+ledger_idem_key_is_valid(const char *key)
+{
+	size_t n;
+
+	for (n = 0; key[n] != '\0'; n++) {
+		unsigned char c = (unsigned char)key[n];
+
+		if (n >= IDEM_KEY_LEN_MAX || c < 0x20 || c > 0x7e)
+			return false;
+	}
+	return n > 0;
+}
+
+/*
+ * API.md Conventions: a missing amount, an object or an array is a bad
+ * request; null, a boolean or text that is no amount is a bad amount.
+ */
+static int
+ledger_read_amount(
+    struct ctx *ctx, struct json_object *obj, struct ledger_op *op)
+{
+	char text[MONEY_LITERAL_LEN_MAX + 1];
+	struct json_object *v;
+
+	switch (jsonio_get_amount_text(obj, "amount", text, sizeof(text))) {
+	case JSONIO_OK:
+		if (money_parse(text, &op->amount_minor) == MONEY_OK)
+			return 0;
+		break;
+	case JSONIO_MISSING:
+		http_error(ctx->resp, API_INVALID_REQUEST,
+		    "The field \"amount\" is required.");
+		return -1;
+	case JSONIO_TYPE:
+		if (json_object_object_get_ex(obj, "amount", &v) &&
+		    json_object_is_type(v, json_type_boolean))
+			break;
+		http_error(ctx->resp, API_INVALID_REQUEST,
+		    "The field "
+		    "\"amount\" must be a string or a number.");
+		return -1;
+	default:
+		break; /* null, or a literal too long to be an amount */
+	}
+	http_error(ctx->resp, API_INVALID_AMOUNT, NULL);
+	return -1;
+}
+
+int
+ledger_read_request(
+    struct ctx *ctx, struct ledger_op *op, struct json_object **obj)
+{
+	const char *key = ctx->req->idem_key;
+
+	*obj = NULL;
+	if (key != NULL && !ledger_idem_key_is_valid(key)) {
+		http_error(ctx->resp, API_INVALID_REQUEST,
+		    "The "
+		    "Idempotency-Key header must be 1 to 255 printable ASCII "
+		    "characters.");
+		return -1;
+	}
+	op->idem_key = key;
+	*obj = jsonio_parse_object(ctx->req->body, ctx->req->body_len);
+	if (*obj == NULL) {
+		http_error(ctx->resp, API_INVALID_REQUEST,
+		    "The body must be a JSON object.");
+		return -1;
+	}
+	if (ledger_read_amount(ctx, *obj, op) != 0) {
+		json_object_put(*obj);
+		*obj = NULL;
+		return -1;
+	}
+	assert(op->amount_minor > 0);
+	assert(op->amount_minor <= MONEY_AMOUNT_MAX_MINOR);
+	return 0;
+}
+
+/* The instant of the movement, taken once and written in both forms. */
+static void
+ledger_txn_init(struct ledger_txn *txn)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t n;
+
+	memset(txn, 0, sizeof(*txn));
+	txn->refusal = API__MAX;
+	if (gmtime_r(&now, &tm) == NULL)
+		memset(&tm, 0, sizeof(tm)); /* 1900-01-00: visibly wrong */
+	n = strftime(
+	    txn->at_sql, sizeof(txn->at_sql), "%Y-%m-%d %H:%M:%S", &tm);
+	assert(n == LEDGER_SQL_TIME_SIZE - 1);
+	util_format_time(txn->at_rfc3339, (int64_t)now);
+}
+
+/* Rolls back after a database failure and says whether to run again. */
+static enum ledger_rc
+ledger_fail(struct ctx *ctx, struct ledger_op *op, enum db_rc rc)
+{
+	assert(rc != DB_OK);
+	db_txn_rollback(ctx->db);
+	op->db_rc = rc;
+	return rc == DB_RETRY ? LEDGER_RETRY : LEDGER_FAILED;
+}
+
+/*
+ * Opens the transaction and, with a key, claims it first: a concurrent
+ * request with the same key blocks here until this one ends.
+ */
+static enum ledger_rc
+ledger_open(struct ctx *ctx, struct ledger_op *op)
+{
+	struct db *db = ctx->db;
+	enum db_rc rc = db_txn_begin(db);
+
+	/*
+	 * A connection that died while idle fails at BEGIN, before any of
+	 * our statements ran, so one try on a fresh connection is safe.
+	 */
+	if (rc == DB_CONN)
+		rc = db_txn_begin(db);
+	if (rc != DB_OK) {
+		op->db_rc = rc;
+		return rc == DB_RETRY ? LEDGER_RETRY : LEDGER_FAILED;
+	}
+	if (op->idem_key == NULL)
+		return LEDGER_DONE;
+	{
+		struct db_val in[] = {
+		    DB_I64_IN(ctx->user_id),
+		    LEDGER_STR_IN(op->idem_key, strlen(op->idem_key)),
+		    LEDGER_STR_IN(op->canon, strlen(op->canon)),
+		    DB_I64_IN(0), /* status NULL: in progress */
+		    LEDGER_STR_IN("", 0),
+		};
+
+		in[3].is_null = true;
+		in[4].is_null = true;
+		rc = db_exec(db, STMT_IDEM_INSERT, in, 5, NULL);
+	}
+	if (rc == DB_OK)
+		return LEDGER_DONE;
+	db_txn_rollback(db);
+	op->db_rc = rc;
+	if (rc == DB_DUPLICATE)
+		return LEDGER_REPLAY;
+	/* Waiting longer for the same key would outlast nginx's timeout. */
+	if (rc == DB_RETRY)
+		return LEDGER_BUSY;
+	return LEDGER_FAILED;
+}
+
+/*
+ * Stores the answer under the key, in the same transaction as the
+ * movement, then commits. The status is set only once it is committed.
+ */
+static enum ledger_rc
+ledger_close(struct ctx *ctx, struct ledger_op *op, int status)
+{
+	const struct buf *b = &ctx->resp->body;
+	uint64_t affected = 0;
+	enum db_rc rc;
+
+	assert(!b->overflow && b->len > 0);
+	if (op->idem_key != NULL) {
+		struct db_val in[] = {
+		    DB_I64_IN(status),
+		    LEDGER_STR_IN(b->data, b->len),
+		    DB_I64_IN(ctx->user_id),
+		    LEDGER_STR_IN(op->idem_key, strlen(op->idem_key)),
+		};
+
+		/* Our answers fit the column; a larger one is a bug. */
+		assert(b->len <= IDEM_RESPONSE_SIZE_MAX);
+		rc = db_exec(ctx->db, STMT_IDEM_FINISH, in, 4, &affected);
+		if (rc == DB_OK && affected != 1) {
+			log_event(LOG_ERROR, "idem_finish", "affected=%llu",
+			    (unsigned long long)affected);
+			return ledger_fail(ctx, op, DB_ERROR);
+		}
+	}
+	rc = db_txn_end(ctx->db);
+	if (rc != DB_OK) {
+		op->db_rc = rc;
+		return rc == DB_RETRY ? LEDGER_RETRY : LEDGER_FAILED;
+	}
+	ctx->resp->status = status;
+	return LEDGER_DONE;
+}
+
+/* A balance inside the open transaction: our own write, under our lock. */
+static enum db_rc
+ledger_balance(struct db *db, int64_t user_id, int64_t *out_minor)
+{
+	struct db_val in[] = {DB_I64_IN(user_id)};
+	struct db_val out[] = {DB_I64_OUT()};
+	enum db_rc rc = db_row(db, STMT_USER_BALANCE, in, 1, out, 1);
+
+	if (rc == DB_OK)
+		*out_minor = out[0].i64;
+	return rc;
+}
+
+/* The movements row; a deposit (from_id 0) comes from outside. */
+static enum db_rc
+ledger_movement(struct db *db, const struct ledger_op *op, int64_t from_id,
+    int64_t to_id, struct ledger_txn *txn)
+{
+	const char *kind = ledger_kind_names[op->kind];
+	struct db_val in[] = {
+	    LEDGER_STR_IN(kind, strlen(kind)),
+	    DB_I64_IN(from_id),
+	    DB_I64_IN(to_id),
+	    DB_I64_IN(op->amount_minor),
+	    DB_I64_IN(op->fee_minor),
+	    LEDGER_STR_IN(txn->at_sql, strlen(txn->at_sql)),
+	};
+	enum db_rc rc;
+
+	in[1].is_null = from_id == 0;
+	rc = db_exec(db, STMT_MOVEMENT_INSERT, in, 6, NULL);
+	if (rc == DB_OK) {
+		txn->movement_id = db_insert_id(db, STMT_MOVEMENT_INSERT);
+		assert(txn->movement_id > 0);
+	}
+	return rc;
+}
+
+/*
+ * A top-up: credit the caller under the cap, read the balance back, write
+ * the movement and its two entries (+amount user, -amount external 0).
+ */
+static enum ledger_rc
+ledger_deposit(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn)
+{
+	struct db *db = ctx->db;
+	int64_t uid = ctx->user_id, amount = op->amount_minor, room, neg;
+	uint64_t credited = 0;
+	enum ledger_rc lrc;
+	enum db_rc rc;
+
+	/* Both are exact: amount is in (0, MONEY_AMOUNT_MAX_MINOR]. */
+	if (money_sub(MONEY_BALANCE_MAX_MINOR, amount, &room) != MONEY_OK ||
+	    money_sub(0, amount, &neg) != MONEY_OK)
+		assert(!"deposit arithmetic overflowed");
+	assert(room >= 0 && op->fee_minor == 0);
+	if ((lrc = ledger_open(ctx, op)) != LEDGER_DONE)
+		return lrc;
+	{
+		struct db_val in[] = {
+		    DB_I64_IN(amount), DB_I64_IN(uid), DB_I64_IN(room)};
+
+		rc = db_exec(db, STMT_USER_CREDIT, in, 3, &credited);
+	}
+	if (rc != DB_OK)
+		return ledger_fail(ctx, op, rc);
+	if (credited == 0) {
+		db_txn_rollback(db);
+		txn->refusal = API_LIMIT_EXCEEDED;
+		return LEDGER_REFUSED;
+	}
+	if ((rc = ledger_balance(db, uid, &txn->balance_minor)) != DB_OK)
+		return ledger_fail(ctx, op, rc);
+	/* The credit held the cap, and the new balance holds the amount. */
+	assert(txn->balance_minor >= amount);
+	assert(txn->balance_minor <= MONEY_BALANCE_MAX_MINOR);
+	if ((rc = ledger_movement(db, op, 0, uid, txn)) != DB_OK)
+		return ledger_fail(ctx, op, rc);
+	{
+		struct db_val in[] = {
+		    DB_I64_IN(uid),
+		    DB_I64_IN(txn->movement_id),
+		    DB_I64_IN(amount),
+		    DB_I64_IN(txn->balance_minor),
+		    LEDGER_STR_IN(txn->at_sql, strlen(txn->at_sql)),
+		    DB_I64_IN(txn->movement_id),
+		    DB_I64_IN(neg),
+		    LEDGER_STR_IN(txn->at_sql, strlen(txn->at_sql)),
+		};
+
+		rc = db_exec(db, STMT_ENTRIES_DEPOSIT, in, 8, NULL);
+	}
+	if (rc != DB_OK)
+		return ledger_fail(ctx, op, rc);
+	ledger_body_deposit(ctx, txn);
+	return ledger_close(ctx, op, 200);
+}
+
+/*
+ * The two balance updates of a transfer, in ascending user id order so
+ * that A->B and B->A never deadlock. Each is conditional: the debit needs
+ * balance >= amount + fee, the credit balance <= cap - amount. Both always
+ * run, so a refusal does not depend on the order: insufficient funds wins
+ * over the recipient's cap.
+ */
+static enum ledger_rc
+ledger_transfer_move(struct ctx *ctx, struct ledger_op *op, int64_t total_minor,
+    struct ledger_txn *txn)
+{
+	struct db *db = ctx->db;
+	int64_t from = ctx->user_id, to = op->to_id, room, unused;
+	uint64_t debited = 0, credited = 0;
+	enum db_rc rc;
+
+	if (money_sub(MONEY_BALANCE_MAX_MINOR, op->amount_minor, &room) !=
+	    MONEY_OK)
+		assert(!"cap arithmetic overflowed");
+	{
+		struct db_val dv[] = {DB_I64_IN(total_minor), DB_I64_IN(from),
+		    DB_I64_IN(total_minor)};
+		struct db_val cv[] = {DB_I64_IN(op->amount_minor),
+		    DB_I64_IN(to), DB_I64_IN(room)};
+
+		/* The error of the first is sticky: the second returns it. */
+		if (from < to) {
+			(void)db_exec(db, STMT_USER_DEBIT, dv, 3, &debited);
+			rc = db_exec(db, STMT_USER_CREDIT, cv, 3, &credited);
+		} else {
+			(void)db_exec(db, STMT_USER_CREDIT, cv, 3, &credited);
+			rc = db_exec(db, STMT_USER_DEBIT, dv, 3, &debited);
+		}
+	}
+	if (rc != DB_OK)
+		return ledger_fail(ctx, op, rc);
+	assert(debited <= 1 && credited <= 1);
+	if (debited == 0 || credited == 0) {
+		txn->refusal =
+		    debited == 0 ? API_INSUFFICIENT_FUNDS : API_LIMIT_EXCEEDED;
+		/* A recipient deleted since the lookup is not a cap issue. */
+		if (debited != 0 &&
+		    ledger_balance(db, to, &unused) == DB_NOT_FOUND)
+			txn->refusal = API_RECIPIENT_NOT_FOUND;
+		db_txn_rollback(db);
+		return LEDGER_REFUSED;
+	}
+	if ((rc = ledger_balance(db, from, &txn->balance_minor)) != DB_OK ||
+	    (rc = ledger_balance(db, to, &txn->to_balance_minor)) != DB_OK)
+		return ledger_fail(ctx, op, rc);
+	/* Read back under our locks: never below zero, never above the cap. */
+	assert(txn->balance_minor >= 0);
+	assert(txn->to_balance_minor >= op->amount_minor);
+	assert(txn->to_balance_minor <= MONEY_BALANCE_MAX_MINOR);
+	return LEDGER_DONE;
+}
+
+/*
+ * The movement, its three entries (-(amount + fee) sender, +amount
+ * recipient, +fee one fee sub-account) and, last, the fee credit: the fee
+ * rows are shared by all transfers, so their locks are held the shortest.
+ */
+static enum db_rc
+ledger_transfer_write(struct ctx *ctx, const struct ledger_op *op,
+    int64_t total_minor, struct ledger_txn *txn)
+{
+	struct db *db = ctx->db;
+	int64_t from = ctx->user_id, to = op->to_id, neg, sum, fee_account;
+	unsigned char r = 0;
+	uint64_t affected = 0;
+	enum db_rc rc;
+
+	/* The entries must sum to zero: no money made or lost. */
+	if (money_sub(0, total_minor, &neg) != MONEY_OK ||
+	    money_add(neg, op->amount_minor, &sum) != MONEY_OK ||
+	    money_add(sum, op->fee_minor, &sum) != MONEY_OK)
+		assert(!"entry arithmetic overflowed");
+	assert(sum == 0);
+	/* A random sub-account per transfer: no hot row (bounds.h). */
+	if (util_random(&r, sizeof(r)) != 0)
+		r = (unsigned char)(util_now_us() & 0xff);
+	fee_account = r % DB_FEE_ACCOUNT_COUNT;
+	if ((rc = ledger_movement(db, op, from, to, txn)) != DB_OK)
+		return rc;
+	{
+		int64_t mid = txn->movement_id;
+		struct db_val at =
+		    LEDGER_STR_IN(txn->at_sql, strlen(txn->at_sql));
+		struct db_val in[] = {
+		    DB_I64_IN(from),
+		    DB_I64_IN(mid),
+		    DB_I64_IN(neg),
+		    DB_I64_IN(txn->balance_minor),
+		    DB_I64_IN(to),
+		    at,
+		    DB_I64_IN(to),
+		    DB_I64_IN(mid),
+		    DB_I64_IN(op->amount_minor),
+		    DB_I64_IN(txn->to_balance_minor),
+		    DB_I64_IN(from),
+		    at,
+		    DB_I64_IN(fee_account),
+		    DB_I64_IN(mid),
+		    DB_I64_IN(op->fee_minor),
+		    at,
+		};
+
+		rc = db_exec(db, STMT_ENTRIES_TRANSFER, in, 16, NULL);
+	}
+	if (rc == DB_OK) {
+		struct db_val in[] = {
+		    DB_I64_IN(op->fee_minor), DB_I64_IN(fee_account)};
+
+		rc = db_exec(db, STMT_FEE_CREDIT, in, 2, &affected);
+	}
+	/* A zero fee changes no row, so only a real fee must hit one. */
+	if (rc == DB_OK && op->fee_minor > 0 && affected != 1) {
+		log_event(LOG_ERROR, "fee_account_missing", "id=%" PRId64,
+		    fee_account);
+		rc = DB_ERROR;
+	}
+	return rc;
+}
+
+/* A transfer: the two balance moves, then the ledger rows, then commit. */
+static enum ledger_rc
+ledger_transfer(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn)
+{
+	enum ledger_rc lrc;
+	enum db_rc rc;
+	int64_t total;
+
+	assert(op->to_id > 0 && op->to_id != ctx->user_id);
+	assert(op->fee_minor >= 0);
+	/* Bounded by the configuration: amount and fee are each <= 10^11. */
+	if (money_add(op->amount_minor, op->fee_minor, &total) != MONEY_OK)
+		assert(!"amount plus fee overflowed");
+	assert(total >= op->amount_minor && total <= MONEY_BALANCE_MAX_MINOR);
+	if ((lrc = ledger_open(ctx, op)) != LEDGER_DONE)
+		return lrc;
+	if ((lrc = ledger_transfer_move(ctx, op, total, txn)) != LEDGER_DONE)
+		return lrc;
+	if ((rc = ledger_transfer_write(ctx, op, total, txn)) != DB_OK)
+		return ledger_fail(ctx, op, rc);
+	ledger_body_transfer(ctx, op, txn);
+	return ledger_close(ctx, op, 201);
+}
+
+/* API.md POST /balance: {"username","balance","currency"}. */
+static void
+ledger_body_deposit(struct ctx *ctx, const struct ledger_txn *txn)
+{
+	struct buf *b = &ctx->resp->body;
+	char balance[MONEY_TEXT_SIZE_MAX];
+
+	money_format(txn->balance_minor, balance);
+	buf_reset(b);
+	(void)buf_puts(b, "{\"username\":");
+	(void)buf_json_str(b, ctx->username);
+	(void)buf_printf(
+	    b, ",\"balance\":\"%s\",\"currency\":\"USD\"}", balance);
+}
+
+/* API.md POST /transfer: {"id","from","to","amount","fee","balance",...}. */
+static void
+ledger_body_transfer(
+    struct ctx *ctx, const struct ledger_op *op, const struct ledger_txn *txn)
+{
+	struct buf *b = &ctx->resp->body;
+	char amount[MONEY_TEXT_SIZE_MAX], fee[MONEY_TEXT_SIZE_MAX];
+	char balance[MONEY_TEXT_SIZE_MAX];
+
+	money_format(op->amount_minor, amount);
+	money_format(op->fee_minor, fee);
+	money_format(txn->balance_minor, balance);
+	buf_reset(b);
+	(void)buf_printf(b, "{\"id\":%" PRId64 ",\"from\":", txn->movement_id);
+	(void)buf_json_str(b, ctx->username);
+	(void)buf_puts(b, ",\"to\":");
+	(void)buf_json_str(b, op->to_name);
+	(void)buf_printf(b,
+	    ",\"amount\":\"%s\",\"fee\":\"%s\","
+	    "\"balance\":\"%s\",\"created_at\":\"%s\"}",
+	    amount, fee, balance, txn->at_rfc3339);
+}
+
+/*
+ * Answers from what the key holds: the stored status and body with
+ * Idempotent-Replayed, or 422 when the request differs. Returns 0 once
+ * answered, or -1 when the key is gone (purged meanwhile): run again.
+ */
+static int
+ledger_replay(struct ctx *ctx, const struct ledger_op *op)
+{
+	char stored[IDEM_RESPONSE_SIZE_MAX + 1];
+	struct db_val in[] = {
+	    LEDGER_STR_IN(op->canon, strlen(op->canon)),
+	    DB_I64_IN(ctx->user_id),
+	    LEDGER_STR_IN(op->idem_key, strlen(op->idem_key)),
+	};
+	struct db_val out[] = {DB_I64_OUT(), DB_I64_OUT(), DB_STR_OUT(stored)};
+	enum db_rc rc = db_row(ctx->db, STMT_IDEM_GET, in, 3, out, 3);
+
+	if (rc == DB_NOT_FOUND)
+		return -1;
+	if (rc != DB_OK) {
+		handler_db_error(ctx, rc);
+		return 0;
+	}
+	if (out[0].i64 != 1) {
+		http_error(ctx->resp, API_IDEM_KEY_REUSED, NULL);
+		return 0;
+	}
+	/* Only a transaction still open has no answer yet. */
+	if (out[1].is_null || out[2].is_null) {
+		http_error(ctx->resp, API_REQUEST_IN_PROGRESS, NULL);
+		return 0;
+	}
+	if (out[1].i64 < 200 || out[1].i64 > 599 || out[2].len == 0) {
+		log_event(
+		    LOG_ERROR, "idem_corrupt", "status=%" PRId64, out[1].i64);
+		http_error(ctx->resp, API_INTERNAL, NULL);
+		return 0;
+	}
+	ctx->resp->status = (int)out[1].i64;
+	buf_reset(&ctx->resp->body);
+	(void)buf_append(&ctx->resp->body, stored, out[2].len);
+	(void)http_header(ctx->resp, "Idempotent-Replayed", "true");
+	log_event(LOG_INFO, "idem_replay", "status=%d", ctx->resp->status);
+	return 0;
+}
+
+void
+ledger_refuse(struct ctx *ctx, struct ledger_op *op, enum api_err err)
+{
+	const struct buf *b = &ctx->resp->body;
+	enum db_rc rc;
+
+	assert(err == API_INSUFFICIENT_FUNDS || err == API_LIMIT_EXCEEDED ||
+	       err == API_RECIPIENT_NOT_FOUND);
+	assert(!ctx->db->in_txn);
+	http_error(ctx->resp, err, NULL);
+	if (op->idem_key == NULL)
+		return;
+	/* One statement under autocommit: its own short transaction. */
+	rc = db_ensure(ctx->db);
+	if (rc == DB_OK) {
+		struct db_val in[] = {
+		    DB_I64_IN(ctx->user_id),
+		    LEDGER_STR_IN(op->idem_key, strlen(op->idem_key)),
+		    LEDGER_STR_IN(op->canon, strlen(op->canon)),
+		    DB_I64_IN(ctx->resp->status),
+		    LEDGER_STR_IN(b->data, b->len),
+		};
+
+		rc = db_exec(ctx->db, STMT_IDEM_INSERT, in, 5, NULL);
+	}
+	if (rc == DB_OK)
+		return;
+	if (rc == DB_DUPLICATE) {
+		if (ledger_replay(ctx, op) != 0)
+			http_error(ctx->resp, API_UNAVAILABLE, NULL);
+	} else if (rc == DB_RETRY) {
+		http_error(ctx->resp, API_REQUEST_IN_PROGRESS, NULL);
+	} else {
+		/* Unrecorded, this answer could differ on a retry: 503. */
+		handler_db_error(ctx, rc);
+	}
+}
+
+void
+ledger_run(struct ctx *ctx, struct ledger_op *op)
+{
+	struct ledger_txn txn;
+	enum ledger_rc rc = LEDGER_RETRY;
+
+	assert(op->kind < LEDGER_KIND__MAX && op->canon[0] != '\0');
+	assert(
+	    op->amount_minor > 0 && op->amount_minor <= MONEY_AMOUNT_MAX_MINOR);
+	for (unsigned attempt = 1; attempt <= DB_RETRY_COUNT_MAX; attempt++) {
+		if (attempt > 1) {
+			log_event(LOG_WARN, "db_retry",
+			    "route=%s attempt=%u "
+			    "rc=%s",
+			    ctx->route, attempt, db_rc_name(op->db_rc));
+			db_retry_sleep(attempt - 1);
+		}
+		ledger_txn_init(&txn);
+		rc = op->kind == LEDGER_DEPOSIT
+		         ? ledger_deposit(ctx, op, &txn)
+		         : ledger_transfer(ctx, op, &txn);
+		assert(!ctx->db->in_txn);
+		if (rc == LEDGER_REPLAY)
+			rc = ledger_replay(ctx, op) == 0 ? LEDGER_DONE
+			                                 : LEDGER_RETRY;
+		if (rc != LEDGER_RETRY)
+			break;
+	}
+	switch (rc) {
+	case LEDGER_DONE:
+		break;
+	case LEDGER_REFUSED:
+		ledger_refuse(ctx, op, txn.refusal);
+		break;
+	case LEDGER_BUSY:
+		http_error(ctx->resp, API_REQUEST_IN_PROGRESS, NULL);
+		break;
+	case LEDGER_RETRY:
+		log_event(LOG_WARN, "db_retry_exhausted",
+		    "route=%s "
+		    "attempts=%d",
+		    ctx->route, DB_RETRY_COUNT_MAX);
+		http_error(ctx->resp, API_UNAVAILABLE, NULL);
+		break;
+	default:
+		handler_db_error(ctx, op->db_rc);
+		break;
+	}
+}

@@ -1,0 +1,91 @@
+/*
+ * The ledger: the one database transaction of each money movement
+ * (deposit, transfer), its bounded deadlock retries, and the
+ * Idempotency-Key protocol (API.md POST /balance, POST /transfer).
+ *
+ * Idempotency: the key row is inserted first in the movement's own
+ * transaction, so a concurrent request with the same key waits on its lock
+ * and, once the first commits, gets a duplicate key and replays the stored
+ * answer. A business refusal (422, 404) is stored under the key too, in its
+ * own short transaction after the rollback, so that a retry gets the same
+ * answer. Validation errors (400) are never stored.
+ */
+#ifndef LEDGER_H
+#define LEDGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "bounds.h"
+#include "handler.h"
+
+/* A username read back from the database: utf8mb4 is 4 bytes a char. */
+#define LEDGER_NAME_SIZE_MAX (USERNAME_LEN_MAX * 4 + 1)
+/* The canonical request: "transfer|to=<32 bytes>|<19 digits>" and NUL. */
+#define LEDGER_CANON_SIZE_MAX 96
+
+enum ledger_kind {
+	LEDGER_DEPOSIT,  /* "deposit": a top-up of the caller's account */
+	LEDGER_TRANSFER, /* "transfer": the caller pays a recipient */
+	LEDGER_KIND__MAX
+};
+
+/* One money movement: what the handler asks for. */
+struct ledger_op {
+	enum ledger_kind kind;
+	int64_t amount_minor; /* (0, MONEY_AMOUNT_MAX_MINOR] */
+	int64_t fee_minor;    /* transfers; 0 for deposits */
+	int64_t to_id;        /* transfers: the recipient */
+	char to_name[LEDGER_NAME_SIZE_MAX];
+	const char *idem_key; /* NULL: no Idempotency-Key */
+	/* What the request hash covers; the same request, the same text. */
+	char canon[LEDGER_CANON_SIZE_MAX];
+	enum db_rc db_rc; /* the last database failure */
+};
+
+/*
+ * DB_STR_IN for read-only text: the database layer only reads its inputs,
+ * so dropping the const (through uintptr_t, for -Wcast-qual) is safe.
+ */
+#define LEDGER_STR_IN(s, n) DB_STR_IN((uintptr_t)(s), (n))
+
+/*
+ * True when key is an acceptable Idempotency-Key: 1 to IDEM_KEY_LEN_MAX
+ * printable ASCII characters (0x20 to 0x7e).
+ */
+bool ledger_idem_key_is_valid(const char *key);
+
+/*
+ * Starts a POST of the ledger: checks the Idempotency-Key header into
+ * op->idem_key, parses the body as a JSON object into *obj (the caller
+ * releases it with json_object_put) and reads its "amount" into
+ * op->amount_minor. Returns 0, or -1 after answering 400 (*obj is then
+ * NULL): invalid_request for a bad key, a body that is not an object, a
+ * missing amount or one of the wrong JSON type; invalid_amount for null,
+ * a boolean, or text that money_parse() refuses.
+ */
+int ledger_read_request(
+    struct ctx *ctx, struct ledger_op *op, struct json_object **obj);
+
+/*
+ * Runs op as one transaction, retrying a deadlock or a lock-wait timeout
+ * up to DB_RETRY_COUNT_MAX times, and answers: 200 (deposit) or 201
+ * (transfer) with the body of API.md; 422 insufficient_funds or
+ * limit_exceeded when nothing moved; the replay of a stored answer
+ * (Idempotent-Replayed: true) or 422 idempotency_key_reused when the key
+ * was used before; 409 request_in_progress when another request holds the
+ * key too long; 503 or 500 when the database fails.
+ */
+void ledger_run(struct ctx *ctx, struct ledger_op *op);
+
+/*
+ * Answers a business refusal found before any transaction (404
+ * recipient_not_found) and records it under the Idempotency-Key, if any,
+ * so that a retry gets the same answer; or replays what the key already
+ * holds.
+ */
+void ledger_refuse(struct ctx *ctx, struct ledger_op *op, enum api_err err);
+
+#endif /* LEDGER_H */

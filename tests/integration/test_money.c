@@ -1,0 +1,1014 @@
+/*
+ * Goal: money moves exactly as API.md says, over HTTP through nginx:
+ * GET/POST /balance, POST /transfer, GET /transactions, Idempotency-Key,
+ * every error code, no rejected request changing a balance, and, under
+ * concurrency from fork()ed clients, no balance below zero, no transfer
+ * lost or applied twice, and a ledger that `payd audit` finds sound.
+ */
+#include <check.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+
+Suite *money_http_suite(void);
+
+/* A registered, logged-in user. */
+struct user {
+	char name[40];
+	char token[1024];
+	long long id;
+};
+
+/* What one forked client saw; lives in memory shared with the parent. */
+struct shot {
+	long status;
+	bool replayed;
+	char body[512];
+};
+
+static struct resp *R;
+
+static void
+setup(void)
+{
+	R = calloc(1, sizeof(*R));
+	ck_assert_ptr_nonnull(R);
+}
+
+static void
+teardown(void)
+{
+	resp_free(R);
+	free(R);
+}
+
+static void
+make_user(struct user *u, const char *prefix)
+{
+	unique_name(prefix, u->name, sizeof(u->name));
+	u->id = register_login(u->name, u->token);
+	ck_assert_int_gt(u->id, 0);
+}
+
+/* "12.50" -> 1250; the test's own reading, independent of money.c. */
+static long long
+minor_of(const char *text)
+{
+	long long units = 0;
+	int cents = 0;
+
+	ck_assert_msg(sscanf(text, "%lld.%2d", &units, &cents) == 2 &&
+	    strlen(strchr(text, '.')) == 3, "not an amount: \"%s\"", text);
+	return units * 100 + cents;
+}
+
+static long long
+balance_minor(const struct user *u)
+{
+	char text[64];
+
+	ck_assert_str_ne(balance_of(u->token, text, sizeof(text)), "");
+	return minor_of(text);
+}
+
+/* POST path with body and an optional Idempotency-Key; returns status. */
+static long
+post(const char *path, const struct user *u, const char *body,
+    const char *key, struct resp *r)
+{
+	char hdr[400];
+	const char *extra[2] = {NULL, NULL};
+
+	if (key != NULL) {
+		(void)snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", key);
+		extra[0] = hdr;
+	}
+	resp_free(r);
+	ck_assert_int_eq(api("POST", path, u->token, body, extra, r), 0);
+	return r->status;
+}
+
+static long
+transfer(const struct user *from, const char *to, const char *amount,
+    const char *key, struct resp *r)
+{
+	char body[256];
+
+	(void)snprintf(body, sizeof(body), "{\"to\":\"%s\",\"amount\":\"%s\"}",
+	    to, amount);
+	return post("/transfer", from, body, key, r);
+}
+
+static void
+fund(const struct user *u, const char *amount)
+{
+	ck_assert_int_eq(top_up(u->token, amount), 200);
+}
+
+/* Copies a short text whole (it must fit) or, in a client, cut. */
+static void
+copy_text(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static bool
+is_replayed(const struct resp *r)
+{
+	char v[32];
+
+	return resp_header(r, "Idempotent-Replayed", v, sizeof(v)) != NULL &&
+	    strcmp(v, "true") == 0;
+}
+
+/* A timestamp as API.md writes it: "2026-11-26T03:15:49Z". */
+static void
+assert_rfc3339(const char *t)
+{
+	ck_assert_msg(strlen(t) == 20 && t[4] == '-' && t[10] == 'T' &&
+	    t[19] == 'Z', "not RFC 3339 UTC: \"%s\"", t);
+}
+
+/*
+ * Gives user u a balance of minor cents near the cap, written as a proper
+ * deposit (movement and both entries) so that the audit stays sound.
+ */
+static void
+seed_balance(const struct user *u, long long minor)
+{
+	ck_assert_int_eq(stack_cmd("stack_sql \"$STACK_DIR\" \""
+	    "START TRANSACTION; "
+	    "INSERT INTO payd.movements (kind, to_user, amount, fee) "
+	    "VALUES ('deposit', %lld, %lld, 0); SET @m = LAST_INSERT_ID(); "
+	    "UPDATE payd.users SET balance = balance + %lld WHERE id = %lld; "
+	    "INSERT INTO payd.entries (account_kind, account_id, movement_id, "
+	    "type, delta, balance_after) SELECT 'user', id, @m, 'deposit', "
+	    "%lld, balance FROM payd.users WHERE id = %lld; "
+	    "INSERT INTO payd.entries (account_kind, account_id, movement_id, "
+	    "type, delta) VALUES ('external', 0, @m, 'funding', -%lld); "
+	    "COMMIT\"", u->id, minor, minor, u->id, minor, u->id, minor), 0);
+}
+
+/* Runs fn(i, arg) in n forked clients at once and waits for them all. */
+static void
+run_clients(int n, void (*fn)(int i, void *arg), void *arg)
+{
+	pid_t pids[64];
+	int st;
+
+	ck_assert_int_le(n, 64);
+	for (int i = 0; i < n; i++) {
+		pids[i] = fork();
+		ck_assert_int_ge(pids[i], 0);
+		if (pids[i] == 0) {
+			fn(i, arg);
+			_exit(0);
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		ck_assert_int_eq(waitpid(pids[i], &st, 0), pids[i]);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		    "client %d failed", i);
+	}
+}
+
+static void *
+shared(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	memset(p, 0, size);
+	return p;
+}
+
+/* The transactions array of a GET /transactions answer. */
+static struct json_object *
+history(const struct user *u, const char *query, struct resp *r)
+{
+	char path[128];
+	struct json_object *list;
+
+	(void)snprintf(path, sizeof(path), "/transactions%s", query);
+	resp_free(r);
+	ck_assert_int_eq(api("GET", path, u->token, NULL, NULL, r), 0);
+	ck_assert_msg(r->status == 200, "%s: %ld %s", path, r->status,
+	    r->body);
+	ck_assert(json_object_object_get_ex(r->json, "transactions", &list));
+	ck_assert(json_object_is_type(list, json_type_array));
+	return list;
+}
+
+static const char *
+field(struct json_object *o, const char *name)
+{
+	struct json_object *v;
+
+	ck_assert_msg(json_object_object_get_ex(o, name, &v), "no %s", name);
+	return json_object_is_type(v, json_type_null) ? NULL :
+	    json_object_get_string(v);
+}
+
+static long long
+field_int(struct json_object *o, const char *name)
+{
+	struct json_object *v;
+
+	ck_assert_msg(json_object_object_get_ex(o, name, &v), "no %s", name);
+	ck_assert(json_object_is_type(v, json_type_int));
+	return (long long)json_object_get_int64(v);
+}
+
+START_TEST(test_balance_get__new_user__zero_usd)
+{
+	struct user a;
+
+	make_user(&a, "mb");
+	ck_assert_int_eq(api("GET", "/balance", a.token, NULL, NULL, R), 0);
+	ck_assert_int_eq(R->status, 200);
+	ck_assert_str_eq(resp_str(R, "username"), a.name);
+	ck_assert_str_eq(resp_str(R, "balance"), "0.00");
+	ck_assert_str_eq(resp_str(R, "currency"), "USD");
+}
+END_TEST
+
+START_TEST(test_balance__no_token__401)
+{
+	ck_assert_int_eq(api("GET", "/balance", NULL, NULL, NULL, R), 0);
+	ck_assert_int_eq(R->status, 401);
+	resp_free(R);
+	ck_assert_int_eq(api("POST", "/transfer", NULL, "{}", NULL, R), 0);
+	ck_assert_int_eq(R->status, 401);
+	resp_free(R);
+	ck_assert_int_eq(api("GET", "/transactions", NULL, NULL, NULL, R), 0);
+	ck_assert_int_eq(R->status, 401);
+}
+END_TEST
+
+START_TEST(test_balance_post__string_and_number__balance_after)
+{
+	struct user a;
+
+	make_user(&a, "mp");
+	ck_assert_int_eq(post("/balance", &a, "{\"amount\":\"10.00\"}", NULL,
+	    R), 200);
+	ck_assert_str_eq(resp_str(R, "username"), a.name);
+	ck_assert_str_eq(resp_str(R, "balance"), "10.00");
+	ck_assert_str_eq(resp_str(R, "currency"), "USD");
+	ck_assert_int_eq(post("/balance", &a, "{\"amount\":12.5}", NULL, R),
+	    200);
+	ck_assert_str_eq(resp_str(R, "balance"), "22.50");
+	ck_assert_int_eq(post("/balance", &a, "{\"amount\":\"7\"}", NULL, R),
+	    200);
+	ck_assert_str_eq(resp_str(R, "balance"), "29.50");
+	ck_assert_int_eq(post("/balance", &a, "{\"amount\":3,\"x\":[1]}",
+	    NULL, R), 200);
+	ck_assert_str_eq(resp_str(R, "balance"), "32.50");
+	ck_assert_int_eq(post("/balance", &a, "{\"amount\":\"0.01\"}", NULL,
+	    R), 200);
+	ck_assert_str_eq(resp_str(R, "balance"), "32.51");
+	ck_assert_int_eq(post("/balance", &a,
+	    "{\"amount\":\"1000000000.00\"}", NULL, R), 200);
+	ck_assert_str_eq(resp_str(R, "balance"), "1000000032.51");
+	ck_assert_int_eq(balance_minor(&a), 100000003251LL);
+}
+END_TEST
+
+START_TEST(test_balance_post__bad_amounts__400_unchanged)
+{
+	static const char *const bad_amount[] = {
+		"\"0\"", "\"0.00\"", "0", "\"-1\"", "-1", "\"1.005\"",
+		"1.005", "\"1e3\"", "1e3", "1E3", "\"+1\"", "\" 1\"", "\"1 \"",
+		"\"1 0\"", "\"\"", "\"NaN\"", "\"Infinity\"", "null", "true",
+		"false", "\"1000000000.01\"", "1000000000.01", "\".5\"",
+		"\"5.\"", "\"abc\"", "\"007.5\"", "-0.5",
+		"99999999999999999999999999",
+	};
+	static const char *const bad_request[] = {
+		"{}", "{\"amount\":{}}", "{\"amount\":[1]}", "{\"amount\":",
+		"[1]", "\"10.00\"", "{\"Amount\":\"1.00\"}",
+	};
+	struct user a;
+	char body[128];
+
+	make_user(&a, "mx");
+	fund(&a, "5.00");
+	for (size_t i = 0; i < sizeof(bad_amount) / sizeof(*bad_amount);
+	    i++) {
+		(void)snprintf(body, sizeof(body), "{\"amount\":%s}",
+		    bad_amount[i]);
+		ck_assert_int_eq(post("/balance", &a, body, NULL, R), 400);
+		ck_assert_msg(strcmp(resp_err(R), "invalid_amount") == 0,
+		    "%s: %s", body, R->body);
+	}
+	for (size_t i = 0; i < sizeof(bad_request) / sizeof(*bad_request);
+	    i++) {
+		ck_assert_int_eq(post("/balance", &a, bad_request[i], NULL, R),
+		    400);
+		ck_assert_msg(strcmp(resp_err(R), "invalid_request") == 0,
+		    "%s: %s", bad_request[i], R->body);
+	}
+	/* The message names the missing field. */
+	ck_assert_int_eq(post("/balance", &a, "{}", NULL, R), 400);
+	ck_assert_ptr_nonnull(strstr(R->body, "amount"));
+	ck_assert_int_eq(balance_minor(&a), 500);
+}
+END_TEST
+
+START_TEST(test_balance_post__cap__exact_ok_over_422_unchanged)
+{
+	/* 10^13 units is the cap; start 5.00 below it. */
+	const long long cap = 1000000000000000LL;
+	struct user a, b;
+
+	make_user(&a, "mc");
+	make_user(&b, "mc");
+	seed_balance(&a, cap - 500);
+	fund(&b, "20.00");
+	ck_assert_int_eq(post("/balance", &a, "{\"amount\":\"5.01\"}", NULL,
+	    R), 422);
+	ck_assert_str_eq(resp_err(R), "limit_exceeded");
+	ck_assert_int_eq(balance_minor(&a), cap - 500);
+	/* A transfer that would lift the recipient over the cap: 422. */
+	ck_assert_int_eq(transfer(&b, a.name, "5.01", NULL, R), 422);
+	ck_assert_str_eq(resp_err(R), "limit_exceeded");
+	ck_assert_int_eq(balance_minor(&b), 2000);
+	ck_assert_int_eq(balance_minor(&a), cap - 500);
+	/* Exactly up to the cap is allowed; one cent more is not. */
+	ck_assert_int_eq(post("/balance", &a, "{\"amount\":\"5.00\"}", NULL,
+	    R), 200);
+	ck_assert_str_eq(resp_str(R, "balance"), "10000000000000.00");
+	ck_assert_int_eq(post("/balance", &a, "{\"amount\":\"0.01\"}", NULL,
+	    R), 422);
+	ck_assert_str_eq(resp_err(R), "limit_exceeded");
+	ck_assert_int_eq(balance_minor(&a), cap);
+	/* The capped user can still pay out. */
+	ck_assert_int_eq(transfer(&a, b.name, "1.00", NULL, R), 201);
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
+START_TEST(test_transfer__ok__201_every_field)
+{
+	struct user a, b;
+	char upper[40];
+
+	make_user(&a, "ta");
+	make_user(&b, "tb");
+	fund(&a, "100.00");
+	ck_assert_int_eq(transfer(&a, b.name, "10.00", NULL, R), 201);
+	ck_assert_int_gt(resp_int(R, "id"), 0);
+	ck_assert_str_eq(resp_str(R, "from"), a.name);
+	ck_assert_str_eq(resp_str(R, "to"), b.name);
+	ck_assert_str_eq(resp_str(R, "amount"), "10.00");
+	ck_assert_str_eq(resp_str(R, "fee"), "0.75");
+	ck_assert_str_eq(resp_str(R, "balance"), "89.25");
+	assert_rfc3339(resp_str(R, "created_at"));
+	ck_assert_int_eq(balance_minor(&b), 1000);
+	/* By id, and by a name in another case: the same recipient. */
+	(void)snprintf(upper, sizeof(upper), "{\"to_id\":%lld,"
+	    "\"amount\":2.5}", b.id);
+	ck_assert_int_eq(post("/transfer", &a, upper, NULL, R), 201);
+	ck_assert_str_eq(resp_str(R, "to"), b.name);
+	ck_assert_str_eq(resp_str(R, "amount"), "2.50");
+	ck_assert_str_eq(resp_str(R, "balance"), "86.00");
+	(void)snprintf(upper, sizeof(upper), "%s", b.name);
+	for (char *p = upper; *p != '\0'; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	ck_assert_int_eq(transfer(&a, upper, "1", NULL, R), 201);
+	ck_assert_str_eq(resp_str(R, "to"), b.name);
+	ck_assert_str_eq(resp_str(R, "balance"), "84.25");
+	ck_assert_int_eq(balance_minor(&b), 1350);
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
+START_TEST(test_transfer__insufficient__422_then_exact_ok)
+{
+	struct user a, b;
+
+	make_user(&a, "ti");
+	make_user(&b, "ti");
+	fund(&a, "10.00");
+	/* 9.26 + 0.75 is one cent more than the balance. */
+	ck_assert_int_eq(transfer(&a, b.name, "9.26", NULL, R), 422);
+	ck_assert_str_eq(resp_err(R), "insufficient_funds");
+	ck_assert_int_eq(balance_minor(&a), 1000);
+	ck_assert_int_eq(balance_minor(&b), 0);
+	ck_assert_int_eq(transfer(&a, b.name, "9.25", NULL, R), 201);
+	ck_assert_str_eq(resp_str(R, "balance"), "0.00");
+	ck_assert_int_eq(transfer(&a, b.name, "0.01", NULL, R), 422);
+	ck_assert_str_eq(resp_err(R), "insufficient_funds");
+	ck_assert_int_eq(balance_minor(&b), 925);
+}
+END_TEST
+
+START_TEST(test_transfer__unknown_recipient__404_unchanged)
+{
+	struct user a;
+	char body[128];
+
+	make_user(&a, "tn");
+	fund(&a, "10.00");
+	ck_assert_int_eq(transfer(&a, "nosuchuser_zz9", "1.00", NULL, R),
+	    404);
+	ck_assert_str_eq(resp_err(R), "recipient_not_found");
+	(void)snprintf(body, sizeof(body), "{\"to_id\":%lld,\"amount\":1}",
+	    (long long)1 << 60);
+	ck_assert_int_eq(post("/transfer", &a, body, NULL, R), 404);
+	ck_assert_str_eq(resp_err(R), "recipient_not_found");
+	ck_assert_int_eq(balance_minor(&a), 1000);
+}
+END_TEST
+
+START_TEST(test_transfer__bad_requests__400_unchanged)
+{
+	struct user a, b;
+	char bodies[12][160], key[300];
+	int n = 0;
+
+	make_user(&a, "tr");
+	make_user(&b, "tr");
+	fund(&a, "10.00");
+	(void)snprintf(bodies[n++], 160, "{\"to\":\"%s\",\"amount\":\"1\"}",
+	    a.name);
+	(void)snprintf(bodies[n++], 160, "{\"to_id\":%lld,\"amount\":\"1\"}",
+	    a.id);
+	(void)snprintf(bodies[n++], 160, "{\"amount\":\"1\"}");
+	(void)snprintf(bodies[n++], 160, "{\"to\":\"%s\",\"to_id\":%lld,"
+	    "\"amount\":\"1\"}", b.name, b.id);
+	(void)snprintf(bodies[n++], 160, "{\"to\":5,\"amount\":\"1\"}");
+	(void)snprintf(bodies[n++], 160, "{\"to\":null,\"amount\":\"1\"}");
+	(void)snprintf(bodies[n++], 160, "{\"to_id\":\"%lld\","
+	    "\"amount\":\"1\"}", b.id);
+	(void)snprintf(bodies[n++], 160, "{\"to_id\":0,\"amount\":\"1\"}");
+	(void)snprintf(bodies[n++], 160, "{\"to\":\"%s\"}", b.name);
+	(void)snprintf(bodies[n++], 160, "{\"to\":\"%s\",\"amount\":[]}",
+	    b.name);
+	(void)snprintf(bodies[n++], 160, "[\"%s\"]", b.name);
+	for (int i = 0; i < n; i++) {
+		ck_assert_int_eq(post("/transfer", &a, bodies[i], NULL, R),
+		    400);
+		ck_assert_msg(strcmp(resp_err(R), "invalid_request") == 0,
+		    "%s: %s", bodies[i], R->body);
+	}
+	ck_assert_int_eq(transfer(&a, b.name, "1.001", NULL, R), 400);
+	ck_assert_str_eq(resp_err(R), "invalid_amount");
+	/* Idempotency-Key: 255 characters pass, 256 do not. */
+	memset(key, 'k', 256);
+	key[256] = '\0';
+	ck_assert_int_eq(transfer(&a, b.name, "1.00", key, R), 400);
+	ck_assert_str_eq(resp_err(R), "invalid_request");
+	ck_assert_int_eq(transfer(&a, b.name, "1.00", "bad\x01key", R), 400);
+	ck_assert_str_eq(resp_err(R), "invalid_request");
+	ck_assert_int_eq(balance_minor(&a), 1000);
+	ck_assert_int_eq(balance_minor(&b), 0);
+	key[255] = '\0';
+	ck_assert_int_eq(transfer(&a, b.name, "1.00", key, R), 201);
+	ck_assert_int_eq(balance_minor(&a), 825);
+}
+END_TEST
+
+START_TEST(test_idem_transfer__same_body__replayed_once)
+{
+	struct user a, b;
+	char first[1024];
+
+	make_user(&a, "ia");
+	make_user(&b, "ib");
+	fund(&a, "50.00");
+	ck_assert_int_eq(transfer(&a, b.name, "10.00", "key-1", R), 201);
+	ck_assert(!is_replayed(R));
+	ck_assert_uint_lt(R->len, sizeof(first));
+	copy_text(first, sizeof(first), R->body);
+	/* The same request spelt differently ("10" for "10.00") is the same. */
+	ck_assert_int_eq(transfer(&a, b.name, "10", "key-1", R), 201);
+	ck_assert(is_replayed(R));
+	ck_assert_str_eq(R->body, first);
+	ck_assert_int_eq(balance_minor(&a), 5000 - 1075);
+	ck_assert_int_eq(balance_minor(&b), 1000);
+	/* A different body under the same key: 422, nothing moves. */
+	ck_assert_int_eq(transfer(&a, b.name, "11.00", "key-1", R), 422);
+	ck_assert_str_eq(resp_err(R), "idempotency_key_reused");
+	ck_assert_int_eq(post("/balance", &a, "{\"amount\":\"10.00\"}",
+	    "key-1", R), 422);
+	ck_assert_str_eq(resp_err(R), "idempotency_key_reused");
+	ck_assert_int_eq(balance_minor(&a), 5000 - 1075);
+	/* Keys belong to their user: b may use "key-1" for itself. */
+	ck_assert_int_eq(transfer(&b, a.name, "1.00", "key-1", R), 201);
+	ck_assert(!is_replayed(R));
+	ck_assert_int_eq(balance_minor(&b), 1000 - 175);
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
+START_TEST(test_idem_transfer__refusal__replayed_not_rerun)
+{
+	struct user a, b;
+	char first[1024];
+
+	make_user(&a, "ir");
+	make_user(&b, "ir");
+	fund(&a, "1.00");
+	ck_assert_int_eq(transfer(&a, b.name, "5.00", "k-fail", R), 422);
+	ck_assert_str_eq(resp_err(R), "insufficient_funds");
+	ck_assert_uint_lt(R->len, sizeof(first));
+	copy_text(first, sizeof(first), R->body);
+	fund(&a, "100.00");
+	/* The retry gets the first answer, even though it would pass now. */
+	ck_assert_int_eq(transfer(&a, b.name, "5.00", "k-fail", R), 422);
+	ck_assert(is_replayed(R));
+	ck_assert_str_eq(R->body, first);
+	ck_assert_int_eq(balance_minor(&a), 10100);
+	/* An unknown recipient is stored too. */
+	ck_assert_int_eq(transfer(&a, "ghost_zz9_x", "5.00", "k-404", R),
+	    404);
+	ck_assert(!is_replayed(R));
+	ck_assert_int_eq(transfer(&a, "ghost_zz9_x", "5.00", "k-404", R),
+	    404);
+	ck_assert(is_replayed(R));
+	ck_assert_str_eq(resp_err(R), "recipient_not_found");
+	/* A 400 is not stored: the key is still free for a good request. */
+	ck_assert_int_eq(transfer(&a, b.name, "-5", "k-400", R), 400);
+	ck_assert_int_eq(transfer(&a, b.name, "5", "k-400", R), 201);
+	ck_assert(!is_replayed(R));
+}
+END_TEST
+
+START_TEST(test_idem_deposit__same_body__replayed_once)
+{
+	struct user a;
+	char first[1024];
+
+	make_user(&a, "id");
+	ck_assert_int_eq(post("/balance", &a, "{\"amount\":\"3.00\"}", "dep-1",
+	    R), 200);
+	ck_assert(!is_replayed(R));
+	ck_assert_uint_lt(R->len, sizeof(first));
+	copy_text(first, sizeof(first), R->body);
+	fund(&a, "1.00");
+	ck_assert_int_eq(post("/balance", &a, "{\"amount\":3}", "dep-1", R),
+	    200);
+	ck_assert(is_replayed(R));
+	/* The replay is the first answer: the balance of that moment. */
+	ck_assert_str_eq(R->body, first);
+	ck_assert_str_eq(resp_str(R, "balance"), "3.00");
+	ck_assert_int_eq(balance_minor(&a), 400);
+}
+END_TEST
+
+/* Client i of the same-key race: one POST, what it saw into shots[i]. */
+static const struct user *race_from;
+static char race_to[40];
+
+static void
+same_key_client(int i, void *arg)
+{
+	struct shot *shots = arg;
+	struct resp *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		_exit(1);
+	if (transfer(race_from, race_to, "7.00", "same-key-race", r) < 0)
+		_exit(1);
+	shots[i].status = r->status;
+	shots[i].replayed = is_replayed(r);
+	copy_text(shots[i].body, sizeof(shots[i].body), r->body);
+	resp_free(r);
+	free(r);
+}
+
+START_TEST(test_idem_transfer__20_concurrent_same_key__one_movement)
+{
+	struct shot *shots = shared(20 * sizeof(*shots));
+	struct user a, b;
+	struct json_object *list;
+	const char *body = NULL;
+	int originals = 0, outs = 0;
+
+	make_user(&a, "ic");
+	make_user(&b, "ic");
+	fund(&a, "100.00");
+	race_from = &a;
+	(void)snprintf(race_to, sizeof(race_to), "%s", b.name);
+	run_clients(20, same_key_client, shots);
+	for (int i = 0; i < 20; i++) {
+		/* Waiting for the first is allowed, and so is 409. */
+		ck_assert_msg(shots[i].status == 201 || shots[i].status == 409,
+		    "client %d: %ld %s", i, shots[i].status, shots[i].body);
+		if (shots[i].status != 201)
+			continue;
+		originals += !shots[i].replayed;
+		if (body == NULL)
+			body = shots[i].body;
+		ck_assert_str_eq(shots[i].body, body);
+	}
+	ck_assert_int_eq(originals, 1);
+	ck_assert_int_eq(balance_minor(&a), 10000 - 775);
+	ck_assert_int_eq(balance_minor(&b), 700);
+	list = history(&a, "", R);
+	for (size_t i = 0; i < json_object_array_length(list); i++)
+		outs += strcmp(field(json_object_array_get_idx(list, i),
+		    "type"), "transfer_out") == 0;
+	ck_assert_int_eq(outs, 1);
+	ck_assert_int_eq(run_audit(), 0);
+	munmap(shots, 20 * sizeof(*shots));
+}
+END_TEST
+
+START_TEST(test_transactions__entries__every_field_newest_first)
+{
+	struct user a, b;
+	struct json_object *list, *e;
+	long long out_id, dep_id;
+
+	make_user(&a, "ha");
+	make_user(&b, "hb");
+	fund(&a, "20.00");
+	ck_assert_int_eq(transfer(&a, b.name, "5.00", NULL, R), 201);
+	out_id = resp_int(R, "id");
+	list = history(&a, "", R);
+	ck_assert_int_eq(json_object_array_length(list), 2);
+	e = json_object_array_get_idx(list, 0);
+	ck_assert_int_eq(field_int(e, "id"), out_id);
+	ck_assert_str_eq(field(e, "type"), "transfer_out");
+	ck_assert_str_eq(field(e, "amount"), "5.00");
+	ck_assert_str_eq(field(e, "fee"), "0.75");
+	ck_assert_str_eq(field(e, "counterparty"), b.name);
+	ck_assert_str_eq(field(e, "balance_after"), "14.25");
+	assert_rfc3339(field(e, "created_at"));
+	e = json_object_array_get_idx(list, 1);
+	dep_id = field_int(e, "id");
+	ck_assert_int_lt(dep_id, out_id);
+	ck_assert_str_eq(field(e, "type"), "deposit");
+	ck_assert_str_eq(field(e, "amount"), "20.00");
+	ck_assert_str_eq(field(e, "fee"), "0.00");
+	ck_assert_ptr_null(field(e, "counterparty"));
+	ck_assert_str_eq(field(e, "balance_after"), "20.00");
+	ck_assert_ptr_null(field(R->json, "next_before"));
+	/* The recipient's side: the same movement, no fee, no deposit. */
+	list = history(&b, "", R);
+	ck_assert_int_eq(json_object_array_length(list), 1);
+	e = json_object_array_get_idx(list, 0);
+	ck_assert_int_eq(field_int(e, "id"), out_id);
+	ck_assert_str_eq(field(e, "type"), "transfer_in");
+	ck_assert_str_eq(field(e, "amount"), "5.00");
+	ck_assert_str_eq(field(e, "fee"), "0.00");
+	ck_assert_str_eq(field(e, "counterparty"), a.name);
+	ck_assert_str_eq(field(e, "balance_after"), "5.00");
+}
+END_TEST
+
+START_TEST(test_transactions__pages__cursor_exact_and_private)
+{
+	struct user a, b;
+	struct json_object *list;
+	long long ids[5], next;
+	char q[64];
+
+	make_user(&a, "pa");
+	make_user(&b, "pb");
+	for (int i = 0; i < 5; i++) {
+		ck_assert_int_eq(post("/balance", &a, "{\"amount\":\"1.00\"}",
+		    NULL, R), 200);
+		fund(&b, "2.00"); /* interleaved: b's ids sit between a's */
+	}
+	list = history(&a, "?limit=100", R);
+	ck_assert_int_eq(json_object_array_length(list), 5);
+	for (int i = 0; i < 5; i++)
+		ids[i] = field_int(json_object_array_get_idx(list, i), "id");
+	ck_assert_ptr_null(field(R->json, "next_before"));
+	/* Pages of 2: 2, 2, 1; the cursor is the last id shown. */
+	list = history(&a, "?limit=2", R);
+	ck_assert_int_eq(json_object_array_length(list), 2);
+	next = field_int(R->json, "next_before");
+	ck_assert_int_eq(next, ids[1]);
+	(void)snprintf(q, sizeof(q), "?limit=2&before=%lld", next);
+	list = history(&a, q, R);
+	ck_assert_int_eq(json_object_array_length(list), 2);
+	ck_assert_int_eq(field_int(json_object_array_get_idx(list, 0), "id"),
+	    ids[2]);
+	next = field_int(R->json, "next_before");
+	ck_assert_int_eq(next, ids[3]);
+	(void)snprintf(q, sizeof(q), "?before=%lld&limit=2", next);
+	list = history(&a, q, R);
+	ck_assert_int_eq(json_object_array_length(list), 1);
+	ck_assert_int_eq(field_int(json_object_array_get_idx(list, 0), "id"),
+	    ids[4]);
+	ck_assert_ptr_null(field(R->json, "next_before"));
+	/* A page that ends exactly at the last entry has no next page. */
+	(void)snprintf(q, sizeof(q), "?limit=4&before=%lld", ids[0]);
+	list = history(&a, q, R);
+	ck_assert_int_eq(json_object_array_length(list), 4);
+	ck_assert_ptr_null(field(R->json, "next_before"));
+	list = history(&a, "?limit=1", R);
+	ck_assert_int_eq(json_object_array_length(list), 1);
+	/* b sees only its own five deposits of 2.00, never a's. */
+	list = history(&b, "?limit=100", R);
+	ck_assert_int_eq(json_object_array_length(list), 5);
+	for (int i = 0; i < 5; i++)
+		ck_assert_str_eq(field(json_object_array_get_idx(list, i),
+		    "amount"), "2.00");
+}
+END_TEST
+
+START_TEST(test_transactions__bad_params__400)
+{
+	static const char *const bad[] = {
+		"?limit=0", "?limit=101", "?limit=-1", "?limit=abc",
+		"?limit=", "?limit=1.5", "?limit=+5", "?limit=%201",
+		"?limit=5&limit=6", "?before=0", "?before=-3", "?before=x",
+		"?before=", "?before=99999999999999999999",
+	};
+	struct user a;
+
+	make_user(&a, "qa");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		char path[96];
+
+		(void)snprintf(path, sizeof(path), "/transactions%s", bad[i]);
+		resp_free(R);
+		ck_assert_int_eq(api("GET", path, a.token, NULL, NULL, R), 0);
+		ck_assert_msg(R->status == 400, "%s: %ld", path, R->status);
+		ck_assert_str_eq(resp_err(R), "invalid_request");
+	}
+	(void)history(&a, "?limit=100&before=1", R);
+	(void)history(&a, "?limit=1&other=x", R);
+}
+END_TEST
+
+START_TEST(test_retry__lock_wait_timeout__applied_once)
+{
+	struct user a, b;
+
+	make_user(&a, "rw");
+	make_user(&b, "rw");
+	fund(&a, "10.00");
+	/* Another session holds b's row longer than the lock wait (3 s). */
+	ck_assert_int_eq(stack_cmd("(stack_sql \"$STACK_DIR\" \""
+	    "START TRANSACTION; SELECT id FROM payd.users WHERE id = %lld "
+	    "FOR UPDATE; DO SLEEP(4); COMMIT\" >/dev/null 2>&1 &)", b.id), 0);
+	usleep(500000);
+	/* The first attempt times out waiting; a retry applies it once. */
+	ck_assert_int_eq(transfer(&a, b.name, "1.00", "retry-key", R), 201);
+	ck_assert(!is_replayed(R));
+	ck_assert_int_eq(balance_minor(&a), 825);
+	ck_assert_int_eq(balance_minor(&b), 100);
+	ck_assert_int_eq(stack_cmd("grep -q 'event=db_retry ' "
+	    "\"$STACK_DIR\"/payd*.log"), 0);
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
+/* The overdraw race: every client tries 5.01 + 0.75 from 10.00. */
+static const struct user *od_from;
+static char od_to[40];
+
+static void
+overdraw_client(int i, void *arg)
+{
+	struct shot *shots = arg;
+	struct resp *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		_exit(1);
+	(void)transfer(od_from, od_to, "5.01", NULL, r);
+	shots[i].status = r->status;
+	(void)snprintf(shots[i].body, sizeof(shots[i].body), "%s",
+	    resp_err(r));
+	resp_free(r);
+	free(r);
+}
+
+START_TEST(test_concurrency__50_overdraws__exactly_one_succeeds)
+{
+	struct shot *shots = shared(50 * sizeof(*shots));
+	struct user a, b;
+	int ok = 0;
+
+	make_user(&a, "ca");
+	make_user(&b, "cb");
+	fund(&a, "10.00");
+	od_from = &a;
+	(void)snprintf(od_to, sizeof(od_to), "%s", b.name);
+	run_clients(50, overdraw_client, shots);
+	for (int i = 0; i < 50; i++) {
+		if (shots[i].status == 201) {
+			ok++;
+			continue;
+		}
+		ck_assert_msg(shots[i].status == 422 &&
+		    strcmp(shots[i].body, "insufficient_funds") == 0,
+		    "client %d: %ld %s", i, shots[i].status, shots[i].body);
+	}
+	ck_assert_int_eq(ok, 1);
+	ck_assert_int_eq(balance_minor(&a), 1000 - 576);
+	ck_assert_int_eq(balance_minor(&b), 501);
+	ck_assert_int_eq(run_audit(), 0);
+	munmap(shots, 50 * sizeof(*shots));
+}
+END_TEST
+
+/* The random mesh: users and how many transfers each client makes. */
+#define MESH_USERS 20
+#define MESH_CLIENTS 10
+#define MESH_PER_CLIENT 50
+
+static struct user mesh[MESH_USERS];
+
+struct mesh_count {
+	int created;
+	int refused;
+	int other;
+	char last_other[256];
+};
+
+static void
+mesh_client(int i, void *arg)
+{
+	struct mesh_count *c = arg;
+	struct resp *r = calloc(1, sizeof(*r));
+	unsigned seed = (unsigned)(getpid() * 7919 + i);
+	char amount[32];
+
+	if (r == NULL)
+		_exit(1);
+	for (int n = 0; n < MESH_PER_CLIENT; n++) {
+		int from = rand_r(&seed) % MESH_USERS;
+		int to = (from + 1 + rand_r(&seed) % (MESH_USERS - 1)) %
+		    MESH_USERS;
+		int cents = 1 + rand_r(&seed) % 3000;
+
+		(void)snprintf(amount, sizeof(amount), "%d.%02d", cents / 100,
+		    cents % 100);
+		(void)transfer(&mesh[from], mesh[to].name, amount, NULL, r);
+		if (r->status == 201) {
+			__atomic_fetch_add(&c->created, 1, __ATOMIC_SEQ_CST);
+		} else if (r->status == 422 &&
+		    strcmp(resp_err(r), "insufficient_funds") == 0) {
+			__atomic_fetch_add(&c->refused, 1, __ATOMIC_SEQ_CST);
+		} else {
+			__atomic_fetch_add(&c->other, 1, __ATOMIC_SEQ_CST);
+			(void)snprintf(c->last_other, sizeof(c->last_other),
+			    "%ld %.200s", r->status, r->body);
+		}
+	}
+	resp_free(r);
+	free(r);
+}
+
+START_TEST(test_concurrency__500_random_transfers__conserved)
+{
+	struct mesh_count *c = shared(sizeof(*c));
+	long long total = 0;
+
+	for (int i = 0; i < MESH_USERS; i++) {
+		make_user(&mesh[i], "m");
+		fund(&mesh[i], "50.00");
+	}
+	run_clients(MESH_CLIENTS, mesh_client, c);
+	ck_assert_msg(c->other == 0, "%d unexpected answers, last: %s",
+	    c->other, c->last_other);
+	ck_assert_int_eq(c->created + c->refused,
+	    MESH_CLIENTS * MESH_PER_CLIENT);
+	ck_assert_int_gt(c->created, 0);
+	for (int i = 0; i < MESH_USERS; i++) {
+		long long b = balance_minor(&mesh[i]);
+
+		ck_assert_int_ge(b, 0);
+		total += b;
+	}
+	/* Users plus the fee account (0.75 a transfer) hold every top-up. */
+	ck_assert_int_eq(total + 75LL * c->created, MESH_USERS * 5000LL);
+	ck_assert_int_eq(run_audit(), 0);
+	munmap(c, sizeof(*c));
+}
+END_TEST
+
+/* Crossing transfers: even clients pay A->B, odd ones B->A. */
+static struct user cross[2];
+
+static void
+cross_client(int i, void *arg)
+{
+	int *failed = arg;
+	struct resp *r = calloc(1, sizeof(*r));
+	const struct user *from = &cross[i % 2], *to = &cross[1 - i % 2];
+
+	if (r == NULL)
+		_exit(1);
+	for (int n = 0; n < 20; n++) {
+		(void)transfer(from, to->name, "1.00", NULL, r);
+		if (r->status != 201)
+			__atomic_fetch_add(failed, 1, __ATOMIC_SEQ_CST);
+	}
+	resp_free(r);
+	free(r);
+}
+
+START_TEST(test_concurrency__crossing_transfers__all_complete)
+{
+	int *failed = shared(sizeof(*failed));
+
+	make_user(&cross[0], "xa");
+	make_user(&cross[1], "xb");
+	fund(&cross[0], "500.00");
+	fund(&cross[1], "500.00");
+	run_clients(10, cross_client, failed);
+	ck_assert_int_eq(*failed, 0);
+	/* Each side sent 100 x 1.75 and received 100 x 1.00. */
+	ck_assert_int_eq(balance_minor(&cross[0]), 50000 - 17500 + 10000);
+	ck_assert_int_eq(balance_minor(&cross[1]), 50000 - 17500 + 10000);
+	ck_assert_int_eq(run_audit(), 0);
+	munmap(failed, sizeof(*failed));
+}
+END_TEST
+
+static const struct user *topup_user;
+
+static void
+topup_client(int i, void *arg)
+{
+	int *failed = arg;
+
+	(void)i;
+	if (top_up(topup_user->token, "1.00") != 200)
+		__atomic_fetch_add(failed, 1, __ATOMIC_SEQ_CST);
+}
+
+START_TEST(test_concurrency__50_top_ups__exact_sum)
+{
+	int *failed = shared(sizeof(*failed));
+	struct user a;
+
+	make_user(&a, "cu");
+	fund(&a, "0.50");
+	topup_user = &a;
+	run_clients(50, topup_client, failed);
+	ck_assert_int_eq(*failed, 0);
+	ck_assert_int_eq(balance_minor(&a), 5050);
+	ck_assert_int_eq(run_audit(), 0);
+	munmap(failed, sizeof(*failed));
+}
+END_TEST
+
+Suite *
+money_http_suite(void)
+{
+	Suite *s = suite_create("money_http");
+	TCase *tc = tcase_create("balance");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_balance_get__new_user__zero_usd);
+	tcase_add_test(tc, test_balance__no_token__401);
+	tcase_add_test(tc,
+	    test_balance_post__string_and_number__balance_after);
+	tcase_add_test(tc, test_balance_post__bad_amounts__400_unchanged);
+	tcase_add_test(tc,
+	    test_balance_post__cap__exact_ok_over_422_unchanged);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("transfer");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_transfer__ok__201_every_field);
+	tcase_add_test(tc, test_transfer__insufficient__422_then_exact_ok);
+	tcase_add_test(tc, test_transfer__unknown_recipient__404_unchanged);
+	tcase_add_test(tc, test_transfer__bad_requests__400_unchanged);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("idempotency");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_idem_transfer__same_body__replayed_once);
+	tcase_add_test(tc, test_idem_transfer__refusal__replayed_not_rerun);
+	tcase_add_test(tc, test_idem_deposit__same_body__replayed_once);
+	tcase_add_test(tc,
+	    test_idem_transfer__20_concurrent_same_key__one_movement);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("transactions");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_transactions__entries__every_field_newest_first);
+	tcase_add_test(tc, test_transactions__pages__cursor_exact_and_private);
+	tcase_add_test(tc, test_transactions__bad_params__400);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("concurrency");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_concurrency__50_overdraws__exactly_one_succeeds);
+	tcase_add_test(tc, test_concurrency__500_random_transfers__conserved);
+	tcase_add_test(tc, test_concurrency__crossing_transfers__all_complete);
+	tcase_add_test(tc, test_concurrency__50_top_ups__exact_sum);
+	tcase_add_test(tc, test_retry__lock_wait_timeout__applied_once);
+	suite_add_tcase(s, tc);
+	return s;
+}
