@@ -3,7 +3,9 @@
  * GET/POST /balance, POST /transfer, GET /transactions, Idempotency-Key,
  * every error code, no rejected request changing a balance, and, under
  * concurrency from fork()ed clients, no balance below zero, no transfer
- * lost or applied twice, and a ledger that `payd audit` finds sound.
+ * lost or applied twice, and a ledger that `payd audit` finds sound; a
+ * lock-wait timeout is retried and a stopped database answers 503, after
+ * which the client's retry with its key is applied once (API.md Faults).
  */
 #include <check.h>
 #include <stdbool.h>
@@ -772,6 +774,40 @@ START_TEST(test_retry__lock_wait_timeout__applied_once)
 }
 END_TEST
 
+START_TEST(test_faults__db_stopped__503_then_key_retry_once)
+{
+	struct user a, b;
+	int up = 0;
+
+	make_user(&a, "fd");
+	make_user(&b, "fd");
+	fund(&a, "10.00");
+	ck_assert_int_eq(stack_cmd("stack_db_stop \"$STACK_DIR\""), 0);
+	/* The database is gone: 503 at once, nothing half done. */
+	ck_assert_int_eq(transfer(&a, b.name, "1.00", "down-1", R), 503);
+	ck_assert_str_eq(resp_err(R), "unavailable");
+	ck_assert_int_eq(stack_cmd("stack_db_start \"$STACK_DIR\" "
+	    ">/dev/null"), 0);
+	for (int i = 0; i < 100 && !up; i++) {
+		resp_free(R);
+		ck_assert_int_eq(api("GET", "/healthz", NULL, NULL, NULL, R),
+		    0);
+		up = R->status == 200;
+		if (!up)
+			usleep(100000);
+	}
+	ck_assert(up);
+	/* The client's retry with its key is applied, and only once. */
+	ck_assert_int_eq(transfer(&a, b.name, "1.00", "down-1", R), 201);
+	ck_assert(!is_replayed(R));
+	ck_assert_int_eq(transfer(&a, b.name, "1.00", "down-1", R), 201);
+	ck_assert(is_replayed(R));
+	ck_assert_int_eq(balance_minor(&a), 825);
+	ck_assert_int_eq(balance_minor(&b), 100);
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
 /* The overdraw race: every client tries 5.01 + 0.75 from 10.00. */
 static const struct user *od_from;
 static char od_to[40];
@@ -997,18 +1033,25 @@ money_http_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("transactions");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_transactions__entries__every_field_newest_first);
+	tcase_add_test(tc,
+	    test_transactions__entries__every_field_newest_first);
 	tcase_add_test(tc, test_transactions__pages__cursor_exact_and_private);
 	tcase_add_test(tc, test_transactions__bad_params__400);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("concurrency");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_concurrency__50_overdraws__exactly_one_succeeds);
+	tcase_add_test(tc,
+	    test_concurrency__50_overdraws__exactly_one_succeeds);
 	tcase_add_test(tc, test_concurrency__500_random_transfers__conserved);
 	tcase_add_test(tc, test_concurrency__crossing_transfers__all_complete);
 	tcase_add_test(tc, test_concurrency__50_top_ups__exact_sum);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("faults");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_retry__lock_wait_timeout__applied_once);
+	tcase_add_test(tc, test_faults__db_stopped__503_then_key_retry_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
