@@ -44,8 +44,7 @@ audit_totals(struct db *db)
 	money_format(out[0].i64, held);
 	money_format(out[1].i64, deposits);
 	money_format(out[2].i64, external);
-	(void)printf("totals: balances %s, deposits %s, external funding "
-	             "%s\n",
+	(void)printf("totals: balances %s, deposits %s, external funding %s\n",
 	    held, deposits, external);
 	if (out[0].i64 == out[1].i64 && out[1].i64 == out[2].i64)
 		return 0;

@@ -87,9 +87,7 @@ txn_row_write(struct buf *b, const struct txn_row *row, bool first)
 	    b, "%s{\"id\":%" PRId64 ",\"type\":", first ? "" : ",", v[0].i64);
 	(void)buf_json_str(b, row->type);
 	(void)buf_printf(b,
-	    ",\"amount\":\"%s\",\"fee\":\"%s\","
-	    "\"counterparty\":",
-	    amount, fee);
+	    ",\"amount\":\"%s\",\"fee\":\"%s\",\"counterparty\":", amount, fee);
 	if (v[4].is_null)
 		(void)buf_puts(b, "null");
 	else
@@ -158,8 +156,7 @@ h_transactions(struct ctx *ctx)
 	}
 	if (txn_param(ctx->req->query, "before", 1, INT64_MAX, &before) != 0) {
 		http_error(ctx->resp, API_INVALID_REQUEST,
-		    "The parameter "
-		    "\"before\" must be a positive integer.");
+		    "The parameter \"before\" must be a positive integer.");
 		return;
 	}
 	for (int attempt = 0; attempt < 2 && rc == DB_CONN; attempt++) {

@@ -39,8 +39,7 @@ transfer_read_to(struct ctx *ctx, struct json_object *obj, struct ledger_op *op,
 	}
 	if (name_rc != JSONIO_MISSING && id_rc != JSONIO_MISSING) {
 		http_error(ctx->resp, API_INVALID_REQUEST,
-		    "Give the field "
-		    "\"to\" or the field \"to_id\", not both.");
+		    "Give the field \"to\" or the field \"to_id\", not both.");
 		return -1;
 	}
 	if (name_rc != JSONIO_MISSING) {
@@ -48,8 +47,7 @@ transfer_read_to(struct ctx *ctx, struct json_object *obj, struct ledger_op *op,
 		if (name_rc != JSONIO_OK || *to_len == 0 ||
 		    *to_len > USERNAME_LEN_MAX) {
 			http_error(ctx->resp, API_INVALID_REQUEST,
-			    "The field "
-			    "\"to\" must be a username.");
+			    "The field \"to\" must be a username.");
 			return -1;
 		}
 		n = snprintf(op->canon, sizeof(op->canon),
@@ -57,8 +55,7 @@ transfer_read_to(struct ctx *ctx, struct json_object *obj, struct ledger_op *op,
 	} else {
 		if (id_rc != JSONIO_OK) {
 			http_error(ctx->resp, API_INVALID_REQUEST,
-			    "The field "
-			    "\"to_id\" must be a positive integer.");
+			    "The field \"to_id\" must be a positive integer.");
 			return -1;
 		}
 		op->to_id = id;

@@ -109,8 +109,7 @@ ledger_read_amount(
 		    json_object_is_type(v, json_type_boolean))
 			break;
 		http_error(ctx->resp, API_INVALID_REQUEST,
-		    "The field "
-		    "\"amount\" must be a string or a number.");
+		    "The field \"amount\" must be a string or a number.");
 		return -1;
 	default:
 		break; /* null, or a literal too long to be an amount */
@@ -643,9 +642,8 @@ ledger_run(struct ctx *ctx, struct ledger_op *op)
 	for (unsigned attempt = 1; attempt <= DB_RETRY_COUNT_MAX; attempt++) {
 		if (attempt > 1) {
 			log_event(LOG_WARN, "db_retry",
-			    "route=%s attempt=%u "
-			    "rc=%s",
-			    ctx->route, attempt, db_rc_name(op->db_rc));
+			    "route=%s attempt=%u rc=%s", ctx->route, attempt,
+			    db_rc_name(op->db_rc));
 			db_retry_sleep(attempt - 1);
 		}
 		ledger_txn_init(&txn);
@@ -670,9 +668,7 @@ ledger_run(struct ctx *ctx, struct ledger_op *op)
 		break;
 	case LEDGER_RETRY:
 		log_event(LOG_WARN, "db_retry_exhausted",
-		    "route=%s "
-		    "attempts=%d",
-		    ctx->route, DB_RETRY_COUNT_MAX);
+		    "route=%s attempts=%d", ctx->route, DB_RETRY_COUNT_MAX);
 		http_error(ctx->resp, API_UNAVAILABLE, NULL);
 		break;
 	default:
