@@ -786,6 +786,8 @@ START_TEST(test_faults__db_stopped__503_then_key_retry_once)
 	/* The database is gone: 503 at once, nothing half done. */
 	ck_assert_int_eq(transfer(&a, b.name, "1.00", "down-1", R), 503);
 	ck_assert_str_eq(resp_err(R), "unavailable");
+	/* The audit cannot connect: its own exit status says so. */
+	ck_assert_int_eq(run_audit(), 2);
 	/*
 	 * In a session of its own: Check kills the test's process group
 	 * when the test ends, and the suites after this one need MariaDB.
@@ -809,6 +811,30 @@ START_TEST(test_faults__db_stopped__503_then_key_retry_once)
 	ck_assert(is_replayed(R));
 	ck_assert_int_eq(balance_minor(&a), 825);
 	ck_assert_int_eq(balance_minor(&b), 100);
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
+START_TEST(test_audit__tampered_balance__reported_exit_1)
+{
+	struct user a;
+
+	make_user(&a, "au");
+	fund(&a, "5.00");
+	ck_assert_int_eq(run_audit(), 0);
+	/* A balance changed without its entries: the audit must see it. */
+	ck_assert_int_eq(stack_cmd("stack_sql \"$STACK_DIR\" \"UPDATE "
+	    "payd.users SET balance = balance + 1 WHERE id = %lld\"", a.id),
+	    0);
+	ck_assert_int_eq(run_audit(), 1);
+	ck_assert_int_eq(stack_cmd("grep -q 'MISMATCH user %lld: balance "
+	    "5.01, sum of its entries 5.00' \"$STACK_DIR/audit.log\"", a.id),
+	    0);
+	ck_assert_int_eq(stack_cmd("grep -q 'MISMATCH conservation' "
+	    "\"$STACK_DIR/audit.log\""), 0);
+	ck_assert_int_eq(stack_cmd("stack_sql \"$STACK_DIR\" \"UPDATE "
+	    "payd.users SET balance = balance - 1 WHERE id = %lld\"", a.id),
+	    0);
 	ck_assert_int_eq(run_audit(), 0);
 }
 END_TEST
@@ -1057,6 +1083,7 @@ money_http_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_retry__lock_wait_timeout__applied_once);
 	tcase_add_test(tc, test_faults__db_stopped__503_then_key_retry_once);
+	tcase_add_test(tc, test_audit__tampered_balance__reported_exit_1);
 	suite_add_tcase(s, tc);
 	return s;
 }
