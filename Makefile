@@ -190,7 +190,7 @@ $(BUILD)/vg_load: tests/valgrind/load.c
 valgrind: $(BUILD)/payd $(BUILD)/vg_load
 	@sh tests/valgrind/run.sh $(BUILD)
 
-test-hardening:
+test-hardening: deps
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(HARDENING_FUZZ_SECONDS)
 	@$(MAKE) --no-print-directory valgrind

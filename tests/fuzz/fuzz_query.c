@@ -169,8 +169,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	(void)fuzz_cstr(query, sizeof(query), data + used, size - used);
 	fuzz_param(query, name, out_size);
-	/* What h_transactions reads, with the sizes it gives. */
-	fuzz_param(query, "limit", 8);
+	/* What h_transactions reads, in its TXN_PARAM_SIZE_MAX (24). */
+	fuzz_param(query, "limit", 24);
 	fuzz_param(query, "before", 24);
 	return 0;
 }
