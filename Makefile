@@ -118,7 +118,7 @@ $(BUILD)/payd-hello: $(BUILD)/tests/bench/hello.o $(LIB_OBJ)
 	$(Q)$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
 
 # Hardening (STYLE.md Habits): make lint, make fuzz, make valgrind; make
-# test-hardening runs the three (about 6 minutes on 2 cores).
+# test-hardening runs the three (about 4 minutes on 2 cores).
 
 # Static analysis. cppcheck reads the app at once. clang-tidy (.clang-tidy)
 # runs one process per file, since clang-tidy 14 carries analyzer state
