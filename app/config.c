@@ -86,8 +86,8 @@ config_defaults(struct config *cfg)
 	(void)snprintf(cfg->db_name, sizeof(cfg->db_name), "payd");
 	(void)snprintf(cfg->db_user, sizeof(cfg->db_user), "payd");
 	cfg->db_connect_timeout_s = 2;
-	cfg->db_rw_timeout_s = 3;
-	cfg->db_lock_wait_timeout_s = 3;
+	cfg->db_rw_timeout_s = 5;
+	cfg->db_lock_wait_timeout_s = 2;
 	cfg->token_ttl_s = TOKEN_TTL_S_DEFAULT;
 	cfg->fee_fixed_minor = 75;
 	cfg->fee_bps = 0;
@@ -291,6 +291,12 @@ config_check(struct config *cfg, char *err, size_t err_size)
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 		cfg->workers = n > 0 && n <= WORKER_COUNT_MAX ? (int)n : 1;
+	}
+	/* A lock wait must end (1205, retried) before the read times out. */
+	if (cfg->db_lock_wait_timeout_s >= cfg->db_rw_timeout_s) {
+		(void)snprintf(err, err_size, "db_lock_wait_timeout_s must be "
+		    "below db_rw_timeout_s");
+		return -1;
 	}
 	if (cfg->listen[0] == '\0') {
 		(void)snprintf(err, err_size, "listen: empty");

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -54,6 +55,7 @@ struct master {
 	pid_t retired[MASTER_RETIRED_MAX];
 	int nretired;
 	bool stopping;
+	pid_t pid;
 };
 
 static pid_t master_spawn(struct master *m, int *ready_fd);
@@ -65,6 +67,7 @@ static int master_drain(struct master *m);
 static bool master_wait_ready(int fd);
 static void master_log_exit(pid_t pid, int status, const char *role);
 static int master_alive(const struct master *m);
+static void master_signal_all(const struct master *m, int sig);
 
 int
 master_listen(const char *spec)
@@ -159,6 +162,10 @@ master_spawn(struct master *m, int *ready_fd)
 		return -1;
 	}
 	if (pid == 0) {
+		/* A worker never outlives its master, even one SIGKILLed. */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 ||
+		    getppid() != m->pid)
+			_exit(1);
 		if (fds[0] >= 0)
 			(void)close(fds[0]);
 		_exit(worker_run(m->cfg, m->listen_fd, fds[1]));
@@ -222,6 +229,16 @@ master_reap(struct master *m)
 		if (!found)
 			master_log_exit(pid, status, "unknown");
 	}
+}
+
+static void
+master_signal_all(const struct master *m, int sig)
+{
+	for (int i = 0; i < m->nslots; i++)
+		if (m->slots[i].pid > 0)
+			(void)kill(m->slots[i].pid, sig);
+	for (int i = 0; i < m->nretired; i++)
+		(void)kill(m->retired[i], sig);
 }
 
 static int
@@ -381,6 +398,7 @@ master_run(const char *config_path, struct config *cfg)
 
 	m.cfg = cfg;
 	m.config_path = config_path;
+	m.pid = getpid();
 	m.listen_fd = master_listen(cfg->listen);
 	if (metrics_init() != 0)
 		log_event(LOG_WARN, "metrics", "error=\"%s\"", strerror(errno));
@@ -419,6 +437,7 @@ master_run(const char *config_path, struct config *cfg)
 				    "error=\"%s\"", strerror(errno));
 			else
 				log_event(LOG_INFO, "log_reopen", "ok=1");
+			master_signal_all(&m, SIGUSR1);
 			break;
 		default:
 			break;

@@ -20,6 +20,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "password.h"
 #include "router.h"
 #include "util.h"
 #include "worker.h"
@@ -31,6 +32,7 @@
 static const struct timespec worker_accept_pause = {0, 10 * 1000 * 1000};
 
 static volatile sig_atomic_t worker_stop;
+static volatile sig_atomic_t worker_reopen;
 
 /* The request handler and whether it needs the database; see worker.h. */
 void (*worker_dispatch)(struct ctx *ctx) = router_dispatch;
@@ -47,6 +49,7 @@ struct worker {
 };
 
 static void worker_on_term(int sig);
+static void worker_on_usr1(int sig);
 static void worker_signals(sigset_t *wait_mask);
 static bool worker_wait(const struct worker *w, int listen_fd,
     const sigset_t *mask);
@@ -59,6 +62,14 @@ worker_on_term(int sig)
 {
 	(void)sig;
 	worker_stop = 1;
+}
+
+/* The master forwards SIGUSR1 after logrotate: reopen between requests. */
+static void
+worker_on_usr1(int sig)
+{
+	(void)sig;
+	worker_reopen = 1;
 }
 
 /*
@@ -78,10 +89,11 @@ worker_signals(sigset_t *wait_mask)
 	(void)sigemptyset(&sa.sa_mask);
 	(void)sigaction(SIGTERM, &sa, NULL);
 	(void)sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = worker_on_usr1;
+	(void)sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	(void)sigaction(SIGPIPE, &sa, NULL);
 	(void)sigaction(SIGHUP, &sa, NULL);
-	(void)sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	(void)sigaction(SIGCHLD, &sa, NULL);
 	(void)sigemptyset(&term);
@@ -207,8 +219,12 @@ worker_run(const struct config *cfg, int listen_fd, int ready_fd)
 	if (FCGX_InitRequest(&w.fcgx, listen_fd, 0) != 0)
 		fatal("worker: FCGX_InitRequest failed");
 	db_init(&w.db, cfg);
-	if (worker_uses_db)
+	if (worker_uses_db) {
 		(void)db_ensure(&w.db);
+		/* The dummy hash for unknown users, once, before any request. */
+		if (password_init() != 0)
+			log_event(LOG_ERROR, "password_init", "failed=1");
+	}
 	log_event(LOG_INFO, "worker_ready", "db=%s",
 	    w.db.connected ? "up" : "down");
 	if (ready_fd >= 0) {
@@ -216,6 +232,12 @@ worker_run(const struct config *cfg, int listen_fd, int ready_fd)
 		(void)close(ready_fd);
 	}
 	while (!worker_stop) {
+		if (worker_reopen) {
+			worker_reopen = 0;
+			if (log_reopen() != 0)
+				log_event(LOG_ERROR, "log_reopen", "error=\"%s\"",
+				    strerror(errno));
+		}
 		if (!worker_wait(&w, listen_fd, &wait_mask))
 			continue;
 		if (FCGX_Accept_r(&w.fcgx) < 0) {

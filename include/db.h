@@ -73,8 +73,9 @@ struct db_val {
 };
 
 #define DB_I64_IN(v) ((struct db_val){.type = DB_I64, .i64 = (v)})
+/* The client never writes through an input buffer: the cast is safe. */
 #define DB_STR_IN(s, n) ((struct db_val){.type = DB_STR, \
-	.str = (char *)(s), .len = (n)})
+	.str = (char *)(uintptr_t)(s), .len = (n)})
 #define DB_I64_OUT() ((struct db_val){.type = DB_I64})
 #define DB_STR_OUT(buf) ((struct db_val){.type = DB_STR, .str = (buf), \
 	.cap = sizeof(buf)})

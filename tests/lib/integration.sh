@@ -21,6 +21,7 @@ trap 'exit 130' INT TERM
 export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 STACK_BIN=$build/payd
+export STACK_BIN
 stack_db_start "$dir" || exit 1
 # Two app instances behind nginx, as in production: the fault tests stop
 # one under load and nginx must send everything to the other.
