@@ -80,6 +80,11 @@ test-unit: $(BUILD)/check_unit
 test-integration: $(BUILD)/payd $(BUILD)/check_integration
 	sh tests/lib/integration.sh $(BUILD)
 
+# The integration suites, then the web page in headless Chromium
+# (tests/e2e/browser), on the same private stack.
+test-e2e: $(BUILD)/payd $(BUILD)/check_integration
+	BROWSER=1 sh tests/lib/integration.sh $(BUILD)
+
 # The installer, the systemd units and the derived nginx configuration, in
 # a staging root against a private MariaDB (as root; about 10 s).
 test-deploy: all
@@ -94,8 +99,10 @@ asan: ; @$(MAKE) --no-print-directory SANITIZE=1 all
 test: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/check_unit $(BUILD)/check_integration
 	@$(MAKE) --no-print-directory test-unit
-	@$(MAKE) --no-print-directory test-integration
+	@$(MAKE) --no-print-directory test-e2e
 	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory test-deploy
+	@$(MAKE) --no-print-directory test-hardening
 	@echo "make test: all suites passed"
 
 # clang-format 14 with .clang-format (STYLE.md), over the app and tests.
@@ -116,6 +123,19 @@ clean:
 $(BUILD)/payd-hello: $(BUILD)/tests/bench/hello.o $(LIB_OBJ)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
+
+# The benchmark's database limit: the app's ledger_run() on the socket.
+$(BUILD)/bench-dblimit: $(BUILD)/tests/bench/dblimit.o $(LIB_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
+
+# The service against its limits on a private stack, with wrk (Debian's);
+# about 5 minutes. Report on stdout and in tests/bench/RESULTS.md
+# (tests/bench/run.sh; BENCH_SECONDS=, BENCH_WORKERS=, ... tune it).
+bench:
+	@sh deploy/deps.sh wrk
+	@$(MAKE) --no-print-directory all $(BUILD)/payd-hello $(BUILD)/bench-dblimit
+	@sh tests/bench/run.sh $(BUILD)
 
 # Hardening (STYLE.md Habits): make lint, make fuzz, make valgrind; make
 # test-hardening runs the three (about 4 minutes on 2 cores).

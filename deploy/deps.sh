@@ -7,7 +7,11 @@ pkgs="build-essential pkg-config libfcgi-dev libmariadb-dev libjson-c-dev
 libjwt-dev libcrypt-dev check libcurl4-openssl-dev libsystemd-dev
 mariadb-server mariadb-client nginx curl procps psmisc
 systemd socat logrotate
-clang libclang-rt-14-dev clang-tidy clang-format cppcheck valgrind libssl-dev $*"
+clang libclang-rt-14-dev clang-tidy clang-format cppcheck valgrind libssl-dev
+chromium $*"
+# The browser test needs node and npm; any install of them will do (a
+# machine may carry its own Node.js build), else Debian's.
+command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
 missing=""
 for p in $pkgs; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

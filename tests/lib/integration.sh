@@ -38,6 +38,11 @@ export STACK_URL STACK_DIR="$dir" STACK_ROOT PAYD_BIN="$build/payd"
 export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-120}
 "$build/check_integration"
 rc=$?
+# The web page in a real browser, against the same stack (issue 6).
+if [ "$rc" -eq 0 ] && [ "${BROWSER:-0}" = 1 ]; then
+	bash "$STACK_ROOT/tests/e2e/browser/run.sh" "$STACK_URL" \
+	    "$STACK_ROOT/tests/out/browser" || rc=1
+fi
 # A sanitizer report anywhere in the app's log fails the run.
 if cat "$dir"/payd*.log | grep -E \
     "ERROR: AddressSanitizer|runtime error:|LeakSanitizer" >/dev/null; then

@@ -7,7 +7,7 @@
 # OUTDIR:   where screenshots (login.png, dashboard.png, history.png, mobile.png) go.
 #
 # Needs Debian's chromium at /usr/bin/chromium (installed here when we are root)
-# and node >= 20 with npm. Exits non-zero on any failure.
+# and node >= 18 with npm. Exits non-zero on any failure.
 set -euo pipefail
 
 if [ "$#" -ne 2 ]; then
@@ -34,7 +34,7 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "run.sh: node and npm are required (node >= 20)" >&2
+  echo "run.sh: node and npm are required (node >= 18)" >&2
   exit 1
 fi
 
