@@ -368,14 +368,9 @@ while ! grep -q 'event=log_reopen' "$plog" 2>/dev/null && [ "$i" -lt 50 ]; do
 done
 check "SIGUSR1: the master reopens log_file" \
     grep -q 'event=log_reopen' "$plog"
-health >/dev/null
-sleep 0.2
-if grep -q 'event=request' "$plog" 2>/dev/null; then
-	echo "# SIGUSR1: workers write to the new log file too"
-else
-	echo "# SIGUSR1: workers still write to the rotated file (known;" \
-	    "logrotate.payd reloads payd)"
-fi
+check "SIGUSR1: the workers write their request lines to the new file" \
+    sh -c "curl -s -m 5 -o /dev/null '$url/healthz'; sleep 0.3;
+    grep -q 'event=request' '$plog'"
 
 # SIGHUP: RELOADING=1, workers replaced, READY=1 again; the new workers
 # write to the new file.
