@@ -1,10 +1,14 @@
 /*
  * Goal: the service survives its faults (API.md Faults): a dead worker is
  * replaced while the others serve; a stopped database gives 503 within a
- * few seconds and the service recovers by itself when it is back.
+ * few seconds and the service recovers by itself when it is back; under a
+ * load of real transfers, neither loses or creates a cent.
  */
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,6 +17,19 @@
 #include "client.h"
 
 Suite *faults_suite(void);
+
+#define MONEY_CLIENTS 4
+
+/* What the money load clients saw, in shared memory. */
+struct money_load {
+	int ok;          /* 201 */
+	int unavailable; /* 503 */
+	int other;       /* anything else, transport failures included */
+	double max_s;    /* the slowest answer */
+};
+
+static char tokens[MONEY_CLIENTS][1024];
+static char names[MONEY_CLIENTS][40];
 
 static double
 now_s(void)
@@ -38,6 +55,116 @@ worker_pids(char *out, size_t size)
 		out[0] = '\0';
 	pclose(fp);
 }
+
+/* Four funded users; client i pays user i + 1, round the ring. */
+static void
+money_users(void)
+{
+	for (int i = 0; i < MONEY_CLIENTS; i++) {
+		unique_name("flt", names[i], sizeof(names[i]));
+		ck_assert_int_gt(register_login(names[i], tokens[i]), 0);
+		ck_assert_int_eq(top_up(tokens[i], "1000.00"), 200);
+	}
+}
+
+/* Forks the clients: transfers of 1.00 for secs seconds. */
+static struct money_load *
+money_load_start(double secs, pid_t *pids)
+{
+	struct money_load *l = mmap(NULL, sizeof(*l) * MONEY_CLIENTS,
+	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	ck_assert_ptr_ne(l, MAP_FAILED);
+	memset(l, 0, sizeof(*l) * MONEY_CLIENTS);
+	for (int c = 0; c < MONEY_CLIENTS; c++) {
+		pids[c] = fork();
+		ck_assert_int_ge(pids[c], 0);
+		if (pids[c] != 0)
+			continue;
+		struct resp *r = malloc(sizeof(*r));
+		char body[128];
+		double end = now_s() + secs;
+
+		(void)snprintf(body, sizeof(body), "{\"to\":\"%s\","
+		    "\"amount\":\"1.00\"}", names[(c + 1) % MONEY_CLIENTS]);
+		while (r != NULL && now_s() < end) {
+			double t0 = now_s(), dt;
+			int rc = api("POST", "/transfer", tokens[c], body, NULL,
+			    r);
+
+			dt = now_s() - t0;
+			if (dt > l[c].max_s)
+				l[c].max_s = dt;
+			if (rc == 0 && r->status == 201)
+				l[c].ok++;
+			else if (rc == 0 && r->status == 503)
+				l[c].unavailable++;
+			else
+				l[c].other++;
+			resp_free(r);
+		}
+		_exit(0);
+	}
+	return l;
+}
+
+static void
+money_load_wait(struct money_load *l, const pid_t *pids,
+    struct money_load *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (int c = 0; c < MONEY_CLIENTS; c++) {
+		(void)waitpid(pids[c], NULL, 0);
+		sum->ok += l[c].ok;
+		sum->unavailable += l[c].unavailable;
+		sum->other += l[c].other;
+		if (l[c].max_s > sum->max_s)
+			sum->max_s = l[c].max_s;
+	}
+	munmap(l, sizeof(*l) * MONEY_CLIENTS);
+}
+
+START_TEST(test_worker_sigkill_under_money_load__one_request_at_most)
+{
+	pid_t pids[MONEY_CLIENTS];
+	struct money_load *l, sum;
+	char before[512], victim[32];
+
+	money_users();
+	l = money_load_start(3.0, pids);
+	usleep(1000000);
+	worker_pids(before, sizeof(before));
+	ck_assert_int_eq(sscanf(before, "%31s", victim), 1);
+	ck_assert_int_eq(stack_cmd("kill -9 %s", victim), 0);
+	money_load_wait(l, pids, &sum);
+	ck_assert_int_gt(sum.ok, 20);
+	/* Only the request the killed worker held may fail. */
+	ck_assert_int_le(sum.other + sum.unavailable, 1);
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
+START_TEST(test_db_stopped_under_money_load__503s_then_recovery)
+{
+	pid_t pids[MONEY_CLIENTS];
+	struct money_load *l, sum;
+
+	money_users();
+	l = money_load_start(6.0, pids);
+	usleep(1000000);
+	ck_assert_int_eq(stack_cmd("stack_db_stop \"$STACK_DIR\""), 0);
+	usleep(1500000);
+	ck_assert_int_eq(stack_cmd("setsid -w sh -c '. tests/lib/stack.sh && "
+	    "stack_db_start \"$STACK_DIR\"' >/dev/null"), 0);
+	money_load_wait(l, pids, &sum);
+	ck_assert_int_gt(sum.ok, 20);
+	ck_assert_int_gt(sum.unavailable, 0);
+	/* 201 or 503, nothing else, and no request hung. */
+	ck_assert_int_eq(sum.other, 0);
+	ck_assert_msg(sum.max_s < 6.0, "a request took %.1f s", sum.max_s);
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
 
 START_TEST(test_worker_sigkill__replaced_and_serving)
 {
@@ -128,6 +255,10 @@ faults_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_worker_sigkill__replaced_and_serving);
+	tcase_add_test(tc,
+	    test_worker_sigkill_under_money_load__one_request_at_most);
+	tcase_add_test(tc,
+	    test_db_stopped_under_money_load__503s_then_recovery);
 	tcase_add_test(tc, test_db_stopped__503_fast_then_recovers);
 	suite_add_tcase(s, tc);
 	return s;
