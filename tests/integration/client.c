@@ -241,8 +241,15 @@ stack_cmd(const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
-	(void)snprintf(script, sizeof(script),
-	    "cd \"$STACK_ROOT\" && . tests/lib/stack.sh && %s", cmd);
+	/*
+	 * In a session of its own: Check kills a test's process group when
+	 * the test ends, and a database or app restarted here must outlive
+	 * it.
+	 */
+	(void)snprintf(script, sizeof(script), "setsid -w sh -c 'cd "
+	    "\"$STACK_ROOT\" && . tests/lib/stack.sh && "
+	    "eval \"$STACK_CMD_SCRIPT\"'");
+	setenv("STACK_CMD_SCRIPT", cmd, 1);
 	st = system(script);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

@@ -29,8 +29,8 @@ stack_app_config "$dir" "workers = 2"
 stack_app_start "$dir" "$build/payd" || exit 1
 STACK_NAME=payd2 stack_app_config "$dir" "workers = 2"
 STACK_NAME=payd2 stack_app_start "$dir" "$build/payd" || exit 1
-ups="server unix:$dir/payd.sock max_fails=1 fail_timeout=2s;"
-ups="$ups server unix:$dir/payd2.sock max_fails=1 fail_timeout=2s;"
+ups="server unix:$dir/payd.sock max_fails=3 fail_timeout=5s;"
+ups="$ups server unix:$dir/payd2.sock max_fails=3 fail_timeout=5s;"
 # A low login/register limit, so the rate-limit test can reach it.
 AUTH_RATE=${AUTH_RATE:-50} AUTH_BURST=${AUTH_BURST:-200} \
     stack_nginx_start "$dir" auto "" "" "$ups" || exit 1

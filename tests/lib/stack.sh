@@ -189,7 +189,7 @@ stack_nginx_start() { # dir port|auto [rate] [burst] [upstreams]
 	port=$2
 	rate=${3:-${AUTH_RATE:-200}}
 	burst=${4:-${AUTH_BURST:-1000}}
-	ups=${5:-"server unix:$dir/payd.sock max_fails=1 fail_timeout=2s;"}
+	ups=${5:-"server unix:$dir/payd.sock max_fails=3 fail_timeout=5s;"}
 	tries=0
 	while :; do
 		p=$port
