@@ -237,7 +237,7 @@ install_nginx() {
 	    -e "s|@@RUN_DIR@@|$nginx_run|g" \
 	    -e "s|@@LOG_DIR@@|$nginx_logs|g" \
 	    -e "s|@@LISTEN@@|$http_listen|" \
-	    -e "s|@@UPSTREAMS@@|server unix:$app_socket;|" \
+	    -e "s|@@UPSTREAMS@@|server unix:$app_socket max_fails=3 fail_timeout=5s;|" \
 	    -e "s|@@WEB_ROOT@@|$share_dir/web|g" \
 	    -e "s|@@AUTH_RATE@@|$auth_rate|" \
 	    -e "s|@@AUTH_BURST@@|$auth_burst|" \

@@ -261,7 +261,7 @@ check "nginx.conf derived with no placeholder left" \
     sh -c "test -f '$nconf' && ! grep -q '^[^#]*@@' '$nconf'"
 check "nginx.conf runs workers as www-data" grep -q '^user www-data;' "$nconf"
 check "nginx.conf points at /run/payd/payd.sock" \
-    grep -q 'server unix:/run/payd/payd.sock;' "$nconf"
+    grep -q 'server unix:/run/payd/payd.sock max_fails=3 fail_timeout=5s;' "$nconf"
 check "nginx.conf includes from /etc/payd/nginx" \
     grep -q 'include /etc/payd/nginx/fastcgi.conf;' "$nconf"
 mkdir -p "$D/run/payd-nginx" "$D/var/log/payd-nginx" "$D/run/payd" \
