@@ -137,6 +137,8 @@ bench:
 	@$(MAKE) --no-print-directory all $(BUILD)/payd-hello $(BUILD)/bench-dblimit
 	@sh tests/bench/run.sh $(BUILD)
 
+-include $(BUILD)/tests/bench/hello.d $(BUILD)/tests/bench/dblimit.d
+
 # Hardening (STYLE.md Habits): make lint, make fuzz, make valgrind; make
 # test-hardening runs the three (about 4 minutes on 2 cores).
 

@@ -1,0 +1,169 @@
+# make bench's report: reads the results file of tests/bench/run.sh (one
+# "label=... conns=... rps=... p50_ms=... cpu_app=..." line per run) and
+# the run's facts from the environment; prints Markdown (the stdout table
+# and the body of tests/bench/RESULTS.md).
+function v(label, c, key) { return R[label, c, key] }
+function has(label, c) { return ((label, c, "rps") in R) }
+function ms(x) { return x == "" ? "-" : sprintf("%.2f", x) }
+function n0(x) { return x == "" ? "-" : sprintf("%.0f", x) }
+function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "-" : sprintf("%.2f", a / b) }
+function bad(label, c,    s, n, i, kv, t) {
+	# Answers that are neither 2xx nor the expected 422, plus socket errors.
+	t = v(label, c, "errors") + 0
+	n = split(v(label, c, "statuses"), s, ",")
+	for (i = 1; i <= n; i++) {
+		split(s[i], kv, ":")
+		if (kv[1] !~ /^2/ && kv[1] != "422") t += kv[2]
+	}
+	return t
+}
+function n422(label, c,    s, n, i, kv) {
+	n = split(v(label, c, "statuses"), s, ",")
+	for (i = 1; i <= n; i++) { split(s[i], kv, ":"); if (kv[1] == "422") return kv[2] }
+	return 0
+}
+function check(name, ok, figure) {
+	printf "| %s | %s | %s |\n", name, figure, ok ? "met" : "**missed**"
+	if (!ok) missed++
+}
+function rss_list(s,    n, i, a, kv, out) {
+	n = split(s, a, " ")
+	out = ""
+	for (i = 1; i <= n; i++) {
+		split(a[i], kv, ":")
+		out = out (out == "" ? "" : ", ") sprintf("%.1f", kv[2] / 1024)
+		if (kv[2] / 1024 > rss_max) rss_max = kv[2] / 1024
+	}
+	return out == "" ? "-" : out " MiB"
+}
+function rss_sum(s,    n, i, a, kv, t) {
+	n = split(s, a, " ")
+	for (i = 1; i <= n; i++) { split(a[i], kv, ":"); t += kv[2] }
+	return t
+}
+{
+	label = ""; c = ""
+	for (i = 1; i <= NF; i++) {
+		eq = index($i, "=")
+		k = substr($i, 1, eq - 1); val = substr($i, eq + 1)
+		if (val ~ /^-?[0-9]+(\.[0-9]+)?$/) val += 0
+		if (k == "label") label = val
+		else if (k == "conns") c = val
+		else kv[k] = val
+	}
+	for (k in kv) R[label, c, k] = kv[k]
+	delete kv
+	if (!((label) in seen)) { seen[label] = 1 }
+	if (!((c) in cseen) && label != "warm") { cseen[c] = 1; clist[++nc] = c }
+	order[++nr] = label SUBSEP c
+}
+END {
+	E["x"] = ""
+	sc = ENVIRON["shape_conns"]
+	printf "## Latest run\n\n"
+	printf "- %s, commit %s; %s cores (%s), kernel %s; MariaDB %s, nginx %s.\n",
+	    ENVIRON["date_utc"], ENVIRON["commit"], ENVIRON["ncpu"],
+	    ENVIRON["cpu_model"], ENVIRON["kernel"], ENVIRON["mariadb_v"],
+	    ENVIRON["nginx_v"]
+	printf "- %s s per run; %s accounts, %s of them sending (logged in once), 1.00 per transfer (fee 0.75); payd workers: %s (config %s), log level %s, nginx FastCGI keep-alive: %s.\n",
+	    ENVIRON["secs"], ENVIRON["accounts"], ENVIRON["senders"],
+	    ENVIRON["app_workers"], (ENVIRON["workers"] == 0 ? "0 = one per CPU" : ENVIRON["workers"]),
+	    ENVIRON["log_level"], (ENVIRON["fcgi_keepalive"] > 0 ? ENVIRON["fcgi_keepalive"] : "off (as shipped)")
+	printf "- wrk, the stack and the limits all share these %s cores; other work on the machine shows as \"rest\" in the CPU split. Expect a few %% of noise, more when the machine is busy.\n\n", ENVIRON["ncpu"]
+
+	printf "### POST /transfer vs the database limit (same connections)\n\n"
+	printf "The database limit is bench-dblimit: the app's own ledger_run() (the same SQL, the same fee sub-accounts) on N direct connections, no HTTP.\n\n"
+	printf "| conns | transfers/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx (422) | DB limit/s | DB p50 | DB p99 | DB max | ratio | p99 ratio |\n"
+	printf "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+	for (i = 1; i <= nc; i++) {
+		c = clist[i]
+		if (!has("transfer", c) && !has("dblimit", c)) continue
+		printf "| %s | %s | %s | %s | %s | %s | %s (%s) | %s | %s | %s | %s | %s | %s |\n", c,
+		    n0(v("transfer", c, "rps")), ms(v("transfer", c, "p50_ms")),
+		    ms(v("transfer", c, "p90_ms")), ms(v("transfer", c, "p99_ms")),
+		    ms(v("transfer", c, "max_ms")),
+		    (has("transfer", c) ? v("transfer", c, "non2xx") + v("transfer", c, "errors") : "-"),
+		    (has("transfer", c) ? n422("transfer", c) : "-"),
+		    n0(v("dblimit", c, "rps")), ms(v("dblimit", c, "p50_ms")),
+		    ms(v("dblimit", c, "p99_ms")), ms(v("dblimit", c, "max_ms")),
+		    ratio(v("transfer", c, "rps"), v("dblimit", c, "rps")),
+		    ratio(v("transfer", c, "p99_ms"), v("dblimit", c, "p99_ms"))
+	}
+	printf "\n### GET /balance vs the HTTP + FastCGI limit (nginx + payd-hello)\n\n"
+	printf "| conns | reads/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | hello/s | hello p50 | hello p99 | ratio |\n"
+	printf "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+	for (i = 1; i <= nc; i++) {
+		c = clist[i]
+		if (!has("balance", c) && !has("hello", c)) continue
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", c,
+		    n0(v("balance", c, "rps")), ms(v("balance", c, "p50_ms")),
+		    ms(v("balance", c, "p90_ms")), ms(v("balance", c, "p99_ms")),
+		    ms(v("balance", c, "max_ms")),
+		    (has("balance", c) ? v("balance", c, "non2xx") + v("balance", c, "errors") : "-"),
+		    n0(v("hello", c, "rps")), ms(v("hello", c, "p50_ms")),
+		    ms(v("hello", c, "p99_ms")),
+		    ratio(v("balance", c, "rps"), v("hello", c, "rps"))
+	}
+	if (has("hot10", sc) || has("merchant", sc)) {
+		printf "\n### Contention shapes, %s connections\n\n", sc
+		printf "| shape | transfers/s | p50 ms | p99 ms | max ms | non-2xx (422) | DB limit/s | DB p99 | ratio |\n"
+		printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+		nshape = split("transfer:dblimit:10 000 accounts, little contention|hot10:hot10_db:10 accounts, hot rows|merchant:merchant_db:one merchant, the hot account", S, "|")
+		for (j = 1; j <= nshape; j++) {
+			split(S[j], p, ":")
+			if (!has(p[1], sc)) continue
+			printf "| %s | %s | %s | %s | %s | %s (%s) | %s | %s | %s |\n", p[3],
+			    n0(v(p[1], sc, "rps")), ms(v(p[1], sc, "p50_ms")),
+			    ms(v(p[1], sc, "p99_ms")), ms(v(p[1], sc, "max_ms")),
+			    v(p[1], sc, "non2xx") + v(p[1], sc, "errors"), n422(p[1], sc),
+			    n0(v(p[2], sc, "rps")), ms(v(p[2], sc, "p99_ms")),
+			    ratio(v(p[1], sc, "rps"), v(p[2], sc, "rps"))
+		}
+		if (has("dbfull", sc))
+			printf "\nThe service's whole SQL per request (the transaction plus the two reads around it: the caller's row in auth_check, the recipient's row), straight on %s connections: %s/s, p50 %s ms, p99 %s ms.\n",
+			    sc, n0(v("dbfull", sc, "rps")), ms(v("dbfull", sc, "p50_ms")), ms(v("dbfull", sc, "p99_ms"))
+	}
+	printf "\n### CPU split during each run (%% of one core; %s cores = %s%%)\n\n", ENVIRON["ncpu"], 100 * ENVIRON["ncpu"]
+	printf "| run | conns | req/s | nginx | payd | MariaDB | rest (wrk, dblimit, other) | idle | stack CPU µs per request |\n"
+	printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+	for (i = 1; i <= nr; i++) {
+		split(order[i], lc, SUBSEP)
+		if (lc[1] == "warm") continue
+		stack = v(lc[1], lc[2], "cpu_nginx") + v(lc[1], lc[2], "cpu_app") + v(lc[1], lc[2], "cpu_db")
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", lc[1], lc[2],
+		    n0(v(lc[1], lc[2], "rps")), v(lc[1], lc[2], "cpu_nginx"),
+		    v(lc[1], lc[2], "cpu_app"), v(lc[1], lc[2], "cpu_db"),
+		    v(lc[1], lc[2], "cpu_rest"), v(lc[1], lc[2], "cpu_idle"),
+		    (v(lc[1], lc[2], "rps") > 0 ? sprintf("%.0f", stack / 100 * 1e6 / v(lc[1], lc[2], "rps")) : "-")
+	}
+	rss_max = 0
+	printf "\n### Resources\n\n"
+	printf "- payd worker RSS after the warm-up: %s; after all runs: %s.\n", rss_list(ENVIRON["rss_first"]), rss_list(ENVIRON["rss_last"])
+	printf "- Deadlock or lock-wait retries logged by payd: %s; slow requests (over 1 s): %s.\n\n", ENVIRON["retries"], ENVIRON["slow"]
+
+	printf "### Targets (issue 8)\n\n"
+	printf "| target | figure | |\n|---|---|---|\n"
+	missed = 0
+	if (has("transfer", 64) && has("dblimit", 64)) {
+		check("POST /transfer at 64 >= 0.8x the database limit",
+		    v("transfer", 64, "rps") >= 0.8 * v("dblimit", 64, "rps"),
+		    sprintf("%s / %s = %s", n0(v("transfer", 64, "rps")), n0(v("dblimit", 64, "rps")), ratio(v("transfer", 64, "rps"), v("dblimit", 64, "rps"))))
+		check("POST /transfer at 64: p99 <= 4x the database limit's p99",
+		    v("transfer", 64, "p99_ms") <= 4 * v("dblimit", 64, "p99_ms"),
+		    sprintf("%s / %s ms = %s", ms(v("transfer", 64, "p99_ms")), ms(v("dblimit", 64, "p99_ms")), ratio(v("transfer", 64, "p99_ms"), v("dblimit", 64, "p99_ms"))))
+	}
+	if (has("transfer", 64))
+		check("POST /transfer at 64: no non-2xx but 422", bad("transfer", 64) == 0,
+		    sprintf("%d other, %d x 422", bad("transfer", 64), n422("transfer", 64)))
+	if (has("balance", 64) && has("hello", 64))
+		check("GET /balance at 64 >= 0.7x the HTTP + FastCGI limit",
+		    v("balance", 64, "rps") >= 0.7 * v("hello", 64, "rps"),
+		    sprintf("%s / %s = %s", n0(v("balance", 64, "rps")), n0(v("hello", 64, "rps")), ratio(v("balance", 64, "rps"), v("hello", 64, "rps"))))
+	rss_max = 0
+	rss_dummy = rss_list(ENVIRON["rss_last"])
+	check("no worker over 8 MiB RSS", rss_max <= 8, sprintf("largest %.1f MiB", rss_max))
+	check("no RSS growth across runs (under 1 MiB a worker)",
+	    rss_sum(ENVIRON["rss_last"]) - rss_sum(ENVIRON["rss_first"]) <= 1024 * split(ENVIRON["rss_last"], tmp_, " "),
+	    sprintf("%+.1f MiB over all workers", (rss_sum(ENVIRON["rss_last"]) - rss_sum(ENVIRON["rss_first"])) / 1024))
+	if (missed > 0) printf "\nFAIL: %d target(s) missed.\n", missed
+}
