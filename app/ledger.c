@@ -11,6 +11,7 @@
 
 #include "jsonio.h"
 #include "ledger.h"
+#include "metrics.h"
 #include "log.h"
 #include "money.h"
 #include "util.h"
@@ -635,6 +636,7 @@ ledger_run(struct ctx *ctx, struct ledger_op *op)
 {
 	struct ledger_txn txn;
 	enum ledger_rc rc = LEDGER_RETRY;
+	bool replayed = false;
 
 	assert(op->kind < LEDGER_KIND__MAX && op->canon[0] != '\0');
 	assert(
@@ -651,6 +653,7 @@ ledger_run(struct ctx *ctx, struct ledger_op *op)
 		         ? ledger_deposit(ctx, op, &txn)
 		         : ledger_transfer(ctx, op, &txn);
 		assert(!ctx->db->in_txn);
+		replayed = rc == LEDGER_REPLAY;
 		if (rc == LEDGER_REPLAY)
 			rc = ledger_replay(ctx, op) == 0 ? LEDGER_DONE
 			                                 : LEDGER_RETRY;
@@ -659,8 +662,15 @@ ledger_run(struct ctx *ctx, struct ledger_op *op)
 	}
 	switch (rc) {
 	case LEDGER_DONE:
+		/* Only a movement committed now counts, never a replay. */
+		if (!replayed && op->kind == LEDGER_DEPOSIT)
+			metrics_deposit(op->amount_minor);
+		else if (!replayed)
+			metrics_transfer(op->amount_minor, op->fee_minor);
 		break;
 	case LEDGER_REFUSED:
+		if (txn.refusal == API_INSUFFICIENT_FUNDS)
+			metrics_insufficient_funds();
 		ledger_refuse(ctx, op, txn.refusal);
 		break;
 	case LEDGER_BUSY:

@@ -97,11 +97,21 @@ load_wait(struct load *l, const pid_t *pids, int *requests, int *failures)
 	munmap(l, sizeof(*l) * LOAD_CLIENTS);
 }
 
-/* The highest healthz/200 count that /metrics shows over a few reads. */
+/*
+ * The highest value of one series ("name value" line) that /metrics shows
+ * over a few reads: each app instance has its own counters, and nginx
+ * spreads the reads over both.
+ */
 static long long
-healthz_count(void)
+metric_max(const char *series)
 {
 	long long best = -1;
+	char line[256];
+	size_t len;
+
+	/* The sample line, not the # HELP or # TYPE line of the series. */
+	(void)snprintf(line, sizeof(line), "\n%s ", series);
+	len = strlen(line);
 
 	for (int i = 0; i < 8; i++) {
 		const char *p;
@@ -109,14 +119,19 @@ healthz_count(void)
 
 		ck_assert_int_eq(api("GET", "/metrics", NULL, NULL, NULL, R), 0);
 		ck_assert_int_eq(R->status, 200);
-		p = strstr(R->body,
-		    "payd_requests_total{route=\"healthz\",status=\"200\"} ");
-		if (p != NULL && sscanf(strchr(p, '}') + 2, "%lld", &n) == 1 &&
-		    n > best)
+		p = strstr(R->body, line);
+		if (p != NULL && sscanf(p + len, "%lld", &n) == 1 && n > best)
 			best = n;
 		resp_free(R);
 	}
 	return best;
+}
+
+static long long
+healthz_count(void)
+{
+	return metric_max(
+	    "payd_requests_total{route=\"healthz\",status=\"200\"}");
 }
 
 START_TEST(test_metrics__prometheus_text__counters_move)
@@ -143,6 +158,41 @@ START_TEST(test_metrics__prometheus_text__counters_move)
 	after = healthz_count();
 	ck_assert_msg(after >= before + 10, "healthz count %lld -> %lld",
 	    before, after);
+}
+END_TEST
+
+START_TEST(test_metrics__transfers_and_refusals__counted)
+{
+	char a[40], b[40], ta[1024], tb[1024], body[128];
+	long long moved0, moved1, poor0, poor1;
+
+	unique_name("mtr", a, sizeof(a));
+	unique_name("mtr", b, sizeof(b));
+	ck_assert_int_gt(register_login(a, ta), 0);
+	ck_assert_int_gt(register_login(b, tb), 0);
+	ck_assert_int_eq(top_up(ta, "100.00"), 200);
+	moved0 = metric_max("payd_transfer_amount_minor_total");
+	poor0 = metric_max("payd_insufficient_funds_total");
+	(void)snprintf(body, sizeof(body), "{\"to\":\"%s\",\"amount\":"
+	    "\"1.00\"}", b);
+	for (int i = 0; i < 10; i++) {
+		ck_assert_int_eq(api("POST", "/transfer", ta, body, NULL, R), 0);
+		ck_assert_int_eq(R->status, 201);
+		resp_free(R);
+		/* b has nothing: refused. */
+		(void)snprintf(body, sizeof(body), "{\"to\":\"%s\","
+		    "\"amount\":\"50.00\"}", a);
+		ck_assert_int_eq(api("POST", "/transfer", tb, body, NULL, R), 0);
+		ck_assert_int_eq(R->status, 422);
+		resp_free(R);
+		(void)snprintf(body, sizeof(body), "{\"to\":\"%s\","
+		    "\"amount\":\"1.00\"}", b);
+	}
+	moved1 = metric_max("payd_transfer_amount_minor_total");
+	poor1 = metric_max("payd_insufficient_funds_total");
+	/* Ten transfers of 100 cents over two instances: at least a third. */
+	ck_assert_msg(moved1 >= moved0 + 300, "%lld -> %lld", moved0, moved1);
+	ck_assert_msg(poor1 >= poor0 + 3, "%lld -> %lld", poor0, poor1);
 }
 END_TEST
 
@@ -264,6 +314,7 @@ ops_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_metrics__prometheus_text__counters_move);
+	tcase_add_test(tc, test_metrics__transfers_and_refusals__counted);
 	tcase_add_test(tc, test_sighup_under_load__zero_failures);
 	tcase_add_test(tc, test_sighup_bad_config__refused_old_workers_serve);
 	tcase_add_test(tc, test_instance_stopped_under_load__nginx_uses_other);
