@@ -40,7 +40,7 @@ stack_db_boot() {
 	if [ ! -d "$dir/data/mysql" ]; then
 		mariadb-install-db --no-defaults --datadir="$dir/data" \
 		    --auth-root-authentication-method=normal --skip-test-db \
-		    --skip-name-resolve \
+		    --skip-name-resolve --force \
 		    $user_opt >"$dir/install-db.log" 2>&1 ||
 		    { cat "$dir/install-db.log" >&2; return 1; }
 	fi
