@@ -13,14 +13,15 @@
 #include "auth.h"
 #include "jsonio.h"
 #include "log.h"
+#include "money.h"
 #include "token.h"
 
 /* A created_at as STMT_USER_GET formats it, "2026-11-26T03:15:49Z". */
 #define AUTH_TIME_SIZE 32
 
 static const char *auth_token_of(const char *header);
-static enum db_rc auth_load_user(
-    struct ctx *ctx, int64_t user_id, char name[USERNAME_LEN_MAX + 1]);
+static enum db_rc auth_load_user(struct ctx *ctx, int64_t user_id,
+    char name[USERNAME_LEN_MAX + 1], int64_t *balance_minor);
 static enum api_err auth_read_field(struct ctx *ctx, struct json_object *obj,
     const char *field, const char **out, size_t *len);
 
@@ -53,11 +54,12 @@ auth_token_of(const char *header)
 /*
  * Reads the username of user_id. A connection that died since the last
  * request is found out by the first statement; the read is then retried
- * once on a fresh connection, which is safe for a SELECT.
+ * once on a fresh connection, which is safe for a SELECT. The balance
+ * comes with the row, so GET /balance needs no second read.
  */
 static enum db_rc
-auth_load_user(
-    struct ctx *ctx, int64_t user_id, char name[USERNAME_LEN_MAX + 1])
+auth_load_user(struct ctx *ctx, int64_t user_id,
+    char name[USERNAME_LEN_MAX + 1], int64_t *balance_minor)
 {
 	char created[AUTH_TIME_SIZE];
 	struct db_val in[] = {DB_I64_IN(user_id)};
@@ -73,6 +75,8 @@ auth_load_user(
 		if (rc == DB_OK)
 			rc = db_row(ctx->db, STMT_USER_GET, in, 1, out, 3);
 	}
+	if (rc == DB_OK)
+		*balance_minor = out[1].i64;
 	return rc;
 }
 
@@ -81,6 +85,7 @@ auth_check(struct ctx *ctx)
 {
 	const struct config *cfg = ctx->cfg;
 	char name[USERNAME_LEN_MAX + 1];
+	int64_t balance_minor = -1;
 	struct token_claims claims;
 	const char *token;
 	enum token_rc trc;
@@ -98,7 +103,7 @@ auth_check(struct ctx *ctx)
 		    LOG_INFO, "auth_rejected", "reason=%s", token_rc_name(trc));
 		return API_UNAUTHORIZED;
 	}
-	rc = auth_load_user(ctx, claims.user_id, name);
+	rc = auth_load_user(ctx, claims.user_id, name, &balance_minor);
 	if (rc == DB_CONN || rc == DB_RETRY)
 		return API_UNAVAILABLE;
 	if (rc != DB_OK && rc != DB_NOT_FOUND)
@@ -113,8 +118,12 @@ auth_check(struct ctx *ctx)
 		return API_UNAUTHORIZED;
 	}
 	ctx->user_id = claims.user_id;
+	ctx->balance_minor = balance_minor;
 	(void)snprintf(ctx->username, sizeof(ctx->username), "%s", name);
 	assert(ctx->user_id > 0 && ctx->username[0] != '\0');
+	/* The schema's CHECK keeps every balance in [0, cap]. */
+	assert(ctx->balance_minor >= 0 &&
+	       ctx->balance_minor <= MONEY_BALANCE_MAX_MINOR);
 	return API__MAX;
 }
 

@@ -20,6 +20,12 @@ struct ctx {
 	const char *route;                   /* route name, for logs */
 	int64_t user_id;                     /* 0 on public routes */
 	char username[USERNAME_LEN_MAX + 1]; /* "" on public routes */
+	/*
+	 * The caller's balance as auth_check() read it with the user's row,
+	 * outside any transaction: GET /balance answers it without reading
+	 * the same row again. Never used inside a money movement.
+	 */
+	int64_t balance_minor;
 };
 
 /* One file each: app/h_<name>.c. Each fills ctx->resp. */
