@@ -49,6 +49,8 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
 	    "WHERE id = ? AND balance >= ?", 3},
 	[STMT_USER_BALANCE] = {"user_balance",
 	    "SELECT balance FROM users WHERE id = ?", 1},
+	[STMT_USER_PAIR] = {"user_pair",
+	    "SELECT id, username, balance FROM users WHERE id IN (?, ?)", 2},
 	[STMT_MOVEMENT_INSERT] = {"movement_insert",
 	    "INSERT INTO movements (kind, from_user, to_user, amount, fee, "
 	    "created_at) VALUES (?, ?, ?, ?, ?, ?)", 6},

@@ -56,6 +56,8 @@ static enum ledger_rc ledger_close(
     struct ctx *ctx, struct ledger_op *op, int status);
 static enum db_rc ledger_balance(
     struct db *db, int64_t user_id, int64_t *out_minor);
+static enum db_rc ledger_read_back(struct db *db, struct ledger_op *op,
+    int64_t from_id, struct ledger_txn *txn);
 static enum db_rc ledger_movement(struct db *db, const struct ledger_op *op,
     int64_t from_id, int64_t to_id, struct ledger_txn *txn);
 static enum ledger_rc ledger_deposit(
@@ -276,6 +278,46 @@ ledger_balance(struct db *db, int64_t user_id, int64_t *out_minor)
 	return rc;
 }
 
+/*
+ * Both balances of a transfer after its moves, and the recipient's name as
+ * stored (for the answer), in one statement: our own writes, under our
+ * locks. One round trip where two balance reads and the recipient lookup
+ * before the transaction took three.
+ */
+static enum db_rc
+ledger_read_back(struct db *db, struct ledger_op *op, int64_t from_id,
+    struct ledger_txn *txn)
+{
+	char name[LEDGER_NAME_SIZE_MAX];
+	struct db_val in[] = {DB_I64_IN(from_id), DB_I64_IN(op->to_id)};
+	struct db_val out[] = {DB_I64_OUT(), DB_STR_OUT(name), DB_I64_OUT()};
+	unsigned seen = 0;
+	enum db_rc rc = db_query(db, STMT_USER_PAIR, in, 2, out, 3);
+
+	if (rc != DB_OK)
+		return rc;
+	while ((rc = db_fetch(db, STMT_USER_PAIR)) == DB_OK) {
+		if (out[0].i64 == from_id) {
+			txn->balance_minor = out[2].i64;
+			seen |= 1;
+		} else if (out[0].i64 == op->to_id) {
+			assert(out[1].len < sizeof(op->to_name));
+			memcpy(op->to_name, name, out[1].len + 1);
+			txn->to_balance_minor = out[2].i64;
+			seen |= 2;
+		}
+	}
+	db_query_end(db, STMT_USER_PAIR);
+	if (rc != DB_NOT_FOUND)
+		return rc;
+	/* Both rows were just updated by us, so both are there. */
+	if (seen != 3) {
+		log_event(LOG_ERROR, "read_back", "rows=%u", seen);
+		return DB_ERROR;
+	}
+	return DB_OK;
+}
+
 /* The movements row; a deposit (from_id 0) comes from outside. */
 static enum db_rc
 ledger_movement(struct db *db, const struct ledger_op *op, int64_t from_id,
@@ -401,15 +443,18 @@ ledger_transfer_move(struct ctx *ctx, struct ledger_op *op, int64_t total_minor,
 	if (debited == 0 || credited == 0) {
 		txn->refusal =
 		    debited == 0 ? API_INSUFFICIENT_FUNDS : API_LIMIT_EXCEEDED;
-		/* A recipient deleted since the lookup is not a cap issue. */
-		if (debited != 0 &&
+		/*
+		 * A recipient that does not exist (a to_id is not looked up
+		 * before the transaction) is neither a cap nor a funds
+		 * issue: 404 comes first, as a lookup would have answered.
+		 */
+		if (credited == 0 &&
 		    ledger_balance(db, to, &unused) == DB_NOT_FOUND)
 			txn->refusal = API_RECIPIENT_NOT_FOUND;
 		db_txn_rollback(db);
 		return LEDGER_REFUSED;
 	}
-	if ((rc = ledger_balance(db, from, &txn->balance_minor)) != DB_OK ||
-	    (rc = ledger_balance(db, to, &txn->to_balance_minor)) != DB_OK)
+	if ((rc = ledger_read_back(db, op, from, txn)) != DB_OK)
 		return ledger_fail(ctx, op, rc);
 	/* Read back under our locks: never below zero, never above the cap. */
 	assert(txn->balance_minor >= 0);

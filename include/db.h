@@ -24,6 +24,7 @@ enum stmt {
 	STMT_USER_CREDIT,       /* balance += ? under the cap */
 	STMT_USER_DEBIT,        /* balance -= ? if enough */
 	STMT_USER_BALANCE,      /* balance by id, in the transaction */
+	STMT_USER_PAIR,         /* id, username, balance of two users */
 	STMT_MOVEMENT_INSERT,   /* a deposit or a transfer */
 	STMT_ENTRIES_DEPOSIT,   /* the two entries of a deposit */
 	STMT_ENTRIES_TRANSFER,  /* the three entries of a transfer */

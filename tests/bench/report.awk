@@ -120,7 +120,7 @@ END {
 			    ratio(v(p[1], sc, "rps"), v(p[2], sc, "rps"))
 		}
 		if (has("dbfull", sc))
-			printf "\nThe service's whole SQL per request (the transaction plus the two reads around it: the caller's row in auth_check, the recipient's row), straight on %s connections: %s/s, p50 %s ms, p99 %s ms.\n",
+			printf "\nThe service's whole SQL per request (the transaction plus the read before it: the caller's row in auth_check), straight on %s connections: %s/s, p50 %s ms, p99 %s ms.\n",
 			    sc, n0(v("dbfull", sc, "rps")), ms(v("dbfull", sc, "p50_ms")), ms(v("dbfull", sc, "p99_ms"))
 	}
 	printf "\n### CPU split during each run (%% of one core; %s cores = %s%%)\n\n", ENVIRON["ncpu"], 100 * ENVIRON["ncpu"]
