@@ -288,7 +288,7 @@ static enum db_rc
 ledger_read_back(struct db *db, struct ledger_op *op, int64_t from_id,
     struct ledger_txn *txn)
 {
-	char name[LEDGER_NAME_SIZE_MAX];
+	char name[LEDGER_NAME_SIZE_MAX] = "";
 	struct db_val in[] = {DB_I64_IN(from_id), DB_I64_IN(op->to_id)};
 	struct db_val out[] = {DB_I64_OUT(), DB_STR_OUT(name), DB_I64_OUT()};
 	unsigned seen = 0;
