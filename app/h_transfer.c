@@ -89,10 +89,10 @@ transfer_find(
 			rc = db_row(
 			    ctx->db, STMT_USER_FIND, by_name, 1, name_out, 2);
 	}
-	if (rc == DB_OK)
+	if (rc == DB_OK) {
 		op->to_id = name_out[0].i64;
-	if (rc == DB_OK)
 		assert(op->to_id > 0 && op->to_name[0] != '\0');
+	}
 	return rc;
 }
 
