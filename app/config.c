@@ -290,7 +290,10 @@ config_check(struct config *cfg, char *err, size_t err_size)
 	if (cfg->workers == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-		cfg->workers = n > 0 && n <= WORKER_COUNT_MAX ? (int)n : 1;
+		if (n < 1)
+			n = 1;
+		n *= WORKER_PER_CPU_DEFAULT;
+		cfg->workers = n <= WORKER_COUNT_MAX ? (int)n : WORKER_COUNT_MAX;
 	}
 	/* A lock wait must end (1205, retried) before the read times out. */
 	if (cfg->db_lock_wait_timeout_s >= cfg->db_rw_timeout_s) {
