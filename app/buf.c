@@ -74,7 +74,7 @@ buf_json_str(struct buf *b, const char *s)
 	if (buf_append(b, "\"", 1) != 0)
 		return -1;
 	for (const unsigned char *p = (const unsigned char *)s; *p != '\0';
-	    p++) {
+	     p++) {
 		int rc;
 
 		if (*p == '"' || *p == '\\') {

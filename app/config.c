@@ -31,44 +31,49 @@ struct config_key {
 	long long min, max;
 };
 
-#define CK_STR(n, f) {n, CONFIG_STR, offsetof(struct config, f), \
-	sizeof(((struct config *)0)->f), 0, 0}
-#define CK_INT(n, f, lo, hi) {n, CONFIG_INT, offsetof(struct config, f), \
-	sizeof(int), lo, hi}
+#define CK_STR(n, f)                                                           \
+	{                                                                      \
+		n, CONFIG_STR, offsetof(struct config, f),                     \
+		    sizeof(((struct config *)0)->f), 0, 0                      \
+	}
+#define CK_INT(n, f, lo, hi)                                                   \
+	{                                                                      \
+		n, CONFIG_INT, offsetof(struct config, f), sizeof(int), lo, hi \
+	}
 
 static const struct config_key config_keys[] = {
-	CK_STR("listen", listen),
-	CK_INT("workers", workers, 0, WORKER_COUNT_MAX),
-	CK_INT("drain_timeout_s", drain_s, 1, 600),
-	CK_STR("db_socket", db_socket),
-	CK_STR("db_host", db_host),
-	CK_INT("db_port", db_port, 1, 65535),
-	CK_STR("db_name", db_name),
-	CK_STR("db_user", db_user),
-	CK_STR("db_password", db_password),
-	CK_INT("db_connect_timeout_s", db_connect_timeout_s, 1, 60),
-	CK_INT("db_rw_timeout_s", db_rw_timeout_s, 1, 60),
-	CK_INT("db_lock_wait_timeout_s", db_lock_wait_timeout_s, 1, 60),
-	{"jwt_secret", CONFIG_SECRET, offsetof(struct config, jwt_secret),
-	    sizeof(((struct config *)0)->jwt_secret), 0, 0},
-	CK_INT("token_ttl_s", token_ttl_s, 1, TOKEN_TTL_S_MAX),
-	{"dev_mode", CONFIG_BOOL, offsetof(struct config, dev_mode),
-	    sizeof(bool), 0, 1},
-	{"fee_fixed_minor", CONFIG_I64, offsetof(struct config, fee_fixed_minor),
-	    sizeof(int64_t), 0, MONEY_AMOUNT_MAX_MINOR},
-	CK_INT("fee_bps", fee_bps, 0, MONEY_BPS_MAX),
-	CK_INT("idempotency_ttl_s", idempotency_ttl_s, 86400, 86400 * 365),
-	{"log_level", CONFIG_LEVEL, offsetof(struct config, log_level),
-	    sizeof(enum log_level), 0, 0},
-	CK_STR("log_file", log_file),
-	CK_INT("slow_request_ms", slow_request_ms, 1, 3600000),
-	CK_STR("sql_dir", sql_dir),
+    CK_STR("listen", listen),
+    CK_INT("workers", workers, 0, WORKER_COUNT_MAX),
+    CK_INT("drain_timeout_s", drain_s, 1, 600),
+    CK_STR("db_socket", db_socket),
+    CK_STR("db_host", db_host),
+    CK_INT("db_port", db_port, 1, 65535),
+    CK_STR("db_name", db_name),
+    CK_STR("db_user", db_user),
+    CK_STR("db_password", db_password),
+    CK_INT("db_connect_timeout_s", db_connect_timeout_s, 1, 60),
+    CK_INT("db_rw_timeout_s", db_rw_timeout_s, 1, 60),
+    CK_INT("db_lock_wait_timeout_s", db_lock_wait_timeout_s, 1, 60),
+    {"jwt_secret", CONFIG_SECRET, offsetof(struct config, jwt_secret),
+        sizeof(((struct config *)0)->jwt_secret), 0, 0},
+    CK_INT("token_ttl_s", token_ttl_s, 1, TOKEN_TTL_S_MAX),
+    {"dev_mode", CONFIG_BOOL, offsetof(struct config, dev_mode), sizeof(bool),
+        0, 1},
+    {"fee_fixed_minor", CONFIG_I64, offsetof(struct config, fee_fixed_minor),
+        sizeof(int64_t), 0, MONEY_AMOUNT_MAX_MINOR},
+    CK_INT("fee_bps", fee_bps, 0, MONEY_BPS_MAX),
+    CK_INT("idempotency_ttl_s", idempotency_ttl_s, 86400, 86400 * 365),
+    {"log_level", CONFIG_LEVEL, offsetof(struct config, log_level),
+        sizeof(enum log_level), 0, 0},
+    CK_STR("log_file", log_file),
+    CK_INT("slow_request_ms", slow_request_ms, 1, 3600000),
+    CK_STR("sql_dir", sql_dir),
 };
 
 static int config_set(struct config *cfg, const struct config_key *key,
     const char *value, char *err, size_t err_size);
-static int config_read_file(struct config *cfg, const char *path, char *err,
-    size_t err_size);
+static int config_read_file(
+    struct config *cfg, const char *path, char *err, size_t err_size);
 static int config_read_env(struct config *cfg, char *err, size_t err_size);
 static int config_check(struct config *cfg, char *err, size_t err_size);
 static const struct config_key *config_find(const char *name);
@@ -101,7 +106,7 @@ static const struct config_key *
 config_find(const char *name)
 {
 	for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]);
-	    i++)
+	     i++)
 		if (strcmp(config_keys[i].name, name) == 0)
 			return &config_keys[i];
 	return NULL;
@@ -122,8 +127,8 @@ config_trim(char *s)
 
 /* The secret is given inline, or as "@/path" to a file that holds it. */
 static int
-config_set_secret(struct config *cfg, const char *value, char *err,
-    size_t err_size)
+config_set_secret(
+    struct config *cfg, const char *value, char *err, size_t err_size)
 {
 	FILE *fp;
 	size_t n;
@@ -147,7 +152,7 @@ config_set_secret(struct config *cfg, const char *value, char *err,
 	n = fread(cfg->jwt_secret, 1, TOKEN_SECRET_LEN_MAX, fp);
 	(void)fclose(fp);
 	while (n > 0 && (cfg->jwt_secret[n - 1] == '\n' ||
-	    cfg->jwt_secret[n - 1] == '\r'))
+	                    cfg->jwt_secret[n - 1] == '\r'))
 		n--;
 	cfg->jwt_secret[n] = '\0';
 	cfg->jwt_secret_len = n;
@@ -155,8 +160,8 @@ config_set_secret(struct config *cfg, const char *value, char *err,
 }
 
 static int
-config_set(struct config *cfg, const struct config_key *key,
-    const char *value, char *err, size_t err_size)
+config_set(struct config *cfg, const struct config_key *key, const char *value,
+    char *err, size_t err_size)
 {
 	char *field = (char *)cfg + key->offset;
 	long long num;
@@ -164,15 +169,18 @@ config_set(struct config *cfg, const struct config_key *key,
 	switch (key->type) {
 	case CONFIG_STR:
 		if (util_copy(field, key->size, value) != 0) {
-			(void)snprintf(err, err_size, "%s: too long", key->name);
+			(void)snprintf(
+			    err, err_size, "%s: too long", key->name);
 			return -1;
 		}
 		return 0;
 	case CONFIG_INT:
 	case CONFIG_I64:
 		if (util_parse_ll(value, key->min, key->max, &num) != 0) {
-			(void)snprintf(err, err_size, "%s: not a number in "
-			    "[%lld, %lld]", key->name, key->min, key->max);
+			(void)snprintf(err, err_size,
+			    "%s: not a number in "
+			    "[%lld, %lld]",
+			    key->name, key->min, key->max);
 			return -1;
 		}
 		if (key->type == CONFIG_INT)
@@ -185,19 +193,21 @@ config_set(struct config *cfg, const struct config_key *key,
 		    strcasecmp(value, "yes") == 0)
 			*(bool *)(void *)field = true;
 		else if (strcmp(value, "0") == 0 ||
-		    strcasecmp(value, "false") == 0 ||
-		    strcasecmp(value, "no") == 0)
+		         strcasecmp(value, "false") == 0 ||
+		         strcasecmp(value, "no") == 0)
 			*(bool *)(void *)field = false;
 		else {
-			(void)snprintf(err, err_size, "%s: not a boolean",
-			    key->name);
+			(void)snprintf(
+			    err, err_size, "%s: not a boolean", key->name);
 			return -1;
 		}
 		return 0;
 	case CONFIG_LEVEL:
 		if (!log_level_parse(value, (enum log_level *)(void *)field)) {
-			(void)snprintf(err, err_size, "%s: one of error, warn, "
-			    "info, debug", key->name);
+			(void)snprintf(err, err_size,
+			    "%s: one of error, warn, "
+			    "info, debug",
+			    key->name);
 			return -1;
 		}
 		return 0;
@@ -210,8 +220,8 @@ config_set(struct config *cfg, const struct config_key *key,
 }
 
 static int
-config_read_file(struct config *cfg, const char *path, char *err,
-    size_t err_size)
+config_read_file(
+    struct config *cfg, const char *path, char *err, size_t err_size)
 {
 	char line[CONFIG_LINE_SIZE_MAX];
 	int lineno = 0, rc = 0;
@@ -238,8 +248,10 @@ config_read_file(struct config *cfg, const char *path, char *err,
 			continue;
 		eq = strchr(name, '=');
 		if (eq == NULL) {
-			(void)snprintf(err, err_size, "%s:%d: expected "
-			    "key = value", path, lineno);
+			(void)snprintf(err, err_size,
+			    "%s:%d: expected "
+			    "key = value",
+			    path, lineno);
 			rc = -1;
 			break;
 		}
@@ -266,10 +278,10 @@ config_read_env(struct config *cfg, char *err, size_t err_size)
 	char env[64];
 
 	for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]);
-	    i++) {
+	     i++) {
 		size_t j = 0;
-		int n = snprintf(env, sizeof(env), "PAYD_%s",
-		    config_keys[i].name);
+		int n =
+		    snprintf(env, sizeof(env), "PAYD_%s", config_keys[i].name);
 		const char *value;
 
 		if (n < 0 || (size_t)n >= sizeof(env))
@@ -293,11 +305,13 @@ config_check(struct config *cfg, char *err, size_t err_size)
 		if (n < 1)
 			n = 1;
 		n *= WORKER_PER_CPU_DEFAULT;
-		cfg->workers = n <= WORKER_COUNT_MAX ? (int)n : WORKER_COUNT_MAX;
+		cfg->workers =
+		    n <= WORKER_COUNT_MAX ? (int)n : WORKER_COUNT_MAX;
 	}
 	/* A lock wait must end (1205, retried) before the read times out. */
 	if (cfg->db_lock_wait_timeout_s >= cfg->db_rw_timeout_s) {
-		(void)snprintf(err, err_size, "db_lock_wait_timeout_s must be "
+		(void)snprintf(err, err_size,
+		    "db_lock_wait_timeout_s must be "
 		    "below db_rw_timeout_s");
 		return -1;
 	}
@@ -306,8 +320,10 @@ config_check(struct config *cfg, char *err, size_t err_size)
 		return -1;
 	}
 	if (cfg->jwt_secret_len < TOKEN_SECRET_LEN_MIN && !cfg->dev_mode) {
-		(void)snprintf(err, err_size, "jwt_secret: required, at least "
-		    "%d bytes (or set dev_mode = 1)", TOKEN_SECRET_LEN_MIN);
+		(void)snprintf(err, err_size,
+		    "jwt_secret: required, at least "
+		    "%d bytes (or set dev_mode = 1)",
+		    TOKEN_SECRET_LEN_MIN);
 		return -1;
 	}
 	if (cfg->jwt_secret_len < TOKEN_SECRET_LEN_MIN) {
@@ -315,7 +331,8 @@ config_check(struct config *cfg, char *err, size_t err_size)
 		(void)snprintf(cfg->jwt_secret, sizeof(cfg->jwt_secret),
 		    "dev-mode-insecure-jwt-secret-do-not-deploy");
 		cfg->jwt_secret_len = strlen(cfg->jwt_secret);
-		log_event(LOG_WARN, "config", "msg=\"dev_mode: using a "
+		log_event(LOG_WARN, "config",
+		    "msg=\"dev_mode: using a "
 		    "built-in JWT secret\"");
 	}
 	return 0;
@@ -335,9 +352,11 @@ config_load(struct config *cfg, const char *path, char *err, size_t err_size)
 void
 config_log(const struct config *cfg)
 {
-	log_event(LOG_INFO, "config", "listen=%s workers=%d db=%s db_name=%s "
+	log_event(LOG_INFO, "config",
+	    "listen=%s workers=%d db=%s db_name=%s "
 	    "db_user=%s token_ttl_s=%d fee_fixed_minor=%lld fee_bps=%d "
-	    "dev_mode=%d log_level=%s", cfg->listen, cfg->workers,
+	    "dev_mode=%d log_level=%s",
+	    cfg->listen, cfg->workers,
 	    cfg->db_socket[0] != '\0' ? cfg->db_socket : cfg->db_host,
 	    cfg->db_name, cfg->db_user, cfg->token_ttl_s,
 	    (long long)cfg->fee_fixed_minor, cfg->fee_bps, cfg->dev_mode,

@@ -25,117 +25,134 @@ struct db_stmt_def {
 
 /* Every statement of the service, prepared once per connection. */
 static const struct db_stmt_def db_stmts[STMT__MAX] = {
-	[STMT_PING] = {"ping", "SELECT 1", 0},
-	[STMT_BEGIN] = {"begin", "START TRANSACTION", 0},
-	[STMT_SET_LOCK_WAIT] = {"set_lock_wait",
-	    "SET SESSION innodb_lock_wait_timeout = ?", 1},
-	[STMT_USER_INSERT] = {"user_insert",
-	    "INSERT INTO users (username, password_hash, created_at) "
-	    "VALUES (?, ?, ?)", 3},
-	[STMT_USER_LOGIN] = {"user_login",
-	    "SELECT id, username, password_hash FROM users "
-	    "WHERE username = ?", 1},
-	[STMT_USER_GET] = {"user_get",
-	    "SELECT username, balance, "
-	    "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') "
-	    "FROM users WHERE id = ?", 1},
-	[STMT_USER_FIND] = {"user_find",
-	    "SELECT id, username FROM users WHERE username = ?", 1},
-	[STMT_USER_CREDIT] = {"user_credit",
-	    "UPDATE users SET balance = balance + ? "
-	    "WHERE id = ? AND balance <= ?", 3},
-	[STMT_USER_DEBIT] = {"user_debit",
-	    "UPDATE users SET balance = balance - ? "
-	    "WHERE id = ? AND balance >= ?", 3},
-	[STMT_USER_BALANCE] = {"user_balance",
-	    "SELECT balance FROM users WHERE id = ?", 1},
-	[STMT_USER_PAIR] = {"user_pair",
-	    "SELECT id, username, balance FROM users WHERE id IN (?, ?)", 2},
-	[STMT_MOVEMENT_INSERT] = {"movement_insert",
-	    "INSERT INTO movements (kind, from_user, to_user, amount, fee, "
-	    "created_at) VALUES (?, ?, ?, ?, ?, ?)", 6},
-	[STMT_ENTRIES_DEPOSIT] = {"entries_deposit",
-	    "INSERT INTO entries (account_kind, account_id, movement_id, type, "
-	    "delta, balance_after, counterparty_id, created_at) VALUES "
-	    "('user', ?, ?, 'deposit', ?, ?, NULL, ?), "
-	    "('external', 0, ?, 'funding', ?, NULL, NULL, ?)", 8},
-	[STMT_ENTRIES_TRANSFER] = {"entries_transfer",
-	    "INSERT INTO entries (account_kind, account_id, movement_id, type, "
-	    "delta, balance_after, counterparty_id, created_at) VALUES "
-	    "('user', ?, ?, 'transfer_out', ?, ?, ?, ?), "
-	    "('user', ?, ?, 'transfer_in', ?, ?, ?, ?), "
-	    "('fee', ?, ?, 'fee', ?, NULL, NULL, ?)", 16},
-	[STMT_FEE_CREDIT] = {"fee_credit",
-	    "UPDATE fee_accounts SET balance = balance + ? WHERE id = ?", 2},
-	[STMT_HISTORY_PAGE] = {"history_page",
-	    "SELECT e.movement_id, e.type, m.amount, m.fee, u.username, "
-	    "e.balance_after, "
-	    "DATE_FORMAT(e.created_at, '%Y-%m-%dT%H:%i:%sZ') "
-	    "FROM entries e JOIN movements m ON m.id = e.movement_id "
-	    "LEFT JOIN users u ON u.id = e.counterparty_id "
-	    "WHERE e.account_kind = 'user' AND e.account_id = ? "
-	    "AND e.movement_id < ? ORDER BY e.movement_id DESC LIMIT ?", 3},
-	[STMT_IDEM_INSERT] = {"idem_insert",
-	    "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, "
-	    "status, response) VALUES (?, ?, UNHEX(SHA2(?, 256)), ?, ?)", 5},
-	[STMT_IDEM_GET] = {"idem_get",
-	    "SELECT request_hash = UNHEX(SHA2(?, 256)), status, response "
-	    "FROM idempotency_keys WHERE user_id = ? AND idem_key = ?", 3},
-	[STMT_IDEM_FINISH] = {"idem_finish",
-	    "UPDATE idempotency_keys SET status = ?, response = ? "
-	    "WHERE user_id = ? AND idem_key = ?", 4},
-	[STMT_IDEM_PURGE] = {"idem_purge",
-	    "DELETE FROM idempotency_keys "
-	    "WHERE created_at < UTC_TIMESTAMP() - INTERVAL ? SECOND LIMIT 500",
-	    1},
-	[STMT_AUDIT_TOTALS] = {"audit_totals",
-	    "SELECT CAST((SELECT COALESCE(SUM(balance), 0) FROM users) + "
-	    "(SELECT COALESCE(SUM(balance), 0) FROM fee_accounts) AS SIGNED), "
-	    "CAST((SELECT COALESCE(SUM(amount), 0) FROM movements "
-	    "WHERE kind = 'deposit') AS SIGNED), "
-	    "CAST((SELECT COALESCE(-SUM(delta), 0) FROM entries "
-	    "WHERE account_kind = 'external') AS SIGNED)", 0},
-	[STMT_AUDIT_USERS] = {"audit_users",
-	    "SELECT u.id, u.balance, CAST(COALESCE(SUM(e.delta), 0) AS SIGNED) "
-	    "FROM users u LEFT JOIN entries e ON e.account_kind = 'user' "
-	    "AND e.account_id = u.id GROUP BY u.id, u.balance "
-	    "HAVING u.balance <> COALESCE(SUM(e.delta), 0) LIMIT 100", 0},
-	[STMT_AUDIT_FEES] = {"audit_fees",
-	    "SELECT f.id, f.balance, CAST(COALESCE(SUM(e.delta), 0) AS SIGNED) "
-	    "FROM fee_accounts f LEFT JOIN entries e ON e.account_kind = 'fee' "
-	    "AND e.account_id = f.id GROUP BY f.id, f.balance "
-	    "HAVING f.balance <> COALESCE(SUM(e.delta), 0) LIMIT 100", 0},
-	[STMT_AUDIT_MOVEMENTS] = {"audit_movements",
-	    "SELECT m.id, CAST(COALESCE(SUM(e.delta), 0) AS SIGNED), "
-	    "COUNT(e.movement_id) FROM movements m "
-	    "LEFT JOIN entries e ON e.movement_id = m.id "
-	    "GROUP BY m.id, m.kind HAVING COALESCE(SUM(e.delta), 0) <> 0 "
-	    "OR COUNT(e.movement_id) <> IF(m.kind = 'deposit', 2, 3) "
-	    "LIMIT 100", 0},
-	[STMT_AUDIT_NEGATIVE] = {"audit_negative",
-	    "SELECT id, balance FROM users WHERE balance < 0 UNION ALL "
-	    "SELECT -id - 1, balance FROM fee_accounts WHERE balance < 0 "
-	    "LIMIT 100", 0},
+    [STMT_PING] = {"ping", "SELECT 1", 0},
+    [STMT_BEGIN] = {"begin", "START TRANSACTION", 0},
+    [STMT_SET_LOCK_WAIT] = {"set_lock_wait",
+        "SET SESSION innodb_lock_wait_timeout = ?", 1},
+    [STMT_USER_INSERT] = {"user_insert",
+        "INSERT INTO users (username, password_hash, created_at) "
+        "VALUES (?, ?, ?)",
+        3},
+    [STMT_USER_LOGIN] = {"user_login",
+        "SELECT id, username, password_hash FROM users "
+        "WHERE username = ?",
+        1},
+    [STMT_USER_GET] = {"user_get",
+        "SELECT username, balance, "
+        "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') "
+        "FROM users WHERE id = ?",
+        1},
+    [STMT_USER_FIND] = {"user_find",
+        "SELECT id, username FROM users WHERE username = ?", 1},
+    [STMT_USER_CREDIT] = {"user_credit",
+        "UPDATE users SET balance = balance + ? "
+        "WHERE id = ? AND balance <= ?",
+        3},
+    [STMT_USER_DEBIT] = {"user_debit",
+        "UPDATE users SET balance = balance - ? "
+        "WHERE id = ? AND balance >= ?",
+        3},
+    [STMT_USER_BALANCE] = {"user_balance",
+        "SELECT balance FROM users WHERE id = ?", 1},
+    [STMT_USER_PAIR] = {"user_pair",
+        "SELECT id, username, balance FROM users WHERE id IN (?, ?)", 2},
+    [STMT_MOVEMENT_INSERT] = {"movement_insert",
+        "INSERT INTO movements (kind, from_user, to_user, amount, fee, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        6},
+    [STMT_ENTRIES_DEPOSIT] = {"entries_deposit",
+        "INSERT INTO entries (account_kind, account_id, movement_id, type, "
+        "delta, balance_after, counterparty_id, created_at) VALUES "
+        "('user', ?, ?, 'deposit', ?, ?, NULL, ?), "
+        "('external', 0, ?, 'funding', ?, NULL, NULL, ?)",
+        8},
+    [STMT_ENTRIES_TRANSFER] = {"entries_transfer",
+        "INSERT INTO entries (account_kind, account_id, movement_id, type, "
+        "delta, balance_after, counterparty_id, created_at) VALUES "
+        "('user', ?, ?, 'transfer_out', ?, ?, ?, ?), "
+        "('user', ?, ?, 'transfer_in', ?, ?, ?, ?), "
+        "('fee', ?, ?, 'fee', ?, NULL, NULL, ?)",
+        16},
+    [STMT_FEE_CREDIT] = {"fee_credit",
+        "UPDATE fee_accounts SET balance = balance + ? WHERE id = ?", 2},
+    [STMT_HISTORY_PAGE] = {"history_page",
+        "SELECT e.movement_id, e.type, m.amount, m.fee, u.username, "
+        "e.balance_after, "
+        "DATE_FORMAT(e.created_at, '%Y-%m-%dT%H:%i:%sZ') "
+        "FROM entries e JOIN movements m ON m.id = e.movement_id "
+        "LEFT JOIN users u ON u.id = e.counterparty_id "
+        "WHERE e.account_kind = 'user' AND e.account_id = ? "
+        "AND e.movement_id < ? ORDER BY e.movement_id DESC LIMIT ?",
+        3},
+    [STMT_IDEM_INSERT] = {"idem_insert",
+        "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, "
+        "status, response) VALUES (?, ?, UNHEX(SHA2(?, 256)), ?, ?)",
+        5},
+    [STMT_IDEM_GET] = {"idem_get",
+        "SELECT request_hash = UNHEX(SHA2(?, 256)), status, response "
+        "FROM idempotency_keys WHERE user_id = ? AND idem_key = ?",
+        3},
+    [STMT_IDEM_FINISH] = {"idem_finish",
+        "UPDATE idempotency_keys SET status = ?, response = ? "
+        "WHERE user_id = ? AND idem_key = ?",
+        4},
+    [STMT_IDEM_PURGE] = {"idem_purge",
+        "DELETE FROM idempotency_keys "
+        "WHERE created_at < UTC_TIMESTAMP() - INTERVAL ? SECOND LIMIT 500",
+        1},
+    [STMT_AUDIT_TOTALS] = {"audit_totals",
+        "SELECT CAST((SELECT COALESCE(SUM(balance), 0) FROM users) + "
+        "(SELECT COALESCE(SUM(balance), 0) FROM fee_accounts) AS SIGNED), "
+        "CAST((SELECT COALESCE(SUM(amount), 0) FROM movements "
+        "WHERE kind = 'deposit') AS SIGNED), "
+        "CAST((SELECT COALESCE(-SUM(delta), 0) FROM entries "
+        "WHERE account_kind = 'external') AS SIGNED)",
+        0},
+    [STMT_AUDIT_USERS] = {"audit_users",
+        "SELECT u.id, u.balance, CAST(COALESCE(SUM(e.delta), 0) AS SIGNED) "
+        "FROM users u LEFT JOIN entries e ON e.account_kind = 'user' "
+        "AND e.account_id = u.id GROUP BY u.id, u.balance "
+        "HAVING u.balance <> COALESCE(SUM(e.delta), 0) LIMIT 100",
+        0},
+    [STMT_AUDIT_FEES] = {"audit_fees",
+        "SELECT f.id, f.balance, CAST(COALESCE(SUM(e.delta), 0) AS SIGNED) "
+        "FROM fee_accounts f LEFT JOIN entries e ON e.account_kind = 'fee' "
+        "AND e.account_id = f.id GROUP BY f.id, f.balance "
+        "HAVING f.balance <> COALESCE(SUM(e.delta), 0) LIMIT 100",
+        0},
+    [STMT_AUDIT_MOVEMENTS] = {"audit_movements",
+        "SELECT m.id, CAST(COALESCE(SUM(e.delta), 0) AS SIGNED), "
+        "COUNT(e.movement_id) FROM movements m "
+        "LEFT JOIN entries e ON e.movement_id = m.id "
+        "GROUP BY m.id, m.kind HAVING COALESCE(SUM(e.delta), 0) <> 0 "
+        "OR COUNT(e.movement_id) <> IF(m.kind = 'deposit', 2, 3) "
+        "LIMIT 100",
+        0},
+    [STMT_AUDIT_NEGATIVE] = {"audit_negative",
+        "SELECT id, balance FROM users WHERE balance < 0 UNION ALL "
+        "SELECT -id - 1, balance FROM fee_accounts WHERE balance < 0 "
+        "LIMIT 100",
+        0},
 };
 
 static const char *const db_rc_names[DB_RC__MAX] = {
-	"ok",        /* DB_OK */
-	"not_found", /* DB_NOT_FOUND */
-	"duplicate", /* DB_DUPLICATE */
-	"retry",     /* DB_RETRY */
-	"conn",      /* DB_CONN */
-	"error",     /* DB_ERROR */
+    "ok",        /* DB_OK */
+    "not_found", /* DB_NOT_FOUND */
+    "duplicate", /* DB_DUPLICATE */
+    "retry",     /* DB_RETRY */
+    "conn",      /* DB_CONN */
+    "error",     /* DB_ERROR */
 };
 
 static enum db_rc db_classify(struct db *db, enum stmt id, unsigned err,
     const char *sqlstate, const char *msg);
 static enum db_rc db_connect(struct db *db);
-static enum db_rc db_bind_in(struct db *db, enum stmt id, struct db_val *in,
-    unsigned nin);
-static enum db_rc db_bind_out(struct db *db, enum stmt id,
-    struct db_val *out, unsigned nout);
-static enum db_rc db_run(struct db *db, enum stmt id, struct db_val *in,
-    unsigned nin);
+static enum db_rc db_bind_in(
+    struct db *db, enum stmt id, struct db_val *in, unsigned nin);
+static enum db_rc db_bind_out(
+    struct db *db, enum stmt id, struct db_val *out, unsigned nout);
+static enum db_rc db_run(
+    struct db *db, enum stmt id, struct db_val *in, unsigned nin);
 static enum db_rc db_stmt_fail(struct db *db, enum stmt id);
 
 const char *
@@ -203,8 +220,10 @@ db_classify(struct db *db, enum stmt id, unsigned err, const char *sqlstate,
 		return DB_CONN;
 	default:
 		metrics_db_error();
-		log_event(LOG_ERROR, "db_error", "stmt=%s errno=%u sqlstate=%s "
-		    "msg=\"%.200s\"", db_stmt_name(id), err, sqlstate, msg);
+		log_event(LOG_ERROR, "db_error",
+		    "stmt=%s errno=%u sqlstate=%s "
+		    "msg=\"%.200s\"",
+		    db_stmt_name(id), err, sqlstate, msg);
 		return DB_ERROR;
 	}
 }
@@ -225,7 +244,7 @@ db_connect(struct db *db)
 	unsigned int connect_s = (unsigned int)cfg->db_connect_timeout_s;
 	unsigned int rw_s = (unsigned int)cfg->db_rw_timeout_s;
 	const char *init = "SET time_zone = '+00:00', "
-	    "SESSION tx_isolation = 'READ-COMMITTED'";
+	                   "SESSION tx_isolation = 'READ-COMMITTED'";
 	bool unix_sock = cfg->db_socket[0] != '\0';
 
 	db->conn = mysql_init(NULL);
@@ -237,13 +256,14 @@ db_connect(struct db *db)
 	(void)mysql_options(db->conn, MYSQL_INIT_COMMAND, init);
 	(void)mysql_options(db->conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	if (mysql_real_connect(db->conn, unix_sock ? NULL : cfg->db_host,
-	    cfg->db_user, cfg->db_password, cfg->db_name,
-	    unix_sock ? 0 : (unsigned int)cfg->db_port,
-	    unix_sock ? cfg->db_socket : NULL, 0) == NULL) {
+	        cfg->db_user, cfg->db_password, cfg->db_name,
+	        unix_sock ? 0 : (unsigned int)cfg->db_port,
+	        unix_sock ? cfg->db_socket : NULL, 0) == NULL) {
 		if (!db->lost)
-			log_event(LOG_ERROR, "db_lost", "stage=connect "
-			    "errno=%u msg=\"%.200s\"", mysql_errno(db->conn),
-			    mysql_error(db->conn));
+			log_event(LOG_ERROR, "db_lost",
+			    "stage=connect "
+			    "errno=%u msg=\"%.200s\"",
+			    mysql_errno(db->conn), mysql_error(db->conn));
 		db->lost = true;
 		db_close(db);
 		return DB_CONN;
@@ -266,17 +286,19 @@ db_ensure(struct db *db)
 		if (st == NULL)
 			goto out_close;
 		db->stmt[i] = st;
-		if (mysql_stmt_prepare(st, db_stmts[i].sql,
-		    strlen(db_stmts[i].sql)) != 0) {
+		if (mysql_stmt_prepare(
+		        st, db_stmts[i].sql, strlen(db_stmts[i].sql)) != 0) {
 			rc = db_stmt_fail(db, (enum stmt)i);
 			log_event(LOG_ERROR, "db_prepare", "stmt=%s rc=%s",
 			    db_stmts[i].name, db_rc_name(rc));
 			goto out_close;
 		}
 		if (mysql_stmt_param_count(st) != db_stmts[i].nparam) {
-			log_event(LOG_ERROR, "db_prepare", "stmt=%s params=%lu "
-			    "expected=%u", db_stmts[i].name,
-			    mysql_stmt_param_count(st), db_stmts[i].nparam);
+			log_event(LOG_ERROR, "db_prepare",
+			    "stmt=%s params=%lu "
+			    "expected=%u",
+			    db_stmts[i].name, mysql_stmt_param_count(st),
+			    db_stmts[i].nparam);
 			abort();
 		}
 	}
@@ -290,8 +312,8 @@ db_ensure(struct db *db)
 		int wait_s = db->cfg->db_lock_wait_timeout_s;
 		int rw_s = db->cfg->db_rw_timeout_s;
 		struct db_val in[] = {
-			DB_I64_IN(wait_s < rw_s ? wait_s :
-			    (rw_s > 1 ? rw_s - 1 : 1)),
+		    DB_I64_IN(
+		        wait_s < rw_s ? wait_s : (rw_s > 1 ? rw_s - 1 : 1)),
 		};
 
 		rc = db_exec(db, STMT_SET_LOCK_WAIT, in, 1, NULL);
@@ -354,7 +376,7 @@ db_run(struct db *db, enum stmt id, struct db_val *in, unsigned nin)
 	if (!db->connected)
 		rc = DB_CONN;
 	else if ((rc = db_bind_in(db, id, in, nin)) == DB_OK &&
-	    mysql_stmt_execute(db->stmt[id]) != 0)
+	         mysql_stmt_execute(db->stmt[id]) != 0)
 		rc = db_stmt_fail(db, id);
 	if (db->in_txn && rc != DB_OK)
 		db->txn_rc = rc;

@@ -22,7 +22,7 @@ h_healthz(struct ctx *ctx)
 	} else {
 		ctx->resp->status = 503;
 		ctx->resp->err_code = "unavailable";
-		(void)buf_puts(&ctx->resp->body,
-		    "{\"status\":\"unavailable\"}");
+		(void)buf_puts(
+		    &ctx->resp->body, "{\"status\":\"unavailable\"}");
 	}
 }

@@ -17,48 +17,56 @@ struct http_err_def {
 };
 
 static const struct http_err_def http_errs[API__MAX] = {
-	/* API_INVALID_REQUEST */
-	{400, "invalid_request", "The request is not valid."},
-	/* API_INVALID_AMOUNT */
-	{400, "invalid_amount", "The amount must be a positive decimal with "
-	    "at most two fractional digits, up to 1000000000.00."},
-	/* API_UNAUTHORIZED */
-	{401, "unauthorized", "A valid bearer token is required."},
-	/* API_INVALID_CREDENTIALS */
-	{401, "invalid_credentials", "The username or password is wrong."},
-	/* API_NOT_FOUND */
-	{404, "not_found", "There is nothing at this path."},
-	/* API_RECIPIENT_NOT_FOUND */
-	{404, "recipient_not_found", "The recipient does not exist."},
-	/* API_METHOD_NOT_ALLOWED */
-	{405, "method_not_allowed", "This method is not allowed on this "
-	    "path."},
-	/* API_USERNAME_TAKEN */
-	{409, "username_taken", "This username is already taken."},
-	/* API_REQUEST_IN_PROGRESS */
-	{409, "request_in_progress", "A request with this Idempotency-Key is "
-	    "still in progress."},
-	/* API_PAYLOAD_TOO_LARGE */
-	{413, "payload_too_large", "The request body is larger than 16 KiB."},
-	/* API_UNSUPPORTED_MEDIA */
-	{415, "unsupported_media_type", "The request body must be "
-	    "application/json."},
-	/* API_INSUFFICIENT_FUNDS */
-	{422, "insufficient_funds", "The balance does not cover the amount "
-	    "plus the fee."},
-	/* API_LIMIT_EXCEEDED */
-	{422, "limit_exceeded", "The resulting balance would exceed "
-	    "10000000000000.00."},
-	/* API_IDEM_KEY_REUSED */
-	{422, "idempotency_key_reused", "This Idempotency-Key was used with "
-	    "a different request."},
-	/* API_RATE_LIMITED */
-	{429, "rate_limited", "Too many requests; retry later."},
-	/* API_INTERNAL */
-	{500, "internal_error", "An internal error occurred."},
-	/* API_UNAVAILABLE */
-	{503, "unavailable", "The service is temporarily unavailable; retry "
-	    "later."},
+    /* API_INVALID_REQUEST */
+    {400, "invalid_request", "The request is not valid."},
+    /* API_INVALID_AMOUNT */
+    {400, "invalid_amount",
+        "The amount must be a positive decimal with "
+        "at most two fractional digits, up to 1000000000.00."},
+    /* API_UNAUTHORIZED */
+    {401, "unauthorized", "A valid bearer token is required."},
+    /* API_INVALID_CREDENTIALS */
+    {401, "invalid_credentials", "The username or password is wrong."},
+    /* API_NOT_FOUND */
+    {404, "not_found", "There is nothing at this path."},
+    /* API_RECIPIENT_NOT_FOUND */
+    {404, "recipient_not_found", "The recipient does not exist."},
+    /* API_METHOD_NOT_ALLOWED */
+    {405, "method_not_allowed",
+        "This method is not allowed on this "
+        "path."},
+    /* API_USERNAME_TAKEN */
+    {409, "username_taken", "This username is already taken."},
+    /* API_REQUEST_IN_PROGRESS */
+    {409, "request_in_progress",
+        "A request with this Idempotency-Key is "
+        "still in progress."},
+    /* API_PAYLOAD_TOO_LARGE */
+    {413, "payload_too_large", "The request body is larger than 16 KiB."},
+    /* API_UNSUPPORTED_MEDIA */
+    {415, "unsupported_media_type",
+        "The request body must be "
+        "application/json."},
+    /* API_INSUFFICIENT_FUNDS */
+    {422, "insufficient_funds",
+        "The balance does not cover the amount "
+        "plus the fee."},
+    /* API_LIMIT_EXCEEDED */
+    {422, "limit_exceeded",
+        "The resulting balance would exceed "
+        "10000000000000.00."},
+    /* API_IDEM_KEY_REUSED */
+    {422, "idempotency_key_reused",
+        "This Idempotency-Key was used with "
+        "a different request."},
+    /* API_RATE_LIMITED */
+    {429, "rate_limited", "Too many requests; retry later."},
+    /* API_INTERNAL */
+    {500, "internal_error", "An internal error occurred."},
+    /* API_UNAVAILABLE */
+    {503, "unavailable",
+        "The service is temporarily unavailable; retry "
+        "later."},
 };
 
 static const char *http_reason(int status);
@@ -81,20 +89,34 @@ static const char *
 http_reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Unprocessable Entity";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	default: return "Unknown";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Payload Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 422:
+		return "Unprocessable Entity";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Unknown";
 	}
 }
 
@@ -128,8 +150,7 @@ http_read_req_id(FCGX_Request *r, struct http_req *req)
 
 	if (p == NULL)
 		p = FCGX_GetParam("HTTP_X_REQUEST_ID", r->envp);
-	for (; p != NULL && p[i] != '\0' && i + 1 < sizeof(req->req_id);
-	    i++) {
+	for (; p != NULL && p[i] != '\0' && i + 1 < sizeof(req->req_id); i++) {
 		if (!isalnum((unsigned char)p[i]) && p[i] != '-')
 			break;
 		req->req_id[i] = p[i];
@@ -208,15 +229,17 @@ http_header(struct http_resp *resp, const char *name, const char *value)
 void
 http_error(struct http_resp *resp, enum api_err err, const char *msg)
 {
-	const struct http_err_def *def = &http_errs[err < API__MAX ? err :
-	    API_INTERNAL];
+	const struct http_err_def *def =
+	    &http_errs[err < API__MAX ? err : API_INTERNAL];
 
 	resp->status = def->status;
 	resp->err_code = def->code;
 	resp->content_type = NULL;
 	buf_reset(&resp->body);
-	(void)buf_printf(&resp->body, "{\"error\":{\"code\":\"%s\","
-	    "\"message\":", def->code);
+	(void)buf_printf(&resp->body,
+	    "{\"error\":{\"code\":\"%s\","
+	    "\"message\":",
+	    def->code);
 	(void)buf_json_str(&resp->body, msg != NULL ? msg : def->message);
 	(void)buf_puts(&resp->body, "}}");
 	if (def->status == 401)
@@ -226,8 +249,7 @@ http_error(struct http_resp *resp, enum api_err err, const char *msg)
 }
 
 void
-http_write(FCGX_Request *r, const struct http_req *req,
-    struct http_resp *resp)
+http_write(FCGX_Request *r, const struct http_req *req, struct http_resp *resp)
 {
 	char head[HTTP_HEADER_SIZE_MAX * (HTTP_HEADER_COUNT_MAX + 2)];
 	struct buf h;
@@ -239,13 +261,15 @@ http_write(FCGX_Request *r, const struct http_req *req,
 	}
 	buf_init(&h, head, sizeof(head));
 	/* libfcgi's own printf lacks %zu; format here, then write. */
-	(void)buf_printf(&h, "Status: %d %s\r\n"
+	(void)buf_printf(&h,
+	    "Status: %d %s\r\n"
 	    "Content-Type: %s\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Request-Id: %s\r\n"
-	    "Content-Length: %zu\r\n", resp->status,
-	    http_reason(resp->status), resp->content_type != NULL ?
-	    resp->content_type : "application/json; charset=utf-8",
+	    "Content-Length: %zu\r\n",
+	    resp->status, http_reason(resp->status),
+	    resp->content_type != NULL ? resp->content_type
+	                               : "application/json; charset=utf-8",
 	    req->req_id, resp->body.len);
 	for (int i = 0; i < resp->header_count; i++)
 		(void)buf_puts(&h, resp->headers[i]);
@@ -273,8 +297,7 @@ http_is_json(const char *content_type)
 }
 
 int
-http_query_get(const char *query, const char *name, char *out,
-    size_t out_size)
+http_query_get(const char *query, const char *name, char *out, size_t out_size)
 {
 	size_t name_len = strlen(name);
 	int found = 0;

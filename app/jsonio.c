@@ -88,13 +88,14 @@ jsonio_parse_object(const char *body, size_t len)
 	tok = json_tokener_new_ex(JSONIO_DEPTH_MAX);
 	if (tok == NULL)
 		return NULL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
+	json_tokener_set_flags(
+	    tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, body, (int)len);
 	/* All of the body must be the one value: no trailing bytes. */
-	if (obj != NULL && (json_tokener_get_error(tok) != json_tokener_success
-	    || json_tokener_get_parse_end(tok) != len ||
-	    !json_object_is_type(obj, json_type_object))) {
+	if (obj != NULL &&
+	    (json_tokener_get_error(tok) != json_tokener_success ||
+	        json_tokener_get_parse_end(tok) != len ||
+	        !json_object_is_type(obj, json_type_object))) {
 		json_object_put(obj);
 		obj = NULL;
 	}
@@ -103,8 +104,8 @@ jsonio_parse_object(const char *body, size_t len)
 }
 
 enum jsonio_rc
-jsonio_get_str(struct json_object *obj, const char *field, const char **out,
-    size_t *len)
+jsonio_get_str(
+    struct json_object *obj, const char *field, const char **out, size_t *len)
 {
 	struct json_object *v;
 
@@ -140,16 +141,18 @@ jsonio_get_i64(struct json_object *obj, const char *field, int64_t min,
 	 * which reads back fine, so that value is never taken (found by
 	 * tests/fuzz/fuzz_json.c).
 	 */
-	if (util_parse_ll(json_object_to_json_string_ext(v,
-	    JSON_C_TO_STRING_PLAIN), min, max, &n) != 0 || n == INT64_MIN)
+	if (util_parse_ll(
+	        json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN), min,
+	        max, &n) != 0 ||
+	    n == INT64_MIN)
 		return JSONIO_RANGE;
 	*out = (int64_t)n;
 	return JSONIO_OK;
 }
 
 enum jsonio_rc
-jsonio_get_amount_text(struct json_object *obj, const char *field, char *out,
-    size_t size)
+jsonio_get_amount_text(
+    struct json_object *obj, const char *field, char *out, size_t size)
 {
 	struct json_object *v;
 	const char *text;
@@ -170,8 +173,8 @@ jsonio_get_amount_text(struct json_object *obj, const char *field, char *out,
 		 * The tokener keeps a number's source text for doubles and
 		 * prints integers exactly, so this is the literal as sent.
 		 */
-		text = json_object_to_json_string_ext(v,
-		    JSON_C_TO_STRING_PLAIN);
+		text =
+		    json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
 		break;
 	default:
 		return JSONIO_TYPE;

@@ -13,10 +13,10 @@
 #include "log.h"
 
 static const char *const log_level_names[LOG__MAX] = {
-	"error", /* LOG_ERROR */
-	"warn",  /* LOG_WARN */
-	"info",  /* LOG_INFO */
-	"debug", /* LOG_DEBUG */
+    "error", /* LOG_ERROR */
+    "warn",  /* LOG_WARN */
+    "info",  /* LOG_INFO */
+    "debug", /* LOG_DEBUG */
 };
 
 static enum log_level log_level_cur = LOG_INFO;
@@ -24,8 +24,8 @@ static int log_fd = STDERR_FILENO;
 static char log_path[CONFIG_PATH_SIZE_MAX];
 static const char *log_req_id;
 
-static size_t log_prefix(char *line, size_t size, enum log_level level,
-    const char *event);
+static size_t log_prefix(
+    char *line, size_t size, enum log_level level, const char *event);
 static void log_write(char *line, size_t len);
 
 void
@@ -114,9 +114,11 @@ log_prefix(char *line, size_t size, enum log_level level, const char *event)
 	(void)gmtime_r(&now.tv_sec, &tm);
 	if (strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
 		ts[0] = '\0';
-	n = snprintf(line, size, "ts=%s.%03ldZ level=%s pid=%ld req_id=%s "
-	    "event=%s", ts, now.tv_nsec / 1000000L, log_level_name(level),
-	    (long)getpid(), log_req_id != NULL ? log_req_id : "-", event);
+	n = snprintf(line, size,
+	    "ts=%s.%03ldZ level=%s pid=%ld req_id=%s "
+	    "event=%s",
+	    ts, now.tv_nsec / 1000000L, log_level_name(level), (long)getpid(),
+	    log_req_id != NULL ? log_req_id : "-", event);
 	if (n < 0)
 		return 0;
 	return (size_t)n < size ? (size_t)n : size - 1;
@@ -154,9 +156,10 @@ log_event(enum log_level level, const char *event, const char *fmt, ...)
 		va_end(ap);
 		if (n > 0 && (size_t)n >= cap - len) {
 			len = cap - 1;
-			/* The line goes out by length, not as a C string. */
-			/* NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
-			memcpy(line + len - 3, "...", 3);
+			/* Mark the truncation; the line goes out by length. */
+			line[len - 3] = '.';
+			line[len - 2] = '.';
+			line[len - 1] = '.';
 		} else if (n > 0) {
 			len += (size_t)n;
 		}
@@ -183,7 +186,7 @@ log_quote(char *out, unsigned size, const char *value)
 	if (quote)
 		out[o++] = '"';
 	for (const unsigned char *p = (const unsigned char *)value; *p != '\0';
-	    p++) {
+	     p++) {
 		if (o + 6 >= size) {
 			out[o++] = '.';
 			out[o++] = '.';

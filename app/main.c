@@ -19,7 +19,7 @@ static void
 usage(void)
 {
 	(void)fprintf(stderr, "usage: payd [-c config] "
-	    "[serve | migrate | audit | check-config]\n");
+	                      "[serve | migrate | audit | check-config]\n");
 	exit(2);
 }
 

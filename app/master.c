@@ -40,7 +40,7 @@ _Static_assert(MASTER_BACKOFF_MS_MIN < WORKER_BACKOFF_MS_MAX,
     "back-off must be able to grow");
 
 struct slot {
-	pid_t pid;            /* 0 when empty */
+	pid_t pid; /* 0 when empty */
 	int64_t started_ms;
 	int64_t backoff_ms;
 	int64_t respawn_at_ms;
@@ -104,15 +104,15 @@ master_listen(const char *spec)
 		hints.ai_family = AF_UNSPEC;
 		hints.ai_socktype = SOCK_STREAM;
 		hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-		rc = getaddrinfo(host[0] != '\0' ? host : NULL, colon + 1,
-		    &hints, &res);
+		rc = getaddrinfo(
+		    host[0] != '\0' ? host : NULL, colon + 1, &hints, &res);
 		if (rc != 0)
 			fatal("listen: %s: %s", spec, gai_strerror(rc));
 		fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			fatal("listen: socket: %s", strerror(errno));
-		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
-		    sizeof(one));
+		(void)setsockopt(
+		    fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (bind(fd, res->ai_addr, res->ai_addrlen) != 0)
 			fatal("listen: bind %s: %s", spec, strerror(errno));
 		freeaddrinfo(res);
@@ -211,8 +211,9 @@ master_reap(struct master *m)
 			s->pid = 0;
 			/* Double the back-off while it keeps crashing. */
 			if (now - s->started_ms < MASTER_CRASH_WINDOW_MS)
-				s->backoff_ms = s->backoff_ms == 0 ?
-				    MASTER_BACKOFF_MS_MIN : s->backoff_ms * 2;
+				s->backoff_ms = s->backoff_ms == 0
+				                    ? MASTER_BACKOFF_MS_MIN
+				                    : s->backoff_ms * 2;
 			else
 				s->backoff_ms = 0;
 			if (s->backoff_ms > WORKER_BACKOFF_MS_MAX)
@@ -309,15 +310,18 @@ master_reload(struct master *m)
 		return;
 	}
 	if (strcmp(next.listen, m->cfg->listen) != 0)
-		log_event(LOG_WARN, "reload", "msg=\"listen changes need a "
-		    "restart; keeping %s\"", m->cfg->listen);
+		log_event(LOG_WARN, "reload",
+		    "msg=\"listen changes need a "
+		    "restart; keeping %s\"",
+		    m->cfg->listen);
 	(void)util_copy(next.listen, sizeof(next.listen), m->cfg->listen);
 	config_wipe(m->cfg);
 	*m->cfg = next;
 	explicit_bzero(&next, sizeof(next));
 	log_set_level(m->cfg->log_level);
 	if (log_open_file(m->cfg->log_file) != 0)
-		log_event(LOG_ERROR, "log_open", "error=\"%s\"", strerror(errno));
+		log_event(
+		    LOG_ERROR, "log_open", "error=\"%s\"", strerror(errno));
 	log_event(LOG_INFO, "reload", "workers_old=%d workers_new=%d", old_n,
 	    m->cfg->workers);
 	config_log(m->cfg);
@@ -339,8 +343,10 @@ master_reload(struct master *m)
 			s->pid = 0;
 		if (ready >= 0) {
 			if (!master_wait_ready(ready))
-				log_event(LOG_WARN, "reload", "msg=\"new worker "
-				    "not ready\" worker_pid=%ld", (long)s->pid);
+				log_event(LOG_WARN, "reload",
+				    "msg=\"new worker "
+				    "not ready\" worker_pid=%ld",
+				    (long)s->pid);
 			(void)close(ready);
 		}
 		master_retire(m, old);
@@ -372,7 +378,8 @@ master_drain(struct master *m)
 		if (!any)
 			break;
 		if (util_now_ms() >= deadline) {
-			log_event(LOG_WARN, "drain", "msg=\"timeout, killing\"");
+			log_event(
+			    LOG_WARN, "drain", "msg=\"timeout, killing\"");
 			for (int i = 0; i < m->nslots; i++)
 				if (m->slots[i].pid > 0)
 					(void)kill(m->slots[i].pid, SIGKILL);
@@ -424,8 +431,8 @@ master_run(const char *config_path, struct config *cfg)
 		switch (sig) {
 		case SIGTERM:
 		case SIGINT:
-			log_event(LOG_INFO, "signal", "signal=%d action=stop",
-			    sig);
+			log_event(
+			    LOG_INFO, "signal", "signal=%d action=stop", sig);
 			m.stopping = true;
 			break;
 		case SIGHUP:

@@ -40,8 +40,8 @@ static int migrate_cmp(const void *a, const void *b);
 static int migrate_simple(MYSQL *conn, const char *sql);
 static int migrate_stmt(MYSQL *conn, const char *sql, long long version,
     const char *name, long long *count);
-static int migrate_apply(MYSQL *conn, const char *dir,
-    const struct migration *mig);
+static int migrate_apply(
+    MYSQL *conn, const char *dir, const struct migration *mig);
 
 static int
 migrate_cmp(const void *a, const void *b)
@@ -83,8 +83,10 @@ migrate_list(const char *dir, struct migration *out, int *count)
 	qsort(out, (size_t)*count, sizeof(*out), migrate_cmp);
 	for (int i = 1; i < *count; i++)
 		if (out[i].version == out[i - 1].version) {
-			log_event(LOG_ERROR, "migrate", "msg=\"two files with "
-			    "version %d\"", out[i].version);
+			log_event(LOG_ERROR, "migrate",
+			    "msg=\"two files with "
+			    "version %d\"",
+			    out[i].version);
 			return -1;
 		}
 	return 0;
@@ -114,8 +116,8 @@ migrate_simple(MYSQL *conn, const char *sql)
 
 /* A prepared statement with an optional (version, name) and one count. */
 static int
-migrate_stmt(MYSQL *conn, const char *sql, long long version,
-    const char *name, long long *count)
+migrate_stmt(MYSQL *conn, const char *sql, long long version, const char *name,
+    long long *count)
 {
 	MYSQL_STMT *st = mysql_stmt_init(conn);
 	MYSQL_BIND in[2], out[1];
@@ -164,8 +166,8 @@ migrate_apply(MYSQL *conn, const char *dir, const struct migration *mig)
 	FILE *fp;
 	int rc = -1;
 
-	if (migrate_stmt(conn, migrate_sql_applied, mig->version, NULL,
-	    &applied) != 0)
+	if (migrate_stmt(
+	        conn, migrate_sql_applied, mig->version, NULL, &applied) != 0)
 		return -1;
 	if (applied > 0)
 		return 0;
@@ -186,13 +188,14 @@ migrate_apply(MYSQL *conn, const char *dir, const struct migration *mig)
 	}
 	sql[n] = '\0';
 	if (migrate_simple(conn, sql) != 0) {
-		log_event(LOG_ERROR, "migrate", "file=%s errno=%u "
-		    "msg=\"%.200s\"", mig->name, mysql_errno(conn),
-		    mysql_error(conn));
+		log_event(LOG_ERROR, "migrate",
+		    "file=%s errno=%u "
+		    "msg=\"%.200s\"",
+		    mig->name, mysql_errno(conn), mysql_error(conn));
 		goto out_free;
 	}
-	if (migrate_stmt(conn, migrate_sql_record, mig->version, mig->name,
-	    NULL) != 0)
+	if (migrate_stmt(
+	        conn, migrate_sql_record, mig->version, mig->name, NULL) != 0)
 		goto out_free;
 	log_event(LOG_INFO, "migrate", "file=%s applied=1", mig->name);
 	rc = 0;
@@ -220,12 +223,14 @@ migrate_run(const struct config *cfg)
 	(void)mysql_options(conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
 	(void)mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	if (mysql_real_connect(conn, unix_sock ? NULL : cfg->db_host,
-	    cfg->db_user, cfg->db_password, cfg->db_name,
-	    unix_sock ? 0 : (unsigned int)cfg->db_port,
-	    unix_sock ? cfg->db_socket : NULL, CLIENT_MULTI_STATEMENTS) ==
-	    NULL) {
-		log_event(LOG_ERROR, "migrate", "stage=connect errno=%u "
-		    "msg=\"%.200s\"", mysql_errno(conn), mysql_error(conn));
+	        cfg->db_user, cfg->db_password, cfg->db_name,
+	        unix_sock ? 0 : (unsigned int)cfg->db_port,
+	        unix_sock ? cfg->db_socket : NULL,
+	        CLIENT_MULTI_STATEMENTS) == NULL) {
+		log_event(LOG_ERROR, "migrate",
+		    "stage=connect errno=%u "
+		    "msg=\"%.200s\"",
+		    mysql_errno(conn), mysql_error(conn));
 		goto out_close;
 	}
 	if (migrate_simple(conn, migrate_sql_lock) != 0 ||

@@ -13,27 +13,27 @@ struct route {
 	const char *path;
 	enum http_method method;
 	void (*fn)(struct ctx *ctx);
-	bool auth;           /* needs a valid token */
-	const char *name;    /* for logs and metrics */
+	bool auth;        /* needs a valid token */
+	const char *name; /* for logs and metrics */
 };
 
 static const struct route routes[] = {
-	{"/healthz", HTTP_GET, h_healthz, false, "healthz"},
-	{"/register", HTTP_POST, h_register, false, "register"},
-	{"/login", HTTP_POST, h_login, false, "login"},
-	{"/balance", HTTP_GET, h_balance_get, true, "balance_get"},
-	{"/balance", HTTP_POST, h_balance_post, true, "balance_post"},
-	{"/transfer", HTTP_POST, h_transfer, true, "transfer"},
-	{"/transactions", HTTP_GET, h_transactions, true, "transactions"},
-	{"/metrics", HTTP_GET, h_metrics, false, "metrics"},
+    {"/healthz", HTTP_GET, h_healthz, false, "healthz"},
+    {"/register", HTTP_POST, h_register, false, "register"},
+    {"/login", HTTP_POST, h_login, false, "login"},
+    {"/balance", HTTP_GET, h_balance_get, true, "balance_get"},
+    {"/balance", HTTP_POST, h_balance_post, true, "balance_post"},
+    {"/transfer", HTTP_POST, h_transfer, true, "transfer"},
+    {"/transactions", HTTP_GET, h_transactions, true, "transactions"},
+    {"/metrics", HTTP_GET, h_metrics, false, "metrics"},
 };
 
 #define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))
 
 static const char *const router_method_names[HTTP_METHOD__MAX] = {
-	"GET",  /* HTTP_GET */
-	"POST", /* HTTP_POST */
-	"",     /* HTTP_OTHER */
+    "GET",  /* HTTP_GET */
+    "POST", /* HTTP_POST */
+    "",     /* HTTP_OTHER */
 };
 
 void
@@ -61,8 +61,8 @@ router_dispatch(struct ctx *ctx)
 	assert(!allow.overflow);
 	if (hit == NULL) {
 		ctx->route = path_known ? "method_not_allowed" : "not_found";
-		http_error(ctx->resp, path_known ? API_METHOD_NOT_ALLOWED :
-		    API_NOT_FOUND, NULL);
+		http_error(ctx->resp,
+		    path_known ? API_METHOD_NOT_ALLOWED : API_NOT_FOUND, NULL);
 		if (path_known)
 			(void)http_header(ctx->resp, "Allow", allow.data);
 		return;

@@ -44,10 +44,10 @@ struct worker {
 	const struct config *cfg;
 	struct db db;
 	FCGX_Request fcgx;
-	char *body_store;   /* HTTP_BODY_SIZE_MAX + 1 */
-	char *resp_store;   /* HTTP_RESPONSE_SIZE_MAX */
-	int epoll_fd;       /* the listening socket, EPOLLEXCLUSIVE */
-	bool plain_close;   /* a unix socket: close without lingering */
+	char *body_store; /* HTTP_BODY_SIZE_MAX + 1 */
+	char *resp_store; /* HTTP_RESPONSE_SIZE_MAX */
+	int epoll_fd;     /* the listening socket, EPOLLEXCLUSIVE */
+	bool plain_close; /* a unix socket: close without lingering */
 	int64_t next_purge_ms;
 };
 
@@ -184,16 +184,19 @@ worker_log_request(const struct ctx *ctx, int64_t dur_ms)
 		level = LOG_WARN;
 	(void)log_quote(path, sizeof(path), ctx->req->path);
 	(void)log_quote(method, sizeof(method), ctx->req->method_text);
-	(void)log_quote(user, sizeof(user),
-	    ctx->username[0] != '\0' ? ctx->username : "-");
-	log_event(level, "request", "method=%s path=%s route=%s status=%d "
-	    "dur_ms=%lld user=%s uid=%lld err=%s", method, path, ctx->route, ctx->resp->status,
-	    (long long)dur_ms, user, (long long)ctx->user_id,
+	(void)log_quote(
+	    user, sizeof(user), ctx->username[0] != '\0' ? ctx->username : "-");
+	log_event(level, "request",
+	    "method=%s path=%s route=%s status=%d "
+	    "dur_ms=%lld user=%s uid=%lld err=%s",
+	    method, path, ctx->route, ctx->resp->status, (long long)dur_ms,
+	    user, (long long)ctx->user_id,
 	    ctx->resp->err_code != NULL ? ctx->resp->err_code : "-");
 	if (dur_ms >= ctx->cfg->slow_request_ms)
-		log_event(LOG_WARN, "slow_request", "route=%s dur_ms=%lld "
-		    "threshold_ms=%d", ctx->route, (long long)dur_ms,
-		    ctx->cfg->slow_request_ms);
+		log_event(LOG_WARN, "slow_request",
+		    "route=%s dur_ms=%lld "
+		    "threshold_ms=%d",
+		    ctx->route, (long long)dur_ms, ctx->cfg->slow_request_ms);
 }
 
 /* Keys past the retention go in small batches so no request waits long. */
@@ -208,8 +211,7 @@ worker_purge(struct worker *w)
 		return;
 	w->next_purge_ms = now + WORKER_PURGE_INTERVAL_MS;
 	in[0] = DB_I64_IN(w->cfg->idempotency_ttl_s);
-	if (db_exec(&w->db, STMT_IDEM_PURGE, in, 1, &gone) == DB_OK &&
-	    gone > 0)
+	if (db_exec(&w->db, STMT_IDEM_PURGE, in, 1, &gone) == DB_OK && gone > 0)
 		log_event(LOG_INFO, "idempotency_purge", "deleted=%llu",
 		    (unsigned long long)gone);
 }
@@ -272,12 +274,13 @@ worker_run(const struct config *cfg, int listen_fd, int ready_fd)
 	db_init(&w.db, cfg);
 	if (worker_uses_db) {
 		(void)db_ensure(&w.db);
-		/* The dummy hash for unknown users, once, before any request. */
+		/* The dummy hash for unknown users, once, before any request.
+		 */
 		if (password_init() != 0)
 			log_event(LOG_ERROR, "password_init", "failed=1");
 	}
-	log_event(LOG_INFO, "worker_ready", "db=%s",
-	    w.db.connected ? "up" : "down");
+	log_event(
+	    LOG_INFO, "worker_ready", "db=%s", w.db.connected ? "up" : "down");
 	if (ready_fd >= 0) {
 		(void)!write(ready_fd, "R", 1);
 		(void)close(ready_fd);
@@ -286,8 +289,8 @@ worker_run(const struct config *cfg, int listen_fd, int ready_fd)
 		if (worker_reopen) {
 			worker_reopen = 0;
 			if (log_reopen() != 0)
-				log_event(LOG_ERROR, "log_reopen", "error=\"%s\"",
-				    strerror(errno));
+				log_event(LOG_ERROR, "log_reopen",
+				    "error=\"%s\"", strerror(errno));
 		}
 		if (!worker_wait(&w, &wait_mask))
 			continue;

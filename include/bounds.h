@@ -79,8 +79,9 @@ _Static_assert(MONEY_BALANCE_MAX_MINOR < INT64_MAX / 4,
  * connections few (it wants few: lock convoys past about 16).
  */
 #define WORKER_PER_CPU_DEFAULT 4
-_Static_assert(WORKER_PER_CPU_DEFAULT >= 1 &&
-    WORKER_PER_CPU_DEFAULT <= WORKER_COUNT_MAX, "workers per CPU");
+_Static_assert(
+    WORKER_PER_CPU_DEFAULT >= 1 && WORKER_PER_CPU_DEFAULT <= WORKER_COUNT_MAX,
+    "workers per CPU");
 /* Respawn back-off doubles from 100 ms up to this ceiling. */
 #define WORKER_BACKOFF_MS_MAX 5000
 /* SIGTERM: in-flight requests get this long before SIGKILL. */

@@ -9,9 +9,9 @@
 #include <stddef.h>
 
 struct buf {
-	char *data;  /* caller's storage, always NUL-terminated */
+	char *data; /* caller's storage, always NUL-terminated */
 	size_t len;
-	size_t cap;  /* bytes of data, the NUL included */
+	size_t cap; /* bytes of data, the NUL included */
 	bool overflow;
 };
 

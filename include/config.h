@@ -13,10 +13,10 @@
 #include "log.h"
 
 struct config {
-	char listen[CONFIG_VALUE_SIZE_MAX];      /* host:port or a socket path */
-	int workers;                             /* 0: 4 per CPU (bounds.h) */
-	int drain_s;                             /* SIGTERM grace period */
-	char db_socket[CONFIG_PATH_SIZE_MAX];    /* unix socket, or "" */
+	char listen[CONFIG_VALUE_SIZE_MAX];   /* host:port or a socket path */
+	int workers;                          /* 0: 4 per CPU (bounds.h) */
+	int drain_s;                          /* SIGTERM grace period */
+	char db_socket[CONFIG_PATH_SIZE_MAX]; /* unix socket, or "" */
 	char db_host[CONFIG_VALUE_SIZE_MAX];
 	int db_port;
 	char db_name[CONFIG_VALUE_SIZE_MAX];
@@ -46,8 +46,8 @@ void config_defaults(struct config *cfg);
  * the result. Returns 0, or -1 after writing a reason (never a secret) into
  * err. cfg is left complete either way; on failure do not use it.
  */
-int config_load(struct config *cfg, const char *path, char *err,
-    size_t err_size);
+int config_load(
+    struct config *cfg, const char *path, char *err, size_t err_size);
 
 /* Logs the configuration without its secrets. */
 void config_log(const struct config *cfg);

@@ -14,31 +14,31 @@
 
 /* All SQL of the service. The text is in db.c, indexed by this enum. */
 enum stmt {
-	STMT_PING,              /* SELECT 1 */
-	STMT_BEGIN,             /* START TRANSACTION */
-	STMT_SET_LOCK_WAIT,     /* the session's lock-wait timeout */
-	STMT_USER_INSERT,       /* new user: username, hash */
-	STMT_USER_LOGIN,        /* id, hash by username */
-	STMT_USER_GET,          /* username, balance, created_at by id */
-	STMT_USER_FIND,         /* id, username by username */
-	STMT_USER_CREDIT,       /* balance += ? under the cap */
-	STMT_USER_DEBIT,        /* balance -= ? if enough */
-	STMT_USER_BALANCE,      /* balance by id, in the transaction */
-	STMT_USER_PAIR,         /* id, username, balance of two users */
-	STMT_MOVEMENT_INSERT,   /* a deposit or a transfer */
-	STMT_ENTRIES_DEPOSIT,   /* the two entries of a deposit */
-	STMT_ENTRIES_TRANSFER,  /* the three entries of a transfer */
-	STMT_FEE_CREDIT,        /* one fee sub-account += fee */
-	STMT_HISTORY_PAGE,      /* a user's entries, newest first */
-	STMT_IDEM_INSERT,       /* claim a key for this request */
-	STMT_IDEM_GET,          /* hash match, status, response of a key */
-	STMT_IDEM_FINISH,       /* store the response of a key */
-	STMT_IDEM_PURGE,        /* drop keys past the retention */
-	STMT_AUDIT_TOTALS,      /* balances vs deposits vs external */
-	STMT_AUDIT_USERS,       /* users whose balance != their entries */
-	STMT_AUDIT_FEES,        /* fee accounts whose balance != entries */
-	STMT_AUDIT_MOVEMENTS,   /* movements whose entries do not sum to 0 */
-	STMT_AUDIT_NEGATIVE,    /* accounts below zero */
+	STMT_PING,             /* SELECT 1 */
+	STMT_BEGIN,            /* START TRANSACTION */
+	STMT_SET_LOCK_WAIT,    /* the session's lock-wait timeout */
+	STMT_USER_INSERT,      /* new user: username, hash */
+	STMT_USER_LOGIN,       /* id, hash by username */
+	STMT_USER_GET,         /* username, balance, created_at by id */
+	STMT_USER_FIND,        /* id, username by username */
+	STMT_USER_CREDIT,      /* balance += ? under the cap */
+	STMT_USER_DEBIT,       /* balance -= ? if enough */
+	STMT_USER_BALANCE,     /* balance by id, in the transaction */
+	STMT_USER_PAIR,        /* id, username, balance of two users */
+	STMT_MOVEMENT_INSERT,  /* a deposit or a transfer */
+	STMT_ENTRIES_DEPOSIT,  /* the two entries of a deposit */
+	STMT_ENTRIES_TRANSFER, /* the three entries of a transfer */
+	STMT_FEE_CREDIT,       /* one fee sub-account += fee */
+	STMT_HISTORY_PAGE,     /* a user's entries, newest first */
+	STMT_IDEM_INSERT,      /* claim a key for this request */
+	STMT_IDEM_GET,         /* hash match, status, response of a key */
+	STMT_IDEM_FINISH,      /* store the response of a key */
+	STMT_IDEM_PURGE,       /* drop keys past the retention */
+	STMT_AUDIT_TOTALS,     /* balances vs deposits vs external */
+	STMT_AUDIT_USERS,      /* users whose balance != their entries */
+	STMT_AUDIT_FEES,       /* fee accounts whose balance != entries */
+	STMT_AUDIT_MOVEMENTS,  /* movements whose entries do not sum to 0 */
+	STMT_AUDIT_NEGATIVE,   /* accounts below zero */
 	STMT__MAX
 };
 
@@ -54,8 +54,8 @@ enum db_rc {
 };
 
 enum db_type {
-	DB_I64,  /* int64_t, MYSQL_TYPE_LONGLONG */
-	DB_STR,  /* bytes, MYSQL_TYPE_STRING */
+	DB_I64, /* int64_t, MYSQL_TYPE_LONGLONG */
+	DB_STR, /* bytes, MYSQL_TYPE_STRING */
 	DB_TYPE__MAX
 };
 
@@ -75,20 +75,21 @@ struct db_val {
 
 #define DB_I64_IN(v) ((struct db_val){.type = DB_I64, .i64 = (v)})
 /* The client never writes through an input buffer: the cast is safe. */
-#define DB_STR_IN(s, n) ((struct db_val){.type = DB_STR, \
-	.str = (char *)(uintptr_t)(s), .len = (n)})
+#define DB_STR_IN(s, n)                                                        \
+	((struct db_val){                                                      \
+	    .type = DB_STR, .str = (char *)(uintptr_t)(s), .len = (n)})
 #define DB_I64_OUT() ((struct db_val){.type = DB_I64})
-#define DB_STR_OUT(buf) ((struct db_val){.type = DB_STR, .str = (buf), \
-	.cap = sizeof(buf)})
+#define DB_STR_OUT(buf)                                                        \
+	((struct db_val){.type = DB_STR, .str = (buf), .cap = sizeof(buf)})
 
 struct db {
 	MYSQL *conn;
 	MYSQL_STMT *stmt[STMT__MAX];
 	bool connected;
-	enum db_rc txn_rc;      /* sticky error of the open transaction */
+	enum db_rc txn_rc; /* sticky error of the open transaction */
 	bool in_txn;
 	const struct config *cfg;
-	bool lost;              /* logged db_lost, awaiting db_restored */
+	bool lost; /* logged db_lost, awaiting db_restored */
 	/* Result binding of the statement being read (db_row, db_query). */
 	struct db_val *out;
 	unsigned nout;
@@ -115,8 +116,8 @@ void db_close(struct db *db);
  * Runs a statement that returns no rows. affected (may be NULL) receives
  * the affected-row count. Inside a transaction, an earlier error is sticky.
  */
-enum db_rc db_exec(struct db *db, enum stmt id, struct db_val *in,
-    unsigned nin, uint64_t *affected);
+enum db_rc db_exec(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
+    uint64_t *affected);
 /* The AUTO_INCREMENT id of the last db_exec of statement id. */
 int64_t db_insert_id(struct db *db, enum stmt id);
 
@@ -124,8 +125,8 @@ int64_t db_insert_id(struct db *db, enum stmt id);
  * Runs a statement and reads its first row into out. DB_NOT_FOUND when
  * there is none; further rows are discarded.
  */
-enum db_rc db_row(struct db *db, enum stmt id, struct db_val *in,
-    unsigned nin, struct db_val *out, unsigned nout);
+enum db_rc db_row(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
+    struct db_val *out, unsigned nout);
 
 /*
  * Runs a statement for several rows: db_query, then db_fetch until it

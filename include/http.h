@@ -36,22 +36,22 @@ enum api_err {
 };
 
 enum http_method {
-	HTTP_GET,    /* "GET" */
-	HTTP_POST,   /* "POST" */
-	HTTP_OTHER,  /* anything else */
+	HTTP_GET,   /* "GET" */
+	HTTP_POST,  /* "POST" */
+	HTTP_OTHER, /* anything else */
 	HTTP_METHOD__MAX
 };
 
 struct http_req {
 	enum http_method method;
-	const char *method_text;  /* FCGX_GetParam: valid for this request */
+	const char *method_text; /* FCGX_GetParam: valid for this request */
 	char path[HTTP_PATH_SIZE_MAX];
 	const char *query;        /* "" when absent */
 	const char *content_type; /* NULL when absent */
 	const char *authorization;
-	const char *idem_key;     /* Idempotency-Key, NULL when absent */
+	const char *idem_key; /* Idempotency-Key, NULL when absent */
 	char req_id[HTTP_REQUEST_ID_SIZE_MAX];
-	char *body;               /* NUL-terminated, body_len bytes */
+	char *body; /* NUL-terminated, body_len bytes */
 	size_t body_len;
 	bool has_body;
 };
@@ -74,8 +74,7 @@ const char *http_err_code(enum api_err err);
  * HTTP_BODY_SIZE_MAX + 1 bytes. Returns API__MAX when the request is
  * readable, or the error to answer (413 for a body over the limit).
  */
-enum api_err http_read(FCGX_Request *r, struct http_req *req,
-    char *body_store);
+enum api_err http_read(FCGX_Request *r, struct http_req *req, char *body_store);
 
 /* Empties resp and sets status 200, using body_store (cap bytes). */
 void http_resp_init(struct http_resp *resp, char *body_store, size_t cap);
@@ -87,8 +86,8 @@ int http_header(struct http_resp *resp, const char *name, const char *value);
  */
 void http_error(struct http_resp *resp, enum api_err err, const char *msg);
 /* Writes status line, headers and body to r's output stream. */
-void http_write(FCGX_Request *r, const struct http_req *req,
-    struct http_resp *resp);
+void http_write(
+    FCGX_Request *r, const struct http_req *req, struct http_resp *resp);
 
 /* True when content_type is application/json, parameters allowed. */
 bool http_is_json(const char *content_type);
@@ -97,7 +96,7 @@ bool http_is_json(const char *content_type);
  * Finds name in a query string "a=1&b=2" and copies its raw value into out.
  * Returns 1 when found, 0 when absent, -1 when too long or duplicated.
  */
-int http_query_get(const char *query, const char *name, char *out,
-    size_t out_size);
+int http_query_get(
+    const char *query, const char *name, char *out, size_t out_size);
 
 #endif /* HTTP_H */

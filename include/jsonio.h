@@ -14,11 +14,11 @@
 #define JSONIO_DEPTH_MAX 16
 
 enum jsonio_rc {
-	JSONIO_OK,       /* the field is there with the right type */
-	JSONIO_MISSING,  /* absent */
-	JSONIO_TYPE,     /* present with another type */
-	JSONIO_NULL,     /* present and null */
-	JSONIO_RANGE,    /* the right type, out of the allowed range */
+	JSONIO_OK,      /* the field is there with the right type */
+	JSONIO_MISSING, /* absent */
+	JSONIO_TYPE,    /* present with another type */
+	JSONIO_NULL,    /* present and null */
+	JSONIO_RANGE,   /* the right type, out of the allowed range */
 	JSONIO_RC__MAX
 };
 
@@ -33,8 +33,8 @@ struct json_object *jsonio_parse_object(const char *body, size_t len);
  * A string field. *out points into obj and lives as long as obj; *len is
  * its byte length (a string with a NUL inside is JSONIO_TYPE).
  */
-enum jsonio_rc jsonio_get_str(struct json_object *obj, const char *field,
-    const char **out, size_t *len);
+enum jsonio_rc jsonio_get_str(
+    struct json_object *obj, const char *field, const char **out, size_t *len);
 
 /*
  * An integer field (a JSON number without fraction or exponent) in
@@ -50,7 +50,7 @@ enum jsonio_rc jsonio_get_i64(struct json_object *obj, const char *field,
  * for booleans, objects and arrays; JSONIO_RANGE when the text does not fit
  * in out (size bytes).
  */
-enum jsonio_rc jsonio_get_amount_text(struct json_object *obj,
-    const char *field, char *out, size_t size);
+enum jsonio_rc jsonio_get_amount_text(
+    struct json_object *obj, const char *field, char *out, size_t size);
 
 #endif /* JSONIO_H */

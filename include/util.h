@@ -17,8 +17,8 @@ int util_copy(char *dst, size_t size, const char *src);
  * Parses all of text as a decimal integer in [min, max]: no sign other than
  * a leading '-', no spaces, no trailing bytes. Returns 0 or -1.
  */
-int util_parse_ll(const char *text, long long min, long long max,
-    long long *out);
+int util_parse_ll(
+    const char *text, long long min, long long max, long long *out);
 
 /* Milliseconds and microseconds of CLOCK_MONOTONIC. */
 int64_t util_now_ms(void);

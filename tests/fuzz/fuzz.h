@@ -14,15 +14,17 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FUZZ_CHECK(cond, ...) do {					\
-	if (!(cond)) {							\
-		(void)fprintf(stderr, "%s:%d: property broken: %s: ",	\
-		    __FILE__, __LINE__, #cond);				\
-		(void)fprintf(stderr, __VA_ARGS__);			\
-		(void)fputc('\n', stderr);				\
-		abort();						\
-	}								\
-} while (0)
+#define FUZZ_CHECK(cond, ...)                                                  \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			(void)fprintf(stderr,                                  \
+			    "%s:%d: property broken: %s: ", __FILE__,          \
+			    __LINE__, #cond);                                  \
+			(void)fprintf(stderr, __VA_ARGS__);                    \
+			(void)fputc('\n', stderr);                             \
+			abort();                                               \
+		}                                                              \
+	} while (0)
 
 /*
  * Copies size bytes of data into out (cap bytes) as a C string, stopping at

@@ -37,7 +37,7 @@ fuzz_model(const char *ct)
 	while (end > start && (ct[end - 1] == ' ' || ct[end - 1] == '\t'))
 		end--;
 	return end - start == sizeof(want) - 1 &&
-	    strncasecmp(ct + start, want, sizeof(want) - 1) == 0;
+	       strncasecmp(ct + start, want, sizeof(want) - 1) == 0;
 }
 
 int
@@ -54,9 +54,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 
 	for (size_t i = 0; i < n; i++)
-		alt[i] = (char)(islower((unsigned char)ct[i]) ?
-		    toupper((unsigned char)ct[i]) :
-		    tolower((unsigned char)ct[i]));
+		alt[i] = (char)(islower((unsigned char)ct[i])
+		                    ? toupper((unsigned char)ct[i])
+		                    : tolower((unsigned char)ct[i]));
 	alt[n] = '\0';
 	FUZZ_CHECK(http_is_json(alt), "case flip refused: \"%s\"", alt);
 
@@ -75,15 +75,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		FUZZ_CHECK(json != NULL, "accepted without json: \"%s\"", ct);
 		at = (size_t)(json - ct) + 4;
-		w = snprintf(alt, sizeof(alt), "%.*sp%s", (int)at, ct,
-		    ct + at);
+		w = snprintf(alt, sizeof(alt), "%.*sp%s", (int)at, ct, ct + at);
 		FUZZ_CHECK(w > 0 && (size_t)w < sizeof(alt), "snprintf");
 		FUZZ_CHECK(!http_is_json(alt), "jsonp accepted: \"%s\"", alt);
-		w = snprintf(alt, sizeof(alt), "%.*s-patch+json%s", (int)at,
-		    ct, ct + at);
+		w = snprintf(alt, sizeof(alt), "%.*s-patch+json%s", (int)at, ct,
+		    ct + at);
 		FUZZ_CHECK(w > 0 && (size_t)w < sizeof(alt), "snprintf");
-		FUZZ_CHECK(!http_is_json(alt), "json-patch accepted: \"%s\"",
-		    alt);
+		FUZZ_CHECK(
+		    !http_is_json(alt), "json-patch accepted: \"%s\"", alt);
 	}
 	return 0;
 }

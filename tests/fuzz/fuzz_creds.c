@@ -36,7 +36,7 @@ static bool
 fuzz_username_model(const uint8_t *p, size_t n)
 {
 	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789_.-";
+	                         "abcdefghijklmnopqrstuvwxyz0123456789_.-";
 
 	if (n < 3 || n > 32)
 		return false;
@@ -100,19 +100,22 @@ fuzz_raw(const uint8_t *data, size_t size)
 	uint8_t c = size > 0 ? data[0] : 'a';
 
 	FUZZ_CHECK(auth_username_is_valid((const char *)data, size) ==
-	    fuzz_username_model(data, size), "username of %zu bytes", size);
+	               fuzz_username_model(data, size),
+	    "username of %zu bytes", size);
 	FUZZ_CHECK(password_is_valid((const char *)data, size) ==
-	    fuzz_password_model(data, size), "password of %zu bytes", size);
+	               fuzz_password_model(data, size),
+	    "password of %zu bytes", size);
 
 	/* The limit pairs, made of the input's first byte. */
 	memset(edge, (char)c, sizeof(edge));
 	for (size_t n = 0; n <= PASSWORD_LEN_MAX + 1; n++) {
 		FUZZ_CHECK(password_is_valid(edge, n) ==
-		    fuzz_password_model((const uint8_t *)edge, n),
+		               fuzz_password_model((const uint8_t *)edge, n),
 		    "password: %zu bytes of 0x%02x", n, c);
 		if (n <= USERNAME_LEN_MAX + 1)
-			FUZZ_CHECK(auth_username_is_valid(edge, n) ==
-			    fuzz_username_model((const uint8_t *)edge, n),
+			FUZZ_CHECK(
+			    auth_username_is_valid(edge, n) ==
+			        fuzz_username_model((const uint8_t *)edge, n),
 			    "username: %zu bytes of 0x%02x", n, c);
 	}
 }
@@ -144,25 +147,30 @@ fuzz_body(const uint8_t *data, size_t size)
 
 	model = jsonio_parse_object(body, n);
 	want = model != NULL &&
-	    json_object_object_get_ex(model, "username", &u) &&
-	    json_object_object_get_ex(model, "password", &p) &&
-	    json_object_is_type(u, json_type_string) &&
-	    json_object_is_type(p, json_type_string) &&
-	    strlen(json_object_get_string(u)) ==
-	    (size_t)json_object_get_string_len(u) &&
-	    strlen(json_object_get_string(p)) ==
-	    (size_t)json_object_get_string_len(p);
+	       json_object_object_get_ex(model, "username", &u) &&
+	       json_object_object_get_ex(model, "password", &p) &&
+	       json_object_is_type(u, json_type_string) &&
+	       json_object_is_type(p, json_type_string) &&
+	       strlen(json_object_get_string(u)) ==
+	           (size_t)json_object_get_string_len(u) &&
+	       strlen(json_object_get_string(p)) ==
+	           (size_t)json_object_get_string_len(p);
 
 	if (auth_creds_read(&ctx, &creds) == API__MAX) {
 		FUZZ_CHECK(want, "accepted: %s", body);
 		FUZZ_CHECK(creds.obj != NULL && creds.username != NULL &&
-		    creds.password != NULL, "half-filled creds");
-		FUZZ_CHECK(creds.username_len == strlen(json_object_get_string(
-		    u)) && memcmp(creds.username, json_object_get_string(u),
-		    creds.username_len) == 0, "username changed");
-		FUZZ_CHECK(creds.password_len == strlen(json_object_get_string(
-		    p)) && memcmp(creds.password, json_object_get_string(p),
-		    creds.password_len) == 0, "password changed");
+		               creds.password != NULL,
+		    "half-filled creds");
+		FUZZ_CHECK(
+		    creds.username_len == strlen(json_object_get_string(u)) &&
+		        memcmp(creds.username, json_object_get_string(u),
+		            creds.username_len) == 0,
+		    "username changed");
+		FUZZ_CHECK(
+		    creds.password_len == strlen(json_object_get_string(p)) &&
+		        memcmp(creds.password, json_object_get_string(p),
+		            creds.password_len) == 0,
+		    "password changed");
 		auth_creds_free(&creds);
 		FUZZ_CHECK(creds.obj == NULL && creds.password == NULL,
 		    "creds kept after free");
@@ -172,10 +180,12 @@ fuzz_body(const uint8_t *data, size_t size)
 		FUZZ_CHECK(resp.status == 400, "status %d", resp.status);
 		json_object_put(model);
 		model = json_tokener_parse(resp.body.data);
-		FUZZ_CHECK(model != NULL && json_object_object_get_ex(model,
-		    "error", &e) && json_object_object_get_ex(e, "code",
-		    &code) && strcmp(json_object_get_string(code),
-		    "invalid_request") == 0, "error: %s", resp.body.data);
+		FUZZ_CHECK(model != NULL &&
+		               json_object_object_get_ex(model, "error", &e) &&
+		               json_object_object_get_ex(e, "code", &code) &&
+		               strcmp(json_object_get_string(code),
+		                   "invalid_request") == 0,
+		    "error: %s", resp.body.data);
 	}
 	json_object_put(model);
 }

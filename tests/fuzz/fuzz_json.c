@@ -30,16 +30,22 @@
 
 /* The fields the handlers read (API.md Endpoints). */
 static const char *const fuzz_fields[] = {
-	"username", "password", "to", "to_id", "amount", "limit", "before",
+    "username",
+    "password",
+    "to",
+    "to_id",
+    "amount",
+    "limit",
+    "before",
 };
 
 /* The ranges the handlers ask of jsonio_get_i64, and the widest ones. */
 static const int64_t fuzz_ranges[][2] = {
-	{1, INT64_MAX},
-	{TXN_PAGE_LIMIT_MIN, TXN_PAGE_LIMIT_MAX},
-	{0, 0},
-	{INT64_MIN, INT64_MAX},
-	{INT64_MIN, -1},
+    {1, INT64_MAX},
+    {TXN_PAGE_LIMIT_MIN, TXN_PAGE_LIMIT_MAX},
+    {0, 0},
+    {INT64_MIN, INT64_MAX},
+    {INT64_MIN, -1},
 };
 
 static bool fuzz_utf8_is_valid(const uint8_t *p, size_t n);
@@ -50,8 +56,8 @@ static bool fuzz_has_token(const uint8_t *body, size_t n, const char *tok);
 static bool fuzz_has_int(const uint8_t *body, size_t n, int64_t v);
 static void fuzz_field(const uint8_t *body, size_t size,
     struct json_object *obj, const char *field);
-static void fuzz_check_shape(const uint8_t *data, size_t size,
-    struct json_object *obj);
+static void fuzz_check_shape(
+    const uint8_t *data, size_t size, struct json_object *obj);
 
 /* RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF. */
 static bool
@@ -124,7 +130,8 @@ fuzz_depth(struct json_object *v)
 	int max = 0;
 
 	if (json_object_is_type(v, json_type_object)) {
-		json_object_object_foreach(v, key, child) {
+		json_object_object_foreach(v, key, child)
+		{
 			int d = fuzz_depth(child);
 
 			(void)key;
@@ -151,7 +158,7 @@ static bool
 fuzz_num_char(uint8_t c)
 {
 	return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' ||
-	    c == '+' || c == '-';
+	       c == '+' || c == '-';
 }
 
 /* tok occurs in the body as a whole number token, nothing glued to it. */
@@ -209,68 +216,69 @@ fuzz_field(const uint8_t *body, size_t size, struct json_object *obj,
 
 	/* A string field. */
 	rc = jsonio_get_str(obj, field, &s, &len);
-	FUZZ_CHECK(present || rc == JSONIO_MISSING, "get_str %s: %d", field,
-	    rc);
+	FUZZ_CHECK(
+	    present || rc == JSONIO_MISSING, "get_str %s: %d", field, rc);
 	FUZZ_CHECK(!present || type != json_type_null || rc == JSONIO_NULL,
 	    "get_str %s: %d for null", field, rc);
 	if (rc == JSONIO_OK) {
 		FUZZ_CHECK(type == json_type_string, "get_str %s: type %d",
 		    field, type);
-		FUZZ_CHECK(s != NULL && strlen(s) == len, "get_str %s: len",
-		    field);
+		FUZZ_CHECK(
+		    s != NULL && strlen(s) == len, "get_str %s: len", field);
 		FUZZ_CHECK(fuzz_utf8_is_valid((const uint8_t *)s, len),
 		    "get_str %s: invalid UTF-8 handed out", field);
 		FUZZ_CHECK(len == (size_t)json_object_get_string_len(v) &&
-		    memcmp(s, json_object_get_string(v), len) == 0,
+		               memcmp(s, json_object_get_string(v), len) == 0,
 		    "get_str %s: not the value", field);
 	} else if (present && type == json_type_string) {
-		FUZZ_CHECK(rc == JSONIO_TYPE && strlen(json_object_get_string(
-		    v)) != (size_t)json_object_get_string_len(v),
+		FUZZ_CHECK(rc == JSONIO_TYPE &&
+		               strlen(json_object_get_string(v)) !=
+		                   (size_t)json_object_get_string_len(v),
 		    "get_str %s: refused a plain string (%d)", field, rc);
 	}
 
 	/* An integer field, in every range a handler asks for. */
 	for (size_t r = 0; r < sizeof(fuzz_ranges) / sizeof(fuzz_ranges[0]);
-	    r++) {
+	     r++) {
 		int64_t n = 0;
 
-		rc = jsonio_get_i64(obj, field, fuzz_ranges[r][0],
-		    fuzz_ranges[r][1], &n);
+		rc = jsonio_get_i64(
+		    obj, field, fuzz_ranges[r][0], fuzz_ranges[r][1], &n);
 		FUZZ_CHECK(present || rc == JSONIO_MISSING, "get_i64 %s: %d",
 		    field, rc);
 		if (rc != JSONIO_OK)
 			continue;
-		FUZZ_CHECK(type == json_type_int, "get_i64 %s: type %d",
-		    field, type);
+		FUZZ_CHECK(
+		    type == json_type_int, "get_i64 %s: type %d", field, type);
 		FUZZ_CHECK(n >= fuzz_ranges[r][0] && n <= fuzz_ranges[r][1],
 		    "get_i64 %s: %lld out of range", field, (long long)n);
 		FUZZ_CHECK(fuzz_has_int(body, size, n),
-		    "get_i64 %s: %lld is not in the body", field,
-		    (long long)n);
+		    "get_i64 %s: %lld is not in the body", field, (long long)n);
 	}
 
 	/* An amount: its literal text, as money_parse() will read it. */
 	rc = jsonio_get_amount_text(obj, field, amount, sizeof(amount));
-	FUZZ_CHECK(present || rc == JSONIO_MISSING, "amount %s: %d", field,
-	    rc);
+	FUZZ_CHECK(present || rc == JSONIO_MISSING, "amount %s: %d", field, rc);
 	if (rc == JSONIO_OK) {
 		int64_t minor;
 
 		FUZZ_CHECK(type == json_type_string || type == json_type_int ||
-		    type == json_type_double, "amount %s: type %d", field,
-		    type);
-		FUZZ_CHECK(strlen(amount) < sizeof(amount), "amount %s: size",
-		    field);
+		               type == json_type_double,
+		    "amount %s: type %d", field, type);
+		FUZZ_CHECK(
+		    strlen(amount) < sizeof(amount), "amount %s: size", field);
 		if (type == json_type_string)
-			FUZZ_CHECK(strcmp(amount, json_object_get_string(v)) ==
-			    0, "amount %s: not the string", field);
+			FUZZ_CHECK(
+			    strcmp(amount, json_object_get_string(v)) == 0,
+			    "amount %s: not the string", field);
 		if (type != json_type_string &&
 		    money_parse(amount, &minor) == MONEY_OK)
 			FUZZ_CHECK(fuzz_has_token(body, size, amount),
 			    "amount %s: accepted \"%s\" is not in the body",
 			    field, amount);
-	} else if (present && (type == json_type_boolean ||
-	    type == json_type_object || type == json_type_array)) {
+	} else if (present &&
+	           (type == json_type_boolean || type == json_type_object ||
+	               type == json_type_array)) {
 		FUZZ_CHECK(rc == JSONIO_TYPE, "amount %s: %d for type %d",
 		    field, rc, type);
 	}
@@ -295,8 +303,8 @@ fuzz_check_shape(const uint8_t *data, size_t size, struct json_object *obj)
 		b--;
 	FUZZ_CHECK(b - a >= 2 && data[a] == '{' && data[b - 1] == '}',
 	    "accepted a body that is not one object");
-	FUZZ_CHECK(fuzz_depth(obj) <= JSONIO_DEPTH_MAX, "depth %d",
-	    fuzz_depth(obj));
+	FUZZ_CHECK(
+	    fuzz_depth(obj) <= JSONIO_DEPTH_MAX, "depth %d", fuzz_depth(obj));
 
 	/*
 	 * What we would write back parses to the same thing. Compared as
@@ -307,8 +315,9 @@ fuzz_check_shape(const uint8_t *data, size_t size, struct json_object *obj)
 	FUZZ_CHECK(text != NULL, "no serialisation");
 	again = jsonio_parse_object(text, strlen(text));
 	FUZZ_CHECK(again != NULL, "own output refused: %s", text);
-	FUZZ_CHECK(strcmp(text, json_object_to_json_string_ext(again,
-	    JSON_C_TO_STRING_PLAIN)) == 0, "round trip differs: %s", text);
+	FUZZ_CHECK(strcmp(text, json_object_to_json_string_ext(
+	                            again, JSON_C_TO_STRING_PLAIN)) == 0,
+	    "round trip differs: %s", text);
 	json_object_put(again);
 }
 
@@ -322,10 +331,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	fuzz_check_shape(data, size, obj);
 	for (size_t i = 0; i < sizeof(fuzz_fields) / sizeof(fuzz_fields[0]);
-	    i++)
+	     i++)
 		fuzz_field(data, size, obj, fuzz_fields[i]);
 	/* Every field the body has, under its own name. */
-	json_object_object_foreach(obj, key, val) {
+	json_object_object_foreach(obj, key, val)
+	{
 		(void)val;
 		fuzz_field(data, size, obj, key);
 	}

@@ -33,8 +33,7 @@
 #include "money.h"
 
 static bool fuzz_key_model(const char *key);
-static enum api_err fuzz_amount_model(struct json_object *obj,
-    int64_t *minor);
+static enum api_err fuzz_amount_model(struct json_object *obj, int64_t *minor);
 static void fuzz_check_error(const struct http_resp *resp, enum api_err e);
 
 static bool
@@ -45,7 +44,8 @@ fuzz_key_model(const char *key)
 	if (n < 1 || n > 255)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		if ((unsigned char)key[i] < 0x20 || (unsigned char)key[i] > 0x7e)
+		if ((unsigned char)key[i] < 0x20 ||
+		    (unsigned char)key[i] > 0x7e)
 			return false;
 	}
 	return true;
@@ -73,12 +73,12 @@ fuzz_amount_model(struct json_object *obj, int64_t *minor)
 			return API_INVALID_AMOUNT;
 		break;
 	default:
-		text = json_object_to_json_string_ext(v,
-		    JSON_C_TO_STRING_PLAIN);
+		text =
+		    json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
 		break;
 	}
-	return money_parse(text, minor) == MONEY_OK ? API__MAX :
-	    API_INVALID_AMOUNT;
+	return money_parse(text, minor) == MONEY_OK ? API__MAX
+	                                            : API_INVALID_AMOUNT;
 }
 
 static void
@@ -88,9 +88,10 @@ fuzz_check_error(const struct http_resp *resp, enum api_err e)
 
 	FUZZ_CHECK(resp->status == 400, "status %d", resp->status);
 	body = json_tokener_parse(resp->body.data);
-	FUZZ_CHECK(body != NULL && json_object_object_get_ex(body, "error",
-	    &err) && json_object_object_get_ex(err, "code", &code) &&
-	    strcmp(json_object_get_string(code), http_err_code(e)) == 0,
+	FUZZ_CHECK(
+	    body != NULL && json_object_object_get_ex(body, "error", &err) &&
+	        json_object_object_get_ex(err, "code", &code) &&
+	        strcmp(json_object_get_string(code), http_err_code(e)) == 0,
 	    "want %s: %s", http_err_code(e), resp->body.data);
 	json_object_put(body);
 }
@@ -132,8 +133,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		edge[256] = '\0';
 		FUZZ_CHECK(!ledger_idem_key_is_valid(edge), "256 accepted");
 		edge[255] = '\0';
-		FUZZ_CHECK(ledger_idem_key_is_valid(edge) ==
-		    fuzz_key_model(edge), "255 of 0x%02x", (uint8_t)edge[0]);
+		FUZZ_CHECK(
+		    ledger_idem_key_is_valid(edge) == fuzz_key_model(edge),
+		    "255 of 0x%02x", (uint8_t)edge[0]);
 	}
 
 	n = size - used < HTTP_BODY_SIZE_MAX ? size - used : HTTP_BODY_SIZE_MAX;
@@ -173,11 +175,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    resp.err_code != NULL ? resp.err_code : "-", body);
 	FUZZ_CHECK(op.idem_key == req.idem_key, "key not kept");
 	FUZZ_CHECK(op.amount_minor == want_minor && op.amount_minor > 0 &&
-	    op.amount_minor <= MONEY_AMOUNT_MAX_MINOR, "amount %lld, want "
-	    "%lld", (long long)op.amount_minor, (long long)want_minor);
+	               op.amount_minor <= MONEY_AMOUNT_MAX_MINOR,
+	    "amount %lld, want "
+	    "%lld",
+	    (long long)op.amount_minor, (long long)want_minor);
 	money_format(op.amount_minor, text);
 	FUZZ_CHECK(money_parse(text, &want_minor) == MONEY_OK &&
-	    want_minor == op.amount_minor, "\"%s\" does not read back", text);
+	               want_minor == op.amount_minor,
+	    "\"%s\" does not read back", text);
 	json_object_put(obj);
 	return 0;
 }

@@ -93,8 +93,8 @@ fuzz_parse(const uint8_t *data, size_t size)
 	(void)fuzz_cstr(text, sizeof(text), data, size);
 	got = money_parse(text, &v);
 	want = fuzz_parse_model(text, norm);
-	FUZZ_CHECK(got == want, "\"%s\": money_parse %d, model %d", text, got,
-	    want);
+	FUZZ_CHECK(
+	    got == want, "\"%s\": money_parse %d, model %d", text, got, want);
 	if (got != MONEY_OK) {
 		FUZZ_CHECK(v == FUZZ_UNTOUCHED, "\"%s\": output written", text);
 		return;
@@ -102,8 +102,10 @@ fuzz_parse(const uint8_t *data, size_t size)
 	FUZZ_CHECK(v > 0 && v <= MONEY_AMOUNT_MAX_MINOR, "\"%s\": %lld", text,
 	    (long long)v);
 	money_format(v, out);
-	FUZZ_CHECK(strcmp(out, norm) == 0, "\"%s\" formats as \"%s\", want "
-	    "\"%s\"", text, out, norm);
+	FUZZ_CHECK(strcmp(out, norm) == 0,
+	    "\"%s\" formats as \"%s\", want "
+	    "\"%s\"",
+	    text, out, norm);
 	FUZZ_CHECK(money_parse(out, &again) == MONEY_OK && again == v,
 	    "\"%s\" does not read back", out);
 }
@@ -126,8 +128,8 @@ fuzz_arith(const uint8_t *data, size_t size)
 		    "add %lld %lld", (long long)a, (long long)b);
 	else
 		FUZZ_CHECK(money_add(a, b, &r) == MONEY_OVERFLOW &&
-		    r == FUZZ_UNTOUCHED, "add %lld %lld", (long long)a,
-		    (long long)b);
+		               r == FUZZ_UNTOUCHED,
+		    "add %lld %lld", (long long)a, (long long)b);
 
 	r = FUZZ_UNTOUCHED;
 	x = (__int128)a - b;
@@ -136,8 +138,8 @@ fuzz_arith(const uint8_t *data, size_t size)
 		    "sub %lld %lld", (long long)a, (long long)b);
 	else
 		FUZZ_CHECK(money_sub(a, b, &r) == MONEY_OVERFLOW &&
-		    r == FUZZ_UNTOUCHED, "sub %lld %lld", (long long)a,
-		    (long long)b);
+		               r == FUZZ_UNTOUCHED,
+		    "sub %lld %lld", (long long)a, (long long)b);
 
 	r = FUZZ_UNTOUCHED;
 	x = (__int128)a * b;
@@ -146,8 +148,8 @@ fuzz_arith(const uint8_t *data, size_t size)
 		    "mul %lld %lld", (long long)a, (long long)b);
 	else
 		FUZZ_CHECK(money_mul(a, b, &r) == MONEY_OVERFLOW &&
-		    r == FUZZ_UNTOUCHED, "mul %lld %lld", (long long)a,
-		    (long long)b);
+		               r == FUZZ_UNTOUCHED,
+		    "mul %lld %lld", (long long)a, (long long)b);
 }
 
 static void
@@ -179,9 +181,11 @@ fuzz_fee(const uint8_t *data, size_t size)
 		    (long long)fixed, bps, rc);
 		return;
 	}
-	FUZZ_CHECK(rc == MONEY_OK && fee == want, "fee %lld + %d bps of %lld:"
-	    " %lld, want %lld", (long long)fixed, bps, (long long)amount,
-	    (long long)fee, (long long)want);
+	FUZZ_CHECK(rc == MONEY_OK && fee == want,
+	    "fee %lld + %d bps of %lld:"
+	    " %lld, want %lld",
+	    (long long)fixed, bps, (long long)amount, (long long)fee,
+	    (long long)want);
 }
 
 static void
@@ -205,9 +209,9 @@ fuzz_format(const uint8_t *data, size_t size)
 	for (; *p >= '0' && *p <= '9'; p++, digits++)
 		back = back * 10 + (*p - '0');
 	FUZZ_CHECK(digits >= 1 && (digits == 1 || out[neg] != '0') &&
-	    p[0] == '.' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
-	    p[2] <= '9' && p[3] == '\0', "%lld formats as \"%s\"",
-	    (long long)v, out);
+	               p[0] == '.' && p[1] >= '0' && p[1] <= '9' &&
+	               p[2] >= '0' && p[2] <= '9' && p[3] == '\0',
+	    "%lld formats as \"%s\"", (long long)v, out);
 	back = back * 100 + (p[1] - '0') * 10 + (p[2] - '0');
 	if (neg)
 		back = -back;

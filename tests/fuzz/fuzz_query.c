@@ -24,18 +24,18 @@
 #include "util.h"
 
 static const char *const fuzz_names[] = {
-	"limit", "before", "a", "limitx", "", /* "" is replaced by input */
+    "limit", "before", "a", "limitx", "", /* "" is replaced by input */
 };
 
 struct fuzz_model {
-	int found;        /* segments whose name matches */
-	size_t vlen;      /* the value length of the first of them */
+	int found;   /* segments whose name matches */
+	size_t vlen; /* the value length of the first of them */
 	const char *value;
 };
 
 static struct fuzz_model fuzz_query_model(const char *q, const char *name);
-static bool fuzz_ll_model(const char *text, long long min, long long max,
-    long long *out);
+static bool fuzz_ll_model(
+    const char *text, long long min, long long max, long long *out);
 static void fuzz_param(const char *query, const char *name, size_t out_size);
 
 /* Segments are split on '&'; a segment's name ends at its first '='. */
@@ -65,8 +65,7 @@ fuzz_query_model(const char *q, const char *name)
 
 /* Decimal digits after an optional '-', evaluated without overflow. */
 static bool
-fuzz_ll_model(const char *text, long long min, long long max,
-    long long *out)
+fuzz_ll_model(const char *text, long long min, long long max, long long *out)
 {
 	const char *p = text;
 	bool neg = *p == '-';
@@ -103,17 +102,17 @@ fuzz_param(const char *query, const char *name, size_t out_size)
 	/* A canary right after the room we give. */
 	out[out_size] = 0x5a;
 	rc = http_query_get(query, name, out, out_size);
-	FUZZ_CHECK(out[out_size] == 0x5a, "wrote past out_size %zu",
-	    out_size);
+	FUZZ_CHECK(out[out_size] == 0x5a, "wrote past out_size %zu", out_size);
 	if (m.found == 0) {
 		FUZZ_CHECK(rc == 0, "\"%s\" absent from \"%s\", rc %d", name,
 		    query, rc);
 		return;
 	}
 	if (m.found > 1 || m.vlen >= out_size) {
-		FUZZ_CHECK(rc == -1, "\"%s\" in \"%s\": %d times, value %zu "
-		    "bytes, out %zu: rc %d", name, query, m.found, m.vlen,
-		    out_size, rc);
+		FUZZ_CHECK(rc == -1,
+		    "\"%s\" in \"%s\": %d times, value %zu "
+		    "bytes, out %zu: rc %d",
+		    name, query, m.found, m.vlen, out_size, rc);
 		return;
 	}
 	FUZZ_CHECK(rc == 1, "\"%s\" in \"%s\": rc %d", name, query, rc);
@@ -121,10 +120,10 @@ fuzz_param(const char *query, const char *name, size_t out_size)
 	    "\"%s\" in \"%s\": got \"%s\"", name, query, out);
 
 	/* The value as a number, in the ranges GET /transactions uses. */
-	ok_got = util_parse_ll(out, TXN_PAGE_LIMIT_MIN, TXN_PAGE_LIMIT_MAX,
-	    &got) == 0;
-	ok_want = fuzz_ll_model(out, TXN_PAGE_LIMIT_MIN, TXN_PAGE_LIMIT_MAX,
-	    &want);
+	ok_got = util_parse_ll(
+	             out, TXN_PAGE_LIMIT_MIN, TXN_PAGE_LIMIT_MAX, &got) == 0;
+	ok_want =
+	    fuzz_ll_model(out, TXN_PAGE_LIMIT_MIN, TXN_PAGE_LIMIT_MAX, &want);
 	FUZZ_CHECK(ok_got == ok_want && (!ok_got || got == want),
 	    "limit \"%s\": parse %d %lld, model %d %lld", out, ok_got, got,
 	    ok_want, want);
@@ -136,8 +135,8 @@ fuzz_param(const char *query, const char *name, size_t out_size)
 	ok_got = util_parse_ll(out, INT64_MIN, INT64_MAX, &got) == 0;
 	ok_want = fuzz_ll_model(out, INT64_MIN, INT64_MAX, &want);
 	FUZZ_CHECK(ok_got == ok_want && (!ok_got || got == want),
-	    "full range \"%s\": parse %d %lld, model %d %lld", out, ok_got,
-	    got, ok_want, want);
+	    "full range \"%s\": parse %d %lld, model %d %lld", out, ok_got, got,
+	    ok_want, want);
 }
 
 int
@@ -160,8 +159,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t n = 0;
 
 		while (used < size && n + 1 < sizeof(name) &&
-		    data[used] != '=' && data[used] != '&' &&
-		    data[used] != 0)
+		       data[used] != '=' && data[used] != '&' &&
+		       data[used] != 0)
 			name[n++] = (char)data[used++];
 		name[n] = '\0';
 		if (n == 0)

@@ -49,30 +49,38 @@ static const struct {
 	enum http_method method;
 	bool auth;
 } fuzz_routes[FUZZ_H__MAX] = {
-	{"/healthz", HTTP_GET, false},      /* FUZZ_H_HEALTHZ */
-	{"/register", HTTP_POST, false},    /* FUZZ_H_REGISTER */
-	{"/login", HTTP_POST, false},       /* FUZZ_H_LOGIN */
-	{"/balance", HTTP_GET, true},       /* FUZZ_H_BALANCE_GET */
-	{"/balance", HTTP_POST, true},      /* FUZZ_H_BALANCE_POST */
-	{"/transfer", HTTP_POST, true},     /* FUZZ_H_TRANSFER */
-	{"/transactions", HTTP_GET, true},  /* FUZZ_H_TRANSACTIONS */
-	{"/metrics", HTTP_GET, false},      /* FUZZ_H_METRICS */
+    {"/healthz", HTTP_GET, false},     /* FUZZ_H_HEALTHZ */
+    {"/register", HTTP_POST, false},   /* FUZZ_H_REGISTER */
+    {"/login", HTTP_POST, false},      /* FUZZ_H_LOGIN */
+    {"/balance", HTTP_GET, true},      /* FUZZ_H_BALANCE_GET */
+    {"/balance", HTTP_POST, true},     /* FUZZ_H_BALANCE_POST */
+    {"/transfer", HTTP_POST, true},    /* FUZZ_H_TRANSFER */
+    {"/transactions", HTTP_GET, true}, /* FUZZ_H_TRANSACTIONS */
+    {"/metrics", HTTP_GET, false},     /* FUZZ_H_METRICS */
 };
 
 static const char *const fuzz_paths[] = {
-	"/healthz", "/register", "/login", "/balance", "/transfer",
-	"/transactions", "/metrics", "/", "/balance/", "/BALANCE",
+    "/healthz",
+    "/register",
+    "/login",
+    "/balance",
+    "/transfer",
+    "/transactions",
+    "/metrics",
+    "/",
+    "/balance/",
+    "/BALANCE",
 };
 
 static int fuzz_calls[FUZZ_H__MAX];
 static int fuzz_auth_calls;
 static enum api_err fuzz_auth_answer;
 
-#define FUZZ_HANDLER(fn, id)						\
-	void fn(struct ctx *ctx)					\
-	{								\
-		fuzz_calls[id]++;					\
-		ctx->resp->status = 299;				\
+#define FUZZ_HANDLER(fn, id)                                                   \
+	void fn(struct ctx *ctx)                                               \
+	{                                                                      \
+		fuzz_calls[id]++;                                              \
+		ctx->resp->status = 299;                                       \
 	}
 FUZZ_HANDLER(h_healthz, FUZZ_H_HEALTHZ)
 FUZZ_HANDLER(h_register, FUZZ_H_REGISTER)
@@ -112,25 +120,27 @@ fuzz_check_error(const struct http_resp *resp, enum api_err err)
 
 	FUZZ_CHECK(resp->status == http_err_status(err), "status %d, want %d",
 	    resp->status, http_err_status(err));
-	FUZZ_CHECK(resp->content_type == NULL, "content type %s",
-	    resp->content_type);
+	FUZZ_CHECK(
+	    resp->content_type == NULL, "content type %s", resp->content_type);
 	FUZZ_CHECK(!resp->body.overflow, "body overflow");
 	body = json_tokener_parse(resp->body.data);
-	FUZZ_CHECK(body != NULL && json_object_is_type(body,
-	    json_type_object), "body is not an object: %s", resp->body.data);
-	FUZZ_CHECK(json_object_object_length(body) == 1 &&
-	    json_object_object_get_ex(body, "error", &e) &&
-	    json_object_object_length(e) == 2 &&
-	    json_object_object_get_ex(e, "code", &code) &&
-	    json_object_object_get_ex(e, "message", &msg) &&
-	    json_object_is_type(msg, json_type_string) &&
-	    json_object_is_type(code, json_type_string) &&
-	    strcmp(json_object_get_string(code), http_err_code(err)) == 0,
+	FUZZ_CHECK(body != NULL && json_object_is_type(body, json_type_object),
+	    "body is not an object: %s", resp->body.data);
+	FUZZ_CHECK(
+	    json_object_object_length(body) == 1 &&
+	        json_object_object_get_ex(body, "error", &e) &&
+	        json_object_object_length(e) == 2 &&
+	        json_object_object_get_ex(e, "code", &code) &&
+	        json_object_object_get_ex(e, "message", &msg) &&
+	        json_object_is_type(msg, json_type_string) &&
+	        json_object_is_type(code, json_type_string) &&
+	        strcmp(json_object_get_string(code), http_err_code(err)) == 0,
 	    "error shape: %s", resp->body.data);
 	json_object_put(body);
 	if (resp->status == 401)
-		FUZZ_CHECK(fuzz_has_header(resp,
-		    "WWW-Authenticate: Bearer\r\n"), "401 without challenge");
+		FUZZ_CHECK(
+		    fuzz_has_header(resp, "WWW-Authenticate: Bearer\r\n"),
+		    "401 without challenge");
 }
 
 static void
@@ -162,8 +172,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char store[HTTP_RESPONSE_SIZE_MAX];
-	static const enum api_err answers[] = {API__MAX, API_UNAUTHORIZED,
-	    API_UNAVAILABLE, API_INTERNAL};
+	static const enum api_err answers[] = {
+	    API__MAX, API_UNAUTHORIZED, API_UNAVAILABLE, API_INTERNAL};
 	char ctype[256], body[4] = "{}";
 	struct http_req req;
 	struct http_resp resp;
@@ -189,11 +199,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The path: a known one half of the time, else from the input. */
 	if (data[1] & 0x10) {
 		(void)snprintf(req.path, sizeof(req.path), "%s",
-		    fuzz_paths[(data[1] >> 5) % (sizeof(fuzz_paths) /
-		    sizeof(fuzz_paths[0]))]);
+		    fuzz_paths[(data[1] >> 5) %
+		               (sizeof(fuzz_paths) / sizeof(fuzz_paths[0]))]);
 	} else {
 		while (used < size && data[used] != '\n' && data[used] != 0 &&
-		    n + 1 < sizeof(req.path))
+		       n + 1 < sizeof(req.path))
 			req.path[n++] = (char)data[used++];
 		req.path[n] = '\0';
 	}
@@ -221,8 +231,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (hit < 0) {
 		FUZZ_CHECK(calls == 0 && fuzz_auth_calls == 0,
 		    "ran something for %s", req.path);
-		fuzz_check_error(&resp, path_known ? API_METHOD_NOT_ALLOWED :
-		    API_NOT_FOUND);
+		fuzz_check_error(
+		    &resp, path_known ? API_METHOD_NOT_ALLOWED : API_NOT_FOUND);
 		if (path_known)
 			fuzz_check_allow(&resp, req.path);
 		return 0;

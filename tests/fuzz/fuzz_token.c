@@ -37,10 +37,9 @@ static const char fuzz_name_chars[] =
 
 static uint64_t fuzz_u64(const uint8_t *p, size_t n);
 static void fuzz_issued(const uint8_t *data, size_t size);
-static size_t fuzz_b64url_decode(const char *in, size_t len, char *out,
-    size_t cap);
-static void fuzz_b64url_encode(const unsigned char *in, size_t len,
-    char *out);
+static size_t fuzz_b64url_decode(
+    const char *in, size_t len, char *out, size_t cap);
+static void fuzz_b64url_encode(const unsigned char *in, size_t len, char *out);
 static void fuzz_raw(const uint8_t *data, size_t size);
 
 static uint64_t
@@ -69,40 +68,44 @@ fuzz_issued(const uint8_t *data, size_t size)
 	user_id = (int64_t)(fuzz_u64(data, 8) % (uint64_t)INT64_MAX) + 1;
 	now = (int64_t)fuzz_u64(data + 8, 5);
 	ttl = (int)(fuzz_u64(data + 13, 3) % TOKEN_TTL_S_MAX) + 1;
-	nlen = USERNAME_LEN_MIN + data[16] % (USERNAME_LEN_MAX -
-	    USERNAME_LEN_MIN + 1);
+	nlen = USERNAME_LEN_MIN +
+	       data[16] % (USERNAME_LEN_MAX - USERNAME_LEN_MIN + 1);
 	for (size_t i = 0; i < nlen; i++)
 		name[i] = fuzz_name_chars[(i + 24 < size ? data[i + 24] : i) %
-		    (sizeof(fuzz_name_chars) - 1)];
+		                          (sizeof(fuzz_name_chars) - 1)];
 	name[nlen] = '\0';
 
 	FUZZ_CHECK(token_issue(fuzz_key, sizeof(fuzz_key) - 1, user_id, name,
-	    now, ttl, token) == TOKEN_OK, "issue %lld %s", (long long)user_id,
-	    name);
+	               now, ttl, token) == TOKEN_OK,
+	    "issue %lld %s", (long long)user_id, name);
 	len = strlen(token);
 	FUZZ_CHECK(len > 0 && len <= TOKEN_SIZE_MAX, "length %zu", len);
 
 	/* Inside the window, at a time from the input. */
-	at = now - TOKEN_SKEW_S + (int64_t)(fuzz_u64(data + 17, 3) %
-	    (uint64_t)(ttl + 2 * TOKEN_SKEW_S + 1));
+	at = now - TOKEN_SKEW_S +
+	     (int64_t)(fuzz_u64(data + 17, 3) %
+	               (uint64_t)(ttl + 2 * TOKEN_SKEW_S + 1));
 	if (at < 0)
 		at = 0;
 	FUZZ_CHECK(token_verify(fuzz_key, sizeof(fuzz_key) - 1, token, at,
-	    &c) == TOKEN_OK, "refused at %lld: %s", (long long)at, token);
+	               &c) == TOKEN_OK,
+	    "refused at %lld: %s", (long long)at, token);
 	FUZZ_CHECK(c.user_id == user_id && strcmp(c.name, name) == 0 &&
-	    c.iat == now && c.exp == now + ttl, "claims changed: %s", token);
+	               c.iat == now && c.exp == now + ttl,
+	    "claims changed: %s", token);
 
 	/* Just outside it, and under another key. */
 	FUZZ_CHECK(token_verify(fuzz_key, sizeof(fuzz_key) - 1, token,
-	    now + ttl + TOKEN_SKEW_S + 1, &c) == TOKEN_EXPIRED,
+	               now + ttl + TOKEN_SKEW_S + 1, &c) == TOKEN_EXPIRED,
 	    "not expired: %s", token);
 	FUZZ_CHECK(c.user_id == 0, "claims left on refusal");
 	if (now - TOKEN_SKEW_S - 1 >= 0)
 		FUZZ_CHECK(token_verify(fuzz_key, sizeof(fuzz_key) - 1, token,
-		    now - TOKEN_SKEW_S - 1, &c) == TOKEN_FUTURE,
+		               now - TOKEN_SKEW_S - 1, &c) == TOKEN_FUTURE,
 		    "not in the future: %s", token);
-	FUZZ_CHECK(token_verify(fuzz_other, sizeof(fuzz_other) - 1, token,
-	    now, &c) != TOKEN_OK, "another key accepts: %s", token);
+	FUZZ_CHECK(token_verify(fuzz_other, sizeof(fuzz_other) - 1, token, now,
+	               &c) != TOKEN_OK,
+	    "another key accepts: %s", token);
 
 	/* One byte changed: refused, wherever and whatever it is. */
 	pos = (size_t)fuzz_u64(data + 20, 2) % len;
@@ -111,20 +114,22 @@ fuzz_issued(const uint8_t *data, size_t size)
 	if ((uint8_t)alt[pos] == b)
 		b ^= 0x01;
 	alt[pos] = (char)b;
-	FUZZ_CHECK(token_verify(fuzz_key, sizeof(fuzz_key) - 1, alt, now,
-	    &c) != TOKEN_OK, "byte %zu -> 0x%02x accepted: %s", pos, b,
-	    token);
+	FUZZ_CHECK(token_verify(fuzz_key, sizeof(fuzz_key) - 1, alt, now, &c) !=
+	               TOKEN_OK,
+	    "byte %zu -> 0x%02x accepted: %s", pos, b, token);
 
 	/* Cut short, or one byte longer. */
 	memcpy(alt, token, len + 1);
 	alt[pos] = '\0';
-	FUZZ_CHECK(token_verify(fuzz_key, sizeof(fuzz_key) - 1, alt, now,
-	    &c) != TOKEN_OK, "cut at %zu accepted", pos);
+	FUZZ_CHECK(token_verify(fuzz_key, sizeof(fuzz_key) - 1, alt, now, &c) !=
+	               TOKEN_OK,
+	    "cut at %zu accepted", pos);
 	memcpy(alt, token, len);
 	alt[len] = (char)(data[23] != 0 ? data[23] : 'A');
 	alt[len + 1] = '\0';
-	FUZZ_CHECK(token_verify(fuzz_key, sizeof(fuzz_key) - 1, alt, now,
-	    &c) != TOKEN_OK, "0x%02x appended accepted", data[23]);
+	FUZZ_CHECK(token_verify(fuzz_key, sizeof(fuzz_key) - 1, alt, now, &c) !=
+	               TOKEN_OK,
+	    "0x%02x appended accepted", data[23]);
 }
 
 /* Lenient base64url (RFC 4648 §5) for the checks; returns the length. */
@@ -189,8 +194,8 @@ fuzz_raw(const uint8_t *data, size_t size)
 	size_t len;
 
 	len = fuzz_cstr(token, sizeof(token), data, size);
-	if (token_verify(fuzz_key, sizeof(fuzz_key) - 1, token, FUZZ_NOW,
-	    &c) != TOKEN_OK) {
+	if (token_verify(fuzz_key, sizeof(fuzz_key) - 1, token, FUZZ_NOW, &c) !=
+	    TOKEN_OK) {
 		FUZZ_CHECK(c.user_id == 0 && c.name[0] == '\0',
 		    "claims left on refusal");
 		return;
@@ -203,46 +208,56 @@ fuzz_raw(const uint8_t *data, size_t size)
 
 	/* The signature, recomputed without libjwt. */
 	FUZZ_CHECK(HMAC(EVP_sha256(), fuzz_key, (int)sizeof(fuzz_key) - 1,
-	    (const unsigned char *)token, (size_t)(dot2 - token), mac,
-	    &mac_len) != NULL && mac_len == 32, "HMAC");
+	               (const unsigned char *)token, (size_t)(dot2 - token),
+	               mac, &mac_len) != NULL &&
+	               mac_len == 32,
+	    "HMAC");
 	fuzz_b64url_encode(mac, mac_len, sig);
-	FUZZ_CHECK(strcmp(dot2 + 1, sig) == 0, "signature is not ours: %s",
-	    token);
+	FUZZ_CHECK(
+	    strcmp(dot2 + 1, sig) == 0, "signature is not ours: %s", token);
 
 	/* The header says HS256. */
-	FUZZ_CHECK(fuzz_b64url_decode(token, (size_t)(dot1 - token), part,
-	    sizeof(part)) > 0, "header: %s", token);
+	FUZZ_CHECK(fuzz_b64url_decode(
+	               token, (size_t)(dot1 - token), part, sizeof(part)) > 0,
+	    "header: %s", token);
 	obj = json_tokener_parse(part);
 	FUZZ_CHECK(obj != NULL && json_object_object_get_ex(obj, "alg", &v) &&
-	    strcmp(json_object_get_string(v), "HS256") == 0,
+	               strcmp(json_object_get_string(v), "HS256") == 0,
 	    "header: %s", part);
 	json_object_put(obj);
 
 	/* The claims are what token_verify() said, and in their window. */
-	FUZZ_CHECK(fuzz_b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1),
-	    part, sizeof(part)) > 0, "payload: %s", token);
+	FUZZ_CHECK(fuzz_b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), part,
+	               sizeof(part)) > 0,
+	    "payload: %s", token);
 	obj = json_tokener_parse(part);
 	FUZZ_CHECK(obj != NULL, "payload: %s", part);
-	FUZZ_CHECK(json_object_object_get_ex(obj, "sub", &v) &&
-	    json_object_is_type(v, json_type_string) &&
-	    strtoll(json_object_get_string(v), NULL, 10) == c.user_id &&
-	    c.user_id > 0, "sub: %s", part);
+	FUZZ_CHECK(
+	    json_object_object_get_ex(obj, "sub", &v) &&
+	        json_object_is_type(v, json_type_string) &&
+	        strtoll(json_object_get_string(v), NULL, 10) == c.user_id &&
+	        c.user_id > 0,
+	    "sub: %s", part);
 	FUZZ_CHECK(json_object_object_get_ex(obj, "name", &v) &&
-	    strcmp(json_object_get_string(v), c.name) == 0, "name: %s", part);
+	               strcmp(json_object_get_string(v), c.name) == 0,
+	    "name: %s", part);
 	FUZZ_CHECK(json_object_object_get_ex(obj, "iat", &v) &&
-	    json_object_get_int64(v) == c.iat && json_object_object_get_ex(obj,
-	    "exp", &v) && json_object_get_int64(v) == c.exp, "times: %s",
-	    part);
+	               json_object_get_int64(v) == c.iat &&
+	               json_object_object_get_ex(obj, "exp", &v) &&
+	               json_object_get_int64(v) == c.exp,
+	    "times: %s", part);
 	FUZZ_CHECK(c.iat >= 0 && c.iat < c.exp &&
-	    c.exp - c.iat <= TOKEN_TTL_S_MAX && c.iat <= FUZZ_NOW +
-	    TOKEN_SKEW_S && FUZZ_NOW <= c.exp + TOKEN_SKEW_S,
+	               c.exp - c.iat <= TOKEN_TTL_S_MAX &&
+	               c.iat <= FUZZ_NOW + TOKEN_SKEW_S &&
+	               FUZZ_NOW <= c.exp + TOKEN_SKEW_S,
 	    "window: %s", part);
-	FUZZ_CHECK(json_object_object_get_ex(obj, "jti", NULL), "jti: %s",
-	    part);
+	FUZZ_CHECK(
+	    json_object_object_get_ex(obj, "jti", NULL), "jti: %s", part);
 	json_object_put(obj);
 
 	FUZZ_CHECK(token_verify(fuzz_other, sizeof(fuzz_other) - 1, token,
-	    FUZZ_NOW, &c) != TOKEN_OK, "another key accepts: %s", token);
+	               FUZZ_NOW, &c) != TOKEN_OK,
+	    "another key accepts: %s", token);
 }
 
 int

@@ -42,8 +42,8 @@ client_on_header(char *data, size_t size, size_t n, void *arg)
 }
 
 int
-api(const char *method, const char *path, const char *token,
-    const char *body, const char *const *extra, struct resp *r)
+api(const char *method, const char *path, const char *token, const char *body,
+    const char *const *extra, struct resp *r)
 {
 	const char *base = getenv("STACK_URL");
 	struct curl_slist *hdrs = NULL;
@@ -64,10 +64,11 @@ api(const char *method, const char *path, const char *token,
 		hdrs = curl_slist_append(hdrs, *h);
 	}
 	if (body != NULL && !has_ct)
-		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+		hdrs =
+		    curl_slist_append(hdrs, "Content-Type: application/json");
 	if (token != NULL) {
-		(void)snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
-		    token);
+		(void)snprintf(
+		    auth, sizeof(auth), "Authorization: Bearer %s", token);
 		hdrs = curl_slist_append(hdrs, auth);
 	}
 	hdrs = curl_slist_append(hdrs, "Expect:");
@@ -134,8 +135,9 @@ resp_err(const struct resp *r)
 {
 	struct json_object *e, *c;
 
-	if (r->json == NULL || !json_object_object_get_ex(r->json, "error", &e)
-	    || !json_object_object_get_ex(e, "code", &c))
+	if (r->json == NULL ||
+	    !json_object_object_get_ex(r->json, "error", &e) ||
+	    !json_object_object_get_ex(e, "code", &c))
 		return "";
 	return json_object_get_string(c);
 }
@@ -145,8 +147,8 @@ resp_str(const struct resp *r, const char *field)
 {
 	struct json_object *v;
 
-	if (r->json == NULL || !json_object_object_get_ex(r->json, field, &v)
-	    || !json_object_is_type(v, json_type_string))
+	if (r->json == NULL || !json_object_object_get_ex(r->json, field, &v) ||
+	    !json_object_is_type(v, json_type_string))
 		return "";
 	return json_object_get_string(v);
 }
@@ -156,8 +158,8 @@ resp_int(const struct resp *r, const char *field)
 {
 	struct json_object *v;
 
-	if (r->json == NULL || !json_object_object_get_ex(r->json, field, &v)
-	    || !json_object_is_type(v, json_type_int))
+	if (r->json == NULL || !json_object_object_get_ex(r->json, field, &v) ||
+	    !json_object_is_type(v, json_type_int))
 		return -1;
 	return (long long)json_object_get_int64(v);
 }
@@ -246,7 +248,8 @@ stack_cmd(const char *fmt, ...)
 	 * the test ends, and a database or app restarted here must outlive
 	 * it.
 	 */
-	(void)snprintf(script, sizeof(script), "setsid -w sh -c 'cd "
+	(void)snprintf(script, sizeof(script),
+	    "setsid -w sh -c 'cd "
 	    "\"$STACK_ROOT\" && . tests/lib/stack.sh && "
 	    "eval \"$STACK_CMD_SCRIPT\"'");
 	setenv("STACK_CMD_SCRIPT", cmd, 1);
@@ -258,5 +261,5 @@ int
 run_audit(void)
 {
 	return stack_cmd("\"$PAYD_BIN\" -c \"$STACK_DIR/payd.conf\" audit "
-	    ">>\"$STACK_DIR/audit.log\" 2>&1");
+	                 ">>\"$STACK_DIR/audit.log\" 2>&1");
 }

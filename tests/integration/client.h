@@ -32,8 +32,8 @@ int api(const char *method, const char *path, const char *token,
 void resp_free(struct resp *r);
 
 /* A response header's value (case-insensitive name) into out, or NULL. */
-const char *resp_header(const struct resp *r, const char *name, char *out,
-    size_t size);
+const char *resp_header(
+    const struct resp *r, const char *name, char *out, size_t size);
 /* The error code of an error body, or "". */
 const char *resp_err(const struct resp *r);
 /* A string field of the top-level object, or "". */

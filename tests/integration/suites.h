@@ -4,9 +4,9 @@
  * this order against one stack; "faults" stops and restarts parts of it,
  * so it stays last.
  */
-#define INTEGRATION_SUITES(X) \
-	X(foundation)         \
-	X(ops)                \
-	X(auth)               \
-	X(money_http)         \
+#define INTEGRATION_SUITES(X)                                                  \
+	X(foundation)                                                          \
+	X(ops)                                                                 \
+	X(auth)                                                                \
+	X(money_http)                                                          \
 	X(faults)

@@ -47,8 +47,10 @@ worker_pids(char *out, size_t size)
 	char path[1024];
 	FILE *fp;
 
-	(void)snprintf(path, sizeof(path), "pgrep -P \"$(cat %s/payd.pid)\" "
-	    "| sort | tr '\\n' ' '", getenv("STACK_DIR"));
+	(void)snprintf(path, sizeof(path),
+	    "pgrep -P \"$(cat %s/payd.pid)\" "
+	    "| sort | tr '\\n' ' '",
+	    getenv("STACK_DIR"));
 	fp = popen(path, "r");
 	ck_assert_ptr_nonnull(fp);
 	if (fgets(out, (int)size, fp) == NULL)
@@ -85,12 +87,14 @@ money_load_start(double secs, pid_t *pids)
 		char body[128];
 		double end = now_s() + secs;
 
-		(void)snprintf(body, sizeof(body), "{\"to\":\"%s\","
-		    "\"amount\":\"1.00\"}", names[(c + 1) % MONEY_CLIENTS]);
+		(void)snprintf(body, sizeof(body),
+		    "{\"to\":\"%s\","
+		    "\"amount\":\"1.00\"}",
+		    names[(c + 1) % MONEY_CLIENTS]);
 		while (r != NULL && now_s() < end) {
 			double t0 = now_s(), dt;
-			int rc = api("POST", "/transfer", tokens[c], body, NULL,
-			    r);
+			int rc =
+			    api("POST", "/transfer", tokens[c], body, NULL, r);
 
 			dt = now_s() - t0;
 			if (dt > l[c].max_s)
@@ -109,8 +113,7 @@ money_load_start(double secs, pid_t *pids)
 }
 
 static void
-money_load_wait(struct money_load *l, const pid_t *pids,
-    struct money_load *sum)
+money_load_wait(struct money_load *l, const pid_t *pids, struct money_load *sum)
 {
 	memset(sum, 0, sizeof(*sum));
 	for (int c = 0; c < MONEY_CLIENTS; c++) {
@@ -155,7 +158,8 @@ START_TEST(test_db_stopped_under_money_load__503s_then_recovery)
 	ck_assert_int_eq(stack_cmd("stack_db_stop \"$STACK_DIR\""), 0);
 	usleep(1500000);
 	ck_assert_int_eq(stack_cmd("setsid -w sh -c '. tests/lib/stack.sh && "
-	    "stack_db_start \"$STACK_DIR\"' >/dev/null"), 0);
+	                           "stack_db_start \"$STACK_DIR\"' >/dev/null"),
+	    0);
 	money_load_wait(l, pids, &sum);
 	ck_assert_int_gt(sum.ok, 20);
 	ck_assert_int_gt(sum.unavailable, 0);
@@ -178,8 +182,8 @@ START_TEST(test_worker_sigkill__replaced_and_serving)
 	ck_assert_int_eq(sscanf(before, "%31s", victim), 1);
 	ck_assert_int_eq(stack_cmd("kill -9 %s", victim), 0);
 	for (int i = 0; i < 50; i++) {
-		ck_assert_int_eq(api("GET", "/healthz", NULL, NULL, NULL, r),
-		    0);
+		ck_assert_int_eq(
+		    api("GET", "/healthz", NULL, NULL, NULL, r), 0);
 		ok += r->status == 200;
 		resp_free(r);
 		usleep(100000);
@@ -213,8 +217,8 @@ START_TEST(test_db_stopped__503_fast_then_recovers)
 	ck_assert_int_eq(stack_cmd("stack_db_stop \"$STACK_DIR\""), 0);
 	for (int i = 0; i < 4; i++) {
 		t0 = now_s();
-		ck_assert_int_eq(api("GET", "/healthz", NULL, NULL, NULL, r),
-		    0);
+		ck_assert_int_eq(
+		    api("GET", "/healthz", NULL, NULL, NULL, r), 0);
 		dt = now_s() - t0;
 		ck_assert_int_eq(r->status, 503);
 		ck_assert_str_eq(resp_str(r, "status"), "unavailable");
@@ -226,10 +230,11 @@ START_TEST(test_db_stopped__503_fast_then_recovers)
 	 * test ends, and the database must outlive it.
 	 */
 	ck_assert_int_eq(stack_cmd("setsid -w sh -c '. tests/lib/stack.sh && "
-	    "stack_db_start \"$STACK_DIR\"' >/dev/null"), 0);
+	                           "stack_db_start \"$STACK_DIR\"' >/dev/null"),
+	    0);
 	for (int i = 0; i < 50 && !ok; i++) {
-		ck_assert_int_eq(api("GET", "/healthz", NULL, NULL, NULL, r),
-		    0);
+		ck_assert_int_eq(
+		    api("GET", "/healthz", NULL, NULL, NULL, r), 0);
 		ok = r->status == 200;
 		resp_free(r);
 		if (!ok)
@@ -238,8 +243,8 @@ START_TEST(test_db_stopped__503_fast_then_recovers)
 	ck_assert_msg(ok, "no recovery without a restart");
 	/* Every worker reconnects: several requests in a row all succeed. */
 	for (int i = 0; i < 20; i++) {
-		ck_assert_int_eq(api("GET", "/healthz", NULL, NULL, NULL, r),
-		    0);
+		ck_assert_int_eq(
+		    api("GET", "/healthz", NULL, NULL, NULL, r), 0);
 		ck_assert_int_eq(r->status, 200);
 		resp_free(r);
 	}
@@ -255,10 +260,10 @@ faults_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_worker_sigkill__replaced_and_serving);
-	tcase_add_test(tc,
-	    test_worker_sigkill_under_money_load__one_request_at_most);
-	tcase_add_test(tc,
-	    test_db_stopped_under_money_load__503s_then_recovery);
+	tcase_add_test(
+	    tc, test_worker_sigkill_under_money_load__one_request_at_most);
+	tcase_add_test(
+	    tc, test_db_stopped_under_money_load__503s_then_recovery);
 	tcase_add_test(tc, test_db_stopped__503_fast_then_recovers);
 	suite_add_tcase(s, tc);
 	return s;

@@ -122,8 +122,8 @@ END_TEST
 
 START_TEST(test_malformed_json__400_invalid_request)
 {
-	ck_assert_int_eq(api("POST", "/login", NULL, "{\"username\":", NULL,
-	    R), 0);
+	ck_assert_int_eq(
+	    api("POST", "/login", NULL, "{\"username\":", NULL, R), 0);
 	ck_assert_int_eq(R->status, 400);
 	assert_conventions(R);
 	ck_assert_str_eq(resp_err(R), "invalid_request");

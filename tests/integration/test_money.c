@@ -67,7 +67,8 @@ minor_of(const char *text)
 	int cents = 0;
 
 	ck_assert_msg(sscanf(text, "%lld.%2d", &units, &cents) == 2 &&
-	    strlen(strchr(text, '.')) == 3, "not an amount: \"%s\"", text);
+	                  strlen(strchr(text, '.')) == 3,
+	    "not an amount: \"%s\"", text);
 	return units * 100 + cents;
 }
 
@@ -82,8 +83,8 @@ balance_minor(const struct user *u)
 
 /* POST path with body and an optional Idempotency-Key; returns status. */
 static long
-post(const char *path, const struct user *u, const char *body,
-    const char *key, struct resp *r)
+post(const char *path, const struct user *u, const char *body, const char *key,
+    struct resp *r)
 {
 	char hdr[400];
 	const char *extra[2] = {NULL, NULL};
@@ -130,15 +131,16 @@ is_replayed(const struct resp *r)
 	char v[32];
 
 	return resp_header(r, "Idempotent-Replayed", v, sizeof(v)) != NULL &&
-	    strcmp(v, "true") == 0;
+	       strcmp(v, "true") == 0;
 }
 
 /* A timestamp as API.md writes it: "2026-11-26T03:15:49Z". */
 static void
 assert_rfc3339(const char *t)
 {
-	ck_assert_msg(strlen(t) == 20 && t[4] == '-' && t[10] == 'T' &&
-	    t[19] == 'Z', "not RFC 3339 UTC: \"%s\"", t);
+	ck_assert_msg(
+	    strlen(t) == 20 && t[4] == '-' && t[10] == 'T' && t[19] == 'Z',
+	    "not RFC 3339 UTC: \"%s\"", t);
 }
 
 /*
@@ -148,17 +150,24 @@ assert_rfc3339(const char *t)
 static void
 seed_balance(const struct user *u, long long minor)
 {
-	ck_assert_int_eq(stack_cmd("stack_sql \"$STACK_DIR\" \""
-	    "START TRANSACTION; "
-	    "INSERT INTO payd.movements (kind, to_user, amount, fee) "
-	    "VALUES ('deposit', %lld, %lld, 0); SET @m = LAST_INSERT_ID(); "
-	    "UPDATE payd.users SET balance = balance + %lld WHERE id = %lld; "
-	    "INSERT INTO payd.entries (account_kind, account_id, movement_id, "
-	    "type, delta, balance_after) SELECT 'user', id, @m, 'deposit', "
-	    "%lld, balance FROM payd.users WHERE id = %lld; "
-	    "INSERT INTO payd.entries (account_kind, account_id, movement_id, "
-	    "type, delta) VALUES ('external', 0, @m, 'funding', -%lld); "
-	    "COMMIT\"", u->id, minor, minor, u->id, minor, u->id, minor), 0);
+	ck_assert_int_eq(
+	    stack_cmd(
+	        "stack_sql \"$STACK_DIR\" \""
+	        "START TRANSACTION; "
+	        "INSERT INTO payd.movements (kind, to_user, amount, fee) "
+	        "VALUES ('deposit', %lld, %lld, 0); SET @m = LAST_INSERT_ID(); "
+	        "UPDATE payd.users SET balance = balance + %lld WHERE id = "
+	        "%lld; "
+	        "INSERT INTO payd.entries (account_kind, account_id, "
+	        "movement_id, "
+	        "type, delta, balance_after) SELECT 'user', id, @m, 'deposit', "
+	        "%lld, balance FROM payd.users WHERE id = %lld; "
+	        "INSERT INTO payd.entries (account_kind, account_id, "
+	        "movement_id, "
+	        "type, delta) VALUES ('external', 0, @m, 'funding', -%lld); "
+	        "COMMIT\"",
+	        u->id, minor, minor, u->id, minor, u->id, minor),
+	    0);
 }
 
 /* Runs fn(i, arg) in n forked clients at once and waits for them all. */
@@ -205,8 +214,7 @@ history(const struct user *u, const char *query, struct resp *r)
 	(void)snprintf(path, sizeof(path), "/transactions%s", query);
 	resp_free(r);
 	ck_assert_int_eq(api("GET", path, u->token, NULL, NULL, r), 0);
-	ck_assert_msg(r->status == 200, "%s: %ld %s", path, r->status,
-	    r->body);
+	ck_assert_msg(r->status == 200, "%s: %ld %s", path, r->status, r->body);
 	ck_assert(json_object_object_get_ex(r->json, "transactions", &list));
 	ck_assert(json_object_is_type(list, json_type_array));
 	return list;
@@ -218,8 +226,9 @@ field(struct json_object *o, const char *name)
 	struct json_object *v;
 
 	ck_assert_msg(json_object_object_get_ex(o, name, &v), "no %s", name);
-	return json_object_is_type(v, json_type_null) ? NULL :
-	    json_object_get_string(v);
+	return json_object_is_type(v, json_type_null)
+	           ? NULL
+	           : json_object_get_string(v);
 }
 
 static long long
@@ -263,25 +272,26 @@ START_TEST(test_balance_post__string_and_number__balance_after)
 	struct user a;
 
 	make_user(&a, "mp");
-	ck_assert_int_eq(post("/balance", &a, "{\"amount\":\"10.00\"}", NULL,
-	    R), 200);
+	ck_assert_int_eq(
+	    post("/balance", &a, "{\"amount\":\"10.00\"}", NULL, R), 200);
 	ck_assert_str_eq(resp_str(R, "username"), a.name);
 	ck_assert_str_eq(resp_str(R, "balance"), "10.00");
 	ck_assert_str_eq(resp_str(R, "currency"), "USD");
-	ck_assert_int_eq(post("/balance", &a, "{\"amount\":12.5}", NULL, R),
-	    200);
+	ck_assert_int_eq(
+	    post("/balance", &a, "{\"amount\":12.5}", NULL, R), 200);
 	ck_assert_str_eq(resp_str(R, "balance"), "22.50");
-	ck_assert_int_eq(post("/balance", &a, "{\"amount\":\"7\"}", NULL, R),
-	    200);
+	ck_assert_int_eq(
+	    post("/balance", &a, "{\"amount\":\"7\"}", NULL, R), 200);
 	ck_assert_str_eq(resp_str(R, "balance"), "29.50");
-	ck_assert_int_eq(post("/balance", &a, "{\"amount\":3,\"x\":[1]}",
-	    NULL, R), 200);
+	ck_assert_int_eq(
+	    post("/balance", &a, "{\"amount\":3,\"x\":[1]}", NULL, R), 200);
 	ck_assert_str_eq(resp_str(R, "balance"), "32.50");
-	ck_assert_int_eq(post("/balance", &a, "{\"amount\":\"0.01\"}", NULL,
-	    R), 200);
+	ck_assert_int_eq(
+	    post("/balance", &a, "{\"amount\":\"0.01\"}", NULL, R), 200);
 	ck_assert_str_eq(resp_str(R, "balance"), "32.51");
-	ck_assert_int_eq(post("/balance", &a,
-	    "{\"amount\":\"1000000000.00\"}", NULL, R), 200);
+	ck_assert_int_eq(
+	    post("/balance", &a, "{\"amount\":\"1000000000.00\"}", NULL, R),
+	    200);
 	ck_assert_str_eq(resp_str(R, "balance"), "1000000032.51");
 	ck_assert_int_eq(balance_minor(&a), 100000003251LL);
 }
@@ -290,34 +300,60 @@ END_TEST
 START_TEST(test_balance_post__bad_amounts__400_unchanged)
 {
 	static const char *const bad_amount[] = {
-		"\"0\"", "\"0.00\"", "0", "\"-1\"", "-1", "\"1.005\"",
-		"1.005", "\"1e3\"", "1e3", "1E3", "\"+1\"", "\" 1\"", "\"1 \"",
-		"\"1 0\"", "\"\"", "\"NaN\"", "\"Infinity\"", "null", "true",
-		"false", "\"1000000000.01\"", "1000000000.01", "\".5\"",
-		"\"5.\"", "\"abc\"", "\"007.5\"", "-0.5",
-		"99999999999999999999999999",
+	    "\"0\"",
+	    "\"0.00\"",
+	    "0",
+	    "\"-1\"",
+	    "-1",
+	    "\"1.005\"",
+	    "1.005",
+	    "\"1e3\"",
+	    "1e3",
+	    "1E3",
+	    "\"+1\"",
+	    "\" 1\"",
+	    "\"1 \"",
+	    "\"1 0\"",
+	    "\"\"",
+	    "\"NaN\"",
+	    "\"Infinity\"",
+	    "null",
+	    "true",
+	    "false",
+	    "\"1000000000.01\"",
+	    "1000000000.01",
+	    "\".5\"",
+	    "\"5.\"",
+	    "\"abc\"",
+	    "\"007.5\"",
+	    "-0.5",
+	    "99999999999999999999999999",
 	};
 	static const char *const bad_request[] = {
-		"{}", "{\"amount\":{}}", "{\"amount\":[1]}", "{\"amount\":",
-		"[1]", "\"10.00\"", "{\"Amount\":\"1.00\"}",
+	    "{}",
+	    "{\"amount\":{}}",
+	    "{\"amount\":[1]}",
+	    "{\"amount\":",
+	    "[1]",
+	    "\"10.00\"",
+	    "{\"Amount\":\"1.00\"}",
 	};
 	struct user a;
 	char body[128];
 
 	make_user(&a, "mx");
 	fund(&a, "5.00");
-	for (size_t i = 0; i < sizeof(bad_amount) / sizeof(*bad_amount);
-	    i++) {
-		(void)snprintf(body, sizeof(body), "{\"amount\":%s}",
-		    bad_amount[i]);
+	for (size_t i = 0; i < sizeof(bad_amount) / sizeof(*bad_amount); i++) {
+		(void)snprintf(
+		    body, sizeof(body), "{\"amount\":%s}", bad_amount[i]);
 		ck_assert_int_eq(post("/balance", &a, body, NULL, R), 400);
 		ck_assert_msg(strcmp(resp_err(R), "invalid_amount") == 0,
 		    "%s: %s", body, R->body);
 	}
 	for (size_t i = 0; i < sizeof(bad_request) / sizeof(*bad_request);
-	    i++) {
-		ck_assert_int_eq(post("/balance", &a, bad_request[i], NULL, R),
-		    400);
+	     i++) {
+		ck_assert_int_eq(
+		    post("/balance", &a, bad_request[i], NULL, R), 400);
 		ck_assert_msg(strcmp(resp_err(R), "invalid_request") == 0,
 		    "%s: %s", bad_request[i], R->body);
 	}
@@ -338,8 +374,8 @@ START_TEST(test_balance_post__cap__exact_ok_over_422_unchanged)
 	make_user(&b, "mc");
 	seed_balance(&a, cap - 500);
 	fund(&b, "20.00");
-	ck_assert_int_eq(post("/balance", &a, "{\"amount\":\"5.01\"}", NULL,
-	    R), 422);
+	ck_assert_int_eq(
+	    post("/balance", &a, "{\"amount\":\"5.01\"}", NULL, R), 422);
 	ck_assert_str_eq(resp_err(R), "limit_exceeded");
 	ck_assert_int_eq(balance_minor(&a), cap - 500);
 	/* A transfer that would lift the recipient over the cap: 422. */
@@ -348,11 +384,11 @@ START_TEST(test_balance_post__cap__exact_ok_over_422_unchanged)
 	ck_assert_int_eq(balance_minor(&b), 2000);
 	ck_assert_int_eq(balance_minor(&a), cap - 500);
 	/* Exactly up to the cap is allowed; one cent more is not. */
-	ck_assert_int_eq(post("/balance", &a, "{\"amount\":\"5.00\"}", NULL,
-	    R), 200);
+	ck_assert_int_eq(
+	    post("/balance", &a, "{\"amount\":\"5.00\"}", NULL, R), 200);
 	ck_assert_str_eq(resp_str(R, "balance"), "10000000000000.00");
-	ck_assert_int_eq(post("/balance", &a, "{\"amount\":\"0.01\"}", NULL,
-	    R), 422);
+	ck_assert_int_eq(
+	    post("/balance", &a, "{\"amount\":\"0.01\"}", NULL, R), 422);
 	ck_assert_str_eq(resp_err(R), "limit_exceeded");
 	ck_assert_int_eq(balance_minor(&a), cap);
 	/* The capped user can still pay out. */
@@ -379,8 +415,10 @@ START_TEST(test_transfer__ok__201_every_field)
 	assert_rfc3339(resp_str(R, "created_at"));
 	ck_assert_int_eq(balance_minor(&b), 1000);
 	/* By id, and by a name in another case: the same recipient. */
-	(void)snprintf(upper, sizeof(upper), "{\"to_id\":%lld,"
-	    "\"amount\":2.5}", b.id);
+	(void)snprintf(upper, sizeof(upper),
+	    "{\"to_id\":%lld,"
+	    "\"amount\":2.5}",
+	    b.id);
 	ck_assert_int_eq(post("/transfer", &a, upper, NULL, R), 201);
 	ck_assert_str_eq(resp_str(R, "to"), b.name);
 	ck_assert_str_eq(resp_str(R, "amount"), "2.50");
@@ -424,8 +462,7 @@ START_TEST(test_transfer__unknown_recipient__404_unchanged)
 
 	make_user(&a, "tn");
 	fund(&a, "10.00");
-	ck_assert_int_eq(transfer(&a, "nosuchuser_zz9", "1.00", NULL, R),
-	    404);
+	ck_assert_int_eq(transfer(&a, "nosuchuser_zz9", "1.00", NULL, R), 404);
 	ck_assert_str_eq(resp_err(R), "recipient_not_found");
 	(void)snprintf(body, sizeof(body), "{\"to_id\":%lld,\"amount\":1}",
 	    (long long)1 << 60);
@@ -444,25 +481,29 @@ START_TEST(test_transfer__bad_requests__400_unchanged)
 	make_user(&a, "tr");
 	make_user(&b, "tr");
 	fund(&a, "10.00");
-	(void)snprintf(bodies[n++], 160, "{\"to\":\"%s\",\"amount\":\"1\"}",
-	    a.name);
-	(void)snprintf(bodies[n++], 160, "{\"to_id\":%lld,\"amount\":\"1\"}",
-	    a.id);
+	(void)snprintf(
+	    bodies[n++], 160, "{\"to\":\"%s\",\"amount\":\"1\"}", a.name);
+	(void)snprintf(
+	    bodies[n++], 160, "{\"to_id\":%lld,\"amount\":\"1\"}", a.id);
 	(void)snprintf(bodies[n++], 160, "{\"amount\":\"1\"}");
-	(void)snprintf(bodies[n++], 160, "{\"to\":\"%s\",\"to_id\":%lld,"
-	    "\"amount\":\"1\"}", b.name, b.id);
+	(void)snprintf(bodies[n++], 160,
+	    "{\"to\":\"%s\",\"to_id\":%lld,"
+	    "\"amount\":\"1\"}",
+	    b.name, b.id);
 	(void)snprintf(bodies[n++], 160, "{\"to\":5,\"amount\":\"1\"}");
 	(void)snprintf(bodies[n++], 160, "{\"to\":null,\"amount\":\"1\"}");
-	(void)snprintf(bodies[n++], 160, "{\"to_id\":\"%lld\","
-	    "\"amount\":\"1\"}", b.id);
+	(void)snprintf(bodies[n++], 160,
+	    "{\"to_id\":\"%lld\","
+	    "\"amount\":\"1\"}",
+	    b.id);
 	(void)snprintf(bodies[n++], 160, "{\"to_id\":0,\"amount\":\"1\"}");
 	(void)snprintf(bodies[n++], 160, "{\"to\":\"%s\"}", b.name);
-	(void)snprintf(bodies[n++], 160, "{\"to\":\"%s\",\"amount\":[]}",
-	    b.name);
+	(void)snprintf(
+	    bodies[n++], 160, "{\"to\":\"%s\",\"amount\":[]}", b.name);
 	(void)snprintf(bodies[n++], 160, "[\"%s\"]", b.name);
 	for (int i = 0; i < n; i++) {
-		ck_assert_int_eq(post("/transfer", &a, bodies[i], NULL, R),
-		    400);
+		ck_assert_int_eq(
+		    post("/transfer", &a, bodies[i], NULL, R), 400);
 		ck_assert_msg(strcmp(resp_err(R), "invalid_request") == 0,
 		    "%s: %s", bodies[i], R->body);
 	}
@@ -504,8 +545,8 @@ START_TEST(test_idem_transfer__same_body__replayed_once)
 	/* A different body under the same key: 422, nothing moves. */
 	ck_assert_int_eq(transfer(&a, b.name, "11.00", "key-1", R), 422);
 	ck_assert_str_eq(resp_err(R), "idempotency_key_reused");
-	ck_assert_int_eq(post("/balance", &a, "{\"amount\":\"10.00\"}",
-	    "key-1", R), 422);
+	ck_assert_int_eq(
+	    post("/balance", &a, "{\"amount\":\"10.00\"}", "key-1", R), 422);
 	ck_assert_str_eq(resp_err(R), "idempotency_key_reused");
 	ck_assert_int_eq(balance_minor(&a), 5000 - 1075);
 	/* Keys belong to their user: b may use "key-1" for itself. */
@@ -535,11 +576,9 @@ START_TEST(test_idem_transfer__refusal__replayed_not_rerun)
 	ck_assert_str_eq(R->body, first);
 	ck_assert_int_eq(balance_minor(&a), 10100);
 	/* An unknown recipient is stored too. */
-	ck_assert_int_eq(transfer(&a, "ghost_zz9_x", "5.00", "k-404", R),
-	    404);
+	ck_assert_int_eq(transfer(&a, "ghost_zz9_x", "5.00", "k-404", R), 404);
 	ck_assert(!is_replayed(R));
-	ck_assert_int_eq(transfer(&a, "ghost_zz9_x", "5.00", "k-404", R),
-	    404);
+	ck_assert_int_eq(transfer(&a, "ghost_zz9_x", "5.00", "k-404", R), 404);
 	ck_assert(is_replayed(R));
 	ck_assert_str_eq(resp_err(R), "recipient_not_found");
 	/* A 400 is not stored: the key is still free for a good request. */
@@ -555,14 +594,14 @@ START_TEST(test_idem_deposit__same_body__replayed_once)
 	char first[1024];
 
 	make_user(&a, "id");
-	ck_assert_int_eq(post("/balance", &a, "{\"amount\":\"3.00\"}", "dep-1",
-	    R), 200);
+	ck_assert_int_eq(
+	    post("/balance", &a, "{\"amount\":\"3.00\"}", "dep-1", R), 200);
 	ck_assert(!is_replayed(R));
 	ck_assert_uint_lt(R->len, sizeof(first));
 	copy_text(first, sizeof(first), R->body);
 	fund(&a, "1.00");
-	ck_assert_int_eq(post("/balance", &a, "{\"amount\":3}", "dep-1", R),
-	    200);
+	ck_assert_int_eq(
+	    post("/balance", &a, "{\"amount\":3}", "dep-1", R), 200);
 	ck_assert(is_replayed(R));
 	/* The replay is the first answer: the balance of that moment. */
 	ck_assert_str_eq(R->body, first);
@@ -622,8 +661,9 @@ START_TEST(test_idem_transfer__20_concurrent_same_key__one_movement)
 	ck_assert_int_eq(balance_minor(&b), 700);
 	list = history(&a, "", R);
 	for (size_t i = 0; i < json_object_array_length(list); i++)
-		outs += strcmp(field(json_object_array_get_idx(list, i),
-		    "type"), "transfer_out") == 0;
+		outs +=
+		    strcmp(field(json_object_array_get_idx(list, i), "type"),
+		        "transfer_out") == 0;
 	ck_assert_int_eq(outs, 1);
 	ck_assert_int_eq(run_audit(), 0);
 	munmap(shots, 20 * sizeof(*shots));
@@ -683,8 +723,9 @@ START_TEST(test_transactions__pages__cursor_exact_and_private)
 	make_user(&a, "pa");
 	make_user(&b, "pb");
 	for (int i = 0; i < 5; i++) {
-		ck_assert_int_eq(post("/balance", &a, "{\"amount\":\"1.00\"}",
-		    NULL, R), 200);
+		ck_assert_int_eq(
+		    post("/balance", &a, "{\"amount\":\"1.00\"}", NULL, R),
+		    200);
 		fund(&b, "2.00"); /* interleaved: b's ids sit between a's */
 	}
 	list = history(&a, "?limit=100", R);
@@ -700,15 +741,15 @@ START_TEST(test_transactions__pages__cursor_exact_and_private)
 	(void)snprintf(q, sizeof(q), "?limit=2&before=%lld", next);
 	list = history(&a, q, R);
 	ck_assert_int_eq(json_object_array_length(list), 2);
-	ck_assert_int_eq(field_int(json_object_array_get_idx(list, 0), "id"),
-	    ids[2]);
+	ck_assert_int_eq(
+	    field_int(json_object_array_get_idx(list, 0), "id"), ids[2]);
 	next = field_int(R->json, "next_before");
 	ck_assert_int_eq(next, ids[3]);
 	(void)snprintf(q, sizeof(q), "?before=%lld&limit=2", next);
 	list = history(&a, q, R);
 	ck_assert_int_eq(json_object_array_length(list), 1);
-	ck_assert_int_eq(field_int(json_object_array_get_idx(list, 0), "id"),
-	    ids[4]);
+	ck_assert_int_eq(
+	    field_int(json_object_array_get_idx(list, 0), "id"), ids[4]);
 	ck_assert_ptr_null(field(R->json, "next_before"));
 	/* A page that ends exactly at the last entry has no next page. */
 	(void)snprintf(q, sizeof(q), "?limit=4&before=%lld", ids[0]);
@@ -721,18 +762,29 @@ START_TEST(test_transactions__pages__cursor_exact_and_private)
 	list = history(&b, "?limit=100", R);
 	ck_assert_int_eq(json_object_array_length(list), 5);
 	for (int i = 0; i < 5; i++)
-		ck_assert_str_eq(field(json_object_array_get_idx(list, i),
-		    "amount"), "2.00");
+		ck_assert_str_eq(
+		    field(json_object_array_get_idx(list, i), "amount"),
+		    "2.00");
 }
 END_TEST
 
 START_TEST(test_transactions__bad_params__400)
 {
 	static const char *const bad[] = {
-		"?limit=0", "?limit=101", "?limit=-1", "?limit=abc",
-		"?limit=", "?limit=1.5", "?limit=+5", "?limit=%201",
-		"?limit=5&limit=6", "?before=0", "?before=-3", "?before=x",
-		"?before=", "?before=99999999999999999999",
+	    "?limit=0",
+	    "?limit=101",
+	    "?limit=-1",
+	    "?limit=abc",
+	    "?limit=",
+	    "?limit=1.5",
+	    "?limit=+5",
+	    "?limit=%201",
+	    "?limit=5&limit=6",
+	    "?before=0",
+	    "?before=-3",
+	    "?before=x",
+	    "?before=",
+	    "?before=99999999999999999999",
 	};
 	struct user a;
 
@@ -759,9 +811,13 @@ START_TEST(test_retry__lock_wait_timeout__applied_once)
 	make_user(&b, "rw");
 	fund(&a, "10.00");
 	/* Another session holds b's row longer than the lock wait (3 s). */
-	ck_assert_int_eq(stack_cmd("(stack_sql \"$STACK_DIR\" \""
-	    "START TRANSACTION; SELECT id FROM payd.users WHERE id = %lld "
-	    "FOR UPDATE; DO SLEEP(4); COMMIT\" >/dev/null 2>&1 &)", b.id), 0);
+	ck_assert_int_eq(
+	    stack_cmd(
+	        "(stack_sql \"$STACK_DIR\" \""
+	        "START TRANSACTION; SELECT id FROM payd.users WHERE id = %lld "
+	        "FOR UPDATE; DO SLEEP(4); COMMIT\" >/dev/null 2>&1 &)",
+	        b.id),
+	    0);
 	usleep(500000);
 	/* The first attempt times out waiting; a retry applies it once. */
 	ck_assert_int_eq(transfer(&a, b.name, "1.00", "retry-key", R), 201);
@@ -769,7 +825,8 @@ START_TEST(test_retry__lock_wait_timeout__applied_once)
 	ck_assert_int_eq(balance_minor(&a), 825);
 	ck_assert_int_eq(balance_minor(&b), 100);
 	ck_assert_int_eq(stack_cmd("grep -q 'event=db_retry ' "
-	    "\"$STACK_DIR\"/payd*.log"), 0);
+	                           "\"$STACK_DIR\"/payd*.log"),
+	    0);
 	ck_assert_int_eq(run_audit(), 0);
 }
 END_TEST
@@ -792,13 +849,15 @@ START_TEST(test_faults__db_stopped__503_then_key_retry_once)
 	 * In a session of its own: Check kills the test's process group
 	 * when the test ends, and the suites after this one need MariaDB.
 	 */
-	ck_assert_int_eq(stack_cmd("setsid -w sh -c '. tests/lib/stack.sh && "
-	    "STACK_BIN=\"$PAYD_BIN\" stack_db_start \"$STACK_DIR\"' "
-	    ">/dev/null"), 0);
+	ck_assert_int_eq(
+	    stack_cmd("setsid -w sh -c '. tests/lib/stack.sh && "
+	              "STACK_BIN=\"$PAYD_BIN\" stack_db_start \"$STACK_DIR\"' "
+	              ">/dev/null"),
+	    0);
 	for (int i = 0; i < 100 && !up; i++) {
 		resp_free(R);
-		ck_assert_int_eq(api("GET", "/healthz", NULL, NULL, NULL, R),
-		    0);
+		ck_assert_int_eq(
+		    api("GET", "/healthz", NULL, NULL, NULL, R), 0);
 		up = R->status == 200;
 		if (!up)
 			usleep(100000);
@@ -823,17 +882,24 @@ START_TEST(test_audit__tampered_balance__reported_exit_1)
 	fund(&a, "5.00");
 	ck_assert_int_eq(run_audit(), 0);
 	/* A balance changed without its entries: the audit must see it. */
-	ck_assert_int_eq(stack_cmd("stack_sql \"$STACK_DIR\" \"UPDATE "
-	    "payd.users SET balance = balance + 1 WHERE id = %lld\"", a.id),
+	ck_assert_int_eq(
+	    stack_cmd("stack_sql \"$STACK_DIR\" \"UPDATE "
+	              "payd.users SET balance = balance + 1 WHERE id = %lld\"",
+	        a.id),
 	    0);
 	ck_assert_int_eq(run_audit(), 1);
-	ck_assert_int_eq(stack_cmd("grep -q 'MISMATCH user %lld: balance "
-	    "5.01, sum of its entries 5.00' \"$STACK_DIR/audit.log\"", a.id),
+	ck_assert_int_eq(
+	    stack_cmd("grep -q 'MISMATCH user %lld: balance "
+	              "5.01, sum of its entries 5.00' \"$STACK_DIR/audit.log\"",
+	        a.id),
 	    0);
 	ck_assert_int_eq(stack_cmd("grep -q 'MISMATCH conservation' "
-	    "\"$STACK_DIR/audit.log\""), 0);
-	ck_assert_int_eq(stack_cmd("stack_sql \"$STACK_DIR\" \"UPDATE "
-	    "payd.users SET balance = balance - 1 WHERE id = %lld\"", a.id),
+	                           "\"$STACK_DIR/audit.log\""),
+	    0);
+	ck_assert_int_eq(
+	    stack_cmd("stack_sql \"$STACK_DIR\" \"UPDATE "
+	              "payd.users SET balance = balance - 1 WHERE id = %lld\"",
+	        a.id),
 	    0);
 	ck_assert_int_eq(run_audit(), 0);
 }
@@ -853,8 +919,7 @@ overdraw_client(int i, void *arg)
 		_exit(1);
 	(void)transfer(od_from, od_to, "5.01", NULL, r);
 	shots[i].status = r->status;
-	(void)snprintf(shots[i].body, sizeof(shots[i].body), "%s",
-	    resp_err(r));
+	(void)snprintf(shots[i].body, sizeof(shots[i].body), "%s", resp_err(r));
 	resp_free(r);
 	free(r);
 }
@@ -876,8 +941,9 @@ START_TEST(test_concurrency__50_overdraws__exactly_one_succeeds)
 			ok++;
 			continue;
 		}
-		ck_assert_msg(shots[i].status == 422 &&
-		    strcmp(shots[i].body, "insufficient_funds") == 0,
+		ck_assert_msg(
+		    shots[i].status == 422 &&
+		        strcmp(shots[i].body, "insufficient_funds") == 0,
 		    "client %d: %ld %s", i, shots[i].status, shots[i].body);
 	}
 	ck_assert_int_eq(ok, 1);
@@ -914,8 +980,8 @@ mesh_client(int i, void *arg)
 		_exit(1);
 	for (int n = 0; n < MESH_PER_CLIENT; n++) {
 		int from = rand_r(&seed) % MESH_USERS;
-		int to = (from + 1 + rand_r(&seed) % (MESH_USERS - 1)) %
-		    MESH_USERS;
+		int to =
+		    (from + 1 + rand_r(&seed) % (MESH_USERS - 1)) % MESH_USERS;
 		int cents = 1 + rand_r(&seed) % 3000;
 
 		(void)snprintf(amount, sizeof(amount), "%d.%02d", cents / 100,
@@ -924,7 +990,7 @@ mesh_client(int i, void *arg)
 		if (r->status == 201) {
 			__atomic_fetch_add(&c->created, 1, __ATOMIC_SEQ_CST);
 		} else if (r->status == 422 &&
-		    strcmp(resp_err(r), "insufficient_funds") == 0) {
+		           strcmp(resp_err(r), "insufficient_funds") == 0) {
 			__atomic_fetch_add(&c->refused, 1, __ATOMIC_SEQ_CST);
 		} else {
 			__atomic_fetch_add(&c->other, 1, __ATOMIC_SEQ_CST);
@@ -948,8 +1014,8 @@ START_TEST(test_concurrency__500_random_transfers__conserved)
 	run_clients(MESH_CLIENTS, mesh_client, c);
 	ck_assert_msg(c->other == 0, "%d unexpected answers, last: %s",
 	    c->other, c->last_other);
-	ck_assert_int_eq(c->created + c->refused,
-	    MESH_CLIENTS * MESH_PER_CLIENT);
+	ck_assert_int_eq(
+	    c->created + c->refused, MESH_CLIENTS * MESH_PER_CLIENT);
 	ck_assert_int_gt(c->created, 0);
 	for (int i = 0; i < MESH_USERS; i++) {
 		long long b = balance_minor(&mesh[i]);
@@ -1040,11 +1106,9 @@ money_http_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_balance_get__new_user__zero_usd);
 	tcase_add_test(tc, test_balance__no_token__401);
-	tcase_add_test(tc,
-	    test_balance_post__string_and_number__balance_after);
+	tcase_add_test(tc, test_balance_post__string_and_number__balance_after);
 	tcase_add_test(tc, test_balance_post__bad_amounts__400_unchanged);
-	tcase_add_test(tc,
-	    test_balance_post__cap__exact_ok_over_422_unchanged);
+	tcase_add_test(tc, test_balance_post__cap__exact_ok_over_422_unchanged);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("transfer");
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -1059,21 +1123,21 @@ money_http_suite(void)
 	tcase_add_test(tc, test_idem_transfer__same_body__replayed_once);
 	tcase_add_test(tc, test_idem_transfer__refusal__replayed_not_rerun);
 	tcase_add_test(tc, test_idem_deposit__same_body__replayed_once);
-	tcase_add_test(tc,
-	    test_idem_transfer__20_concurrent_same_key__one_movement);
+	tcase_add_test(
+	    tc, test_idem_transfer__20_concurrent_same_key__one_movement);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("transactions");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc,
-	    test_transactions__entries__every_field_newest_first);
+	tcase_add_test(
+	    tc, test_transactions__entries__every_field_newest_first);
 	tcase_add_test(tc, test_transactions__pages__cursor_exact_and_private);
 	tcase_add_test(tc, test_transactions__bad_params__400);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("concurrency");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc,
-	    test_concurrency__50_overdraws__exactly_one_succeeds);
+	tcase_add_test(
+	    tc, test_concurrency__50_overdraws__exactly_one_succeeds);
 	tcase_add_test(tc, test_concurrency__500_random_transfers__conserved);
 	tcase_add_test(tc, test_concurrency__crossing_transfers__all_complete);
 	tcase_add_test(tc, test_concurrency__50_top_ups__exact_sum);

@@ -117,7 +117,8 @@ metric_max(const char *series)
 		const char *p;
 		long long n;
 
-		ck_assert_int_eq(api("GET", "/metrics", NULL, NULL, NULL, R), 0);
+		ck_assert_int_eq(
+		    api("GET", "/metrics", NULL, NULL, NULL, R), 0);
 		ck_assert_int_eq(R->status, 200);
 		p = strstr(R->body, line);
 		if (p != NULL && sscanf(p + len, "%lld", &n) == 1 && n > best)
@@ -143,21 +144,21 @@ START_TEST(test_metrics__prometheus_text__counters_move)
 	ck_assert_int_eq(R->status, 200);
 	ck_assert_ptr_nonnull(resp_header(R, "Content-Type", ct, sizeof(ct)));
 	ck_assert_ptr_nonnull(strstr(ct, "text/plain"));
-	ck_assert_ptr_nonnull(strstr(R->body,
-	    "# TYPE payd_request_duration_seconds histogram"));
+	ck_assert_ptr_nonnull(
+	    strstr(R->body, "# TYPE payd_request_duration_seconds histogram"));
 	ck_assert_ptr_nonnull(strstr(R->body, "payd_workers_alive 2\n"));
 	ck_assert_ptr_nonnull(strstr(R->body, "payd_transfers_total "));
 	ck_assert_ptr_nonnull(strstr(R->body, "payd_db_retries_total "));
 	resp_free(R);
 	before = healthz_count();
 	for (int i = 0; i < 40; i++) {
-		ck_assert_int_eq(api("GET", "/healthz", NULL, NULL, NULL, R),
-		    0);
+		ck_assert_int_eq(
+		    api("GET", "/healthz", NULL, NULL, NULL, R), 0);
 		resp_free(R);
 	}
 	after = healthz_count();
-	ck_assert_msg(after >= before + 10, "healthz count %lld -> %lld",
-	    before, after);
+	ck_assert_msg(
+	    after >= before + 10, "healthz count %lld -> %lld", before, after);
 }
 END_TEST
 
@@ -173,20 +174,28 @@ START_TEST(test_metrics__transfers_and_refusals__counted)
 	ck_assert_int_eq(top_up(ta, "100.00"), 200);
 	moved0 = metric_max("payd_transfer_amount_minor_total");
 	poor0 = metric_max("payd_insufficient_funds_total");
-	(void)snprintf(body, sizeof(body), "{\"to\":\"%s\",\"amount\":"
-	    "\"1.00\"}", b);
+	(void)snprintf(body, sizeof(body),
+	    "{\"to\":\"%s\",\"amount\":"
+	    "\"1.00\"}",
+	    b);
 	for (int i = 0; i < 10; i++) {
-		ck_assert_int_eq(api("POST", "/transfer", ta, body, NULL, R), 0);
+		ck_assert_int_eq(
+		    api("POST", "/transfer", ta, body, NULL, R), 0);
 		ck_assert_int_eq(R->status, 201);
 		resp_free(R);
 		/* b has nothing: refused. */
-		(void)snprintf(body, sizeof(body), "{\"to\":\"%s\","
-		    "\"amount\":\"50.00\"}", a);
-		ck_assert_int_eq(api("POST", "/transfer", tb, body, NULL, R), 0);
+		(void)snprintf(body, sizeof(body),
+		    "{\"to\":\"%s\","
+		    "\"amount\":\"50.00\"}",
+		    a);
+		ck_assert_int_eq(
+		    api("POST", "/transfer", tb, body, NULL, R), 0);
 		ck_assert_int_eq(R->status, 422);
 		resp_free(R);
-		(void)snprintf(body, sizeof(body), "{\"to\":\"%s\","
-		    "\"amount\":\"1.00\"}", b);
+		(void)snprintf(body, sizeof(body),
+		    "{\"to\":\"%s\","
+		    "\"amount\":\"1.00\"}",
+		    b);
 	}
 	moved1 = metric_max("payd_transfer_amount_minor_total");
 	poor1 = metric_max("payd_insufficient_funds_total");
@@ -204,35 +213,43 @@ START_TEST(test_sighup_under_load__zero_failures)
 
 	usleep(800000);
 	ck_assert_int_eq(stack_cmd("kill -HUP \"$(cat \"$STACK_DIR/"
-	    "payd.pid\")\""), 0);
+	                           "payd.pid\")\""),
+	    0);
 	usleep(300000);
 	ck_assert_int_eq(stack_cmd("kill -HUP \"$(cat \"$STACK_DIR/"
-	    "payd2.pid\")\""), 0);
+	                           "payd2.pid\")\""),
+	    0);
 	load_wait(l, pids, &requests, &failures);
 	ck_assert_int_gt(requests, 100);
 	ck_assert_int_eq(failures, 0);
 	ck_assert_int_eq(stack_cmd("grep -q 'event=reload ' "
-	    "\"$STACK_DIR/payd.log\""), 0);
+	                           "\"$STACK_DIR/payd.log\""),
+	    0);
 }
 END_TEST
 
 START_TEST(test_sighup_bad_config__refused_old_workers_serve)
 {
-	ck_assert_int_eq(stack_cmd("cp \"$STACK_DIR/payd.conf\" "
-	    "\"$STACK_DIR/payd.conf.good\" && echo 'workers = lots' >> "
-	    "\"$STACK_DIR/payd.conf\" && kill -HUP \"$(cat "
-	    "\"$STACK_DIR/payd.pid\")\""), 0);
+	ck_assert_int_eq(
+	    stack_cmd(
+	        "cp \"$STACK_DIR/payd.conf\" "
+	        "\"$STACK_DIR/payd.conf.good\" && echo 'workers = lots' >> "
+	        "\"$STACK_DIR/payd.conf\" && kill -HUP \"$(cat "
+	        "\"$STACK_DIR/payd.pid\")\""),
+	    0);
 	usleep(500000);
 	ck_assert_int_eq(stack_cmd("grep -q 'event=reload_refused' "
-	    "\"$STACK_DIR/payd.log\""), 0);
+	                           "\"$STACK_DIR/payd.log\""),
+	    0);
 	for (int i = 0; i < 20; i++) {
-		ck_assert_int_eq(api("GET", "/healthz", NULL, NULL, NULL, R),
-		    0);
+		ck_assert_int_eq(
+		    api("GET", "/healthz", NULL, NULL, NULL, R), 0);
 		ck_assert_int_eq(R->status, 200);
 		resp_free(R);
 	}
 	ck_assert_int_eq(stack_cmd("mv \"$STACK_DIR/payd.conf.good\" "
-	    "\"$STACK_DIR/payd.conf\""), 0);
+	                           "\"$STACK_DIR/payd.conf\""),
+	    0);
 }
 END_TEST
 
@@ -245,14 +262,17 @@ START_TEST(test_instance_stopped_under_load__nginx_uses_other)
 	usleep(800000);
 	/* SIGTERM: in-flight requests finish; the socket goes away. */
 	ck_assert_int_eq(stack_cmd("STACK_NAME=payd2 stack_app_stop "
-	    "\"$STACK_DIR\""), 0);
+	                           "\"$STACK_DIR\""),
+	    0);
 	load_wait(l, pids, &requests, &failures);
 	ck_assert_int_gt(requests, 100);
 	ck_assert_int_eq(failures, 0);
 	ck_assert_int_eq(stack_cmd("grep -q 'event=stop msg=drained' "
-	    "\"$STACK_DIR/payd2.log\""), 0);
+	                           "\"$STACK_DIR/payd2.log\""),
+	    0);
 	ck_assert_int_eq(stack_cmd("STACK_NAME=payd2 stack_app_start "
-	    "\"$STACK_DIR\" \"$PAYD_BIN\""), 0);
+	                           "\"$STACK_DIR\" \"$PAYD_BIN\""),
+	    0);
 }
 END_TEST
 
@@ -275,17 +295,19 @@ START_TEST(test_login_flood__429_rate_limited_with_retry_after)
 			char v[64];
 
 			for (int i = 0; r != NULL && i < 150; i++) {
-				if (api("POST", "/login", NULL, body, NULL, r) ==
-				    0 && r->status == 429) {
-					__atomic_fetch_add(&seen[0], 1,
-					    __ATOMIC_RELAXED);
-					if (strcmp(resp_err(r), "rate_limited") ==
-					    0 && resp_header(r, "Retry-After", v,
-					    sizeof(v)) != NULL &&
+				if (api("POST", "/login", NULL, body, NULL,
+				        r) == 0 &&
+				    r->status == 429) {
+					__atomic_fetch_add(
+					    &seen[0], 1, __ATOMIC_RELAXED);
+					if (strcmp(resp_err(r),
+					        "rate_limited") == 0 &&
+					    resp_header(r, "Retry-After", v,
+					        sizeof(v)) != NULL &&
 					    resp_header(r, "Content-Type", v,
-					    sizeof(v)) != NULL && strcmp(v,
-					    "application/json; charset=utf-8") ==
-					    0)
+					        sizeof(v)) != NULL &&
+					    strcmp(v, "application/json; "
+					              "charset=utf-8") == 0)
 						__atomic_fetch_add(&seen[1], 1,
 						    __ATOMIC_RELAXED);
 				}

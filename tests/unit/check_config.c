@@ -31,8 +31,8 @@ START_TEST(test_config_load__file_values__applied)
 	struct config c;
 	char err[256];
 	char *p = write_tmp("# comment\nworkers = 3\n"
-	    "jwt_secret = 0123456789abcdef0123456789abcdef\n"
-	    "fee_bps = 25\n");
+	                    "jwt_secret = 0123456789abcdef0123456789abcdef\n"
+	                    "fee_bps = 25\n");
 
 	config_defaults(&c);
 	ck_assert_int_eq(config_load(&c, p, err, sizeof(err)), 0);
@@ -102,8 +102,8 @@ config_suite(void)
 
 	tcase_add_test(tc, test_config_load__file_values__applied);
 	tcase_add_test(tc, test_config_load__short_secret__rejected);
-	tcase_add_test(tc,
-	    test_config_load__unknown_key_and_bad_number__rejected);
+	tcase_add_test(
+	    tc, test_config_load__unknown_key_and_bad_number__rejected);
 	tcase_add_test(tc, test_config_load__env_overrides_file);
 	suite_add_tcase(s, tc);
 	return s;

@@ -30,15 +30,13 @@ START_TEST(test_http_query_get__present_absent_duplicate)
 {
 	char v[8];
 
-	ck_assert_int_eq(http_query_get("limit=5&before=9", "before", v,
-	    sizeof(v)), 1);
+	ck_assert_int_eq(
+	    http_query_get("limit=5&before=9", "before", v, sizeof(v)), 1);
 	ck_assert_str_eq(v, "9");
-	ck_assert_int_eq(http_query_get("limit=5", "before", v, sizeof(v)),
-	    0);
-	ck_assert_int_eq(http_query_get("limit=5&limit=6", "limit", v,
-	    sizeof(v)), -1);
-	ck_assert_int_eq(http_query_get("xlimit=5", "limit", v, sizeof(v)),
-	    0);
+	ck_assert_int_eq(http_query_get("limit=5", "before", v, sizeof(v)), 0);
+	ck_assert_int_eq(
+	    http_query_get("limit=5&limit=6", "limit", v, sizeof(v)), -1);
+	ck_assert_int_eq(http_query_get("xlimit=5", "limit", v, sizeof(v)), 0);
 }
 END_TEST
 
@@ -46,10 +44,9 @@ START_TEST(test_http_query_get__value_too_long__rejected)
 {
 	char v[4];
 
-	ck_assert_int_eq(http_query_get("limit=123", "limit", v, sizeof(v)),
-	    1);
-	ck_assert_int_eq(http_query_get("limit=1234", "limit", v, sizeof(v)),
-	    -1);
+	ck_assert_int_eq(http_query_get("limit=123", "limit", v, sizeof(v)), 1);
+	ck_assert_int_eq(
+	    http_query_get("limit=1234", "limit", v, sizeof(v)), -1);
 }
 END_TEST
 

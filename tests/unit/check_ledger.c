@@ -45,8 +45,8 @@ ledger_suite(void)
 	TCase *tc = tcase_create("ledger_idem_key_is_valid");
 
 	tcase_add_test(tc, test_ledger_idem_key_is_valid__length__1_to_255);
-	tcase_add_test(tc,
-	    test_ledger_idem_key_is_valid__bytes__printable_ascii_only);
+	tcase_add_test(
+	    tc, test_ledger_idem_key_is_valid__bytes__printable_ascii_only);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -18,8 +18,8 @@ main(void)
 
 #define UNIT_ADD(name) srunner_add_suite(sr, name##_suite());
 	UNIT_SUITES(UNIT_ADD)
-	srunner_set_tap(sr, getenv("UNIT_TAP") != NULL ? getenv("UNIT_TAP") :
-	    "/dev/null");
+	srunner_set_tap(
+	    sr, getenv("UNIT_TAP") != NULL ? getenv("UNIT_TAP") : "/dev/null");
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -28,8 +28,8 @@ parse_ok(const char *text)
 {
 	int64_t v = -1;
 
-	ck_assert_msg(money_parse(text, &v) == MONEY_OK, "\"%s\" refused",
-	    text);
+	ck_assert_msg(
+	    money_parse(text, &v) == MONEY_OK, "\"%s\" refused", text);
 	return v;
 }
 
@@ -60,8 +60,7 @@ START_TEST(test_money_parse__maximum__accepted_plus_one_rejected)
 {
 	ck_assert_int_eq(parse_ok("1000000000.00"), MONEY_AMOUNT_MAX_MINOR);
 	ck_assert_int_eq(parse_ok("1000000000"), MONEY_AMOUNT_MAX_MINOR);
-	ck_assert_int_eq(parse_ok("999999999.99"),
-	    MONEY_AMOUNT_MAX_MINOR - 1);
+	ck_assert_int_eq(parse_ok("999999999.99"), MONEY_AMOUNT_MAX_MINOR - 1);
 	ck_assert_int_eq(parse_rc("1000000000.01"), MONEY_RANGE);
 	ck_assert_int_eq(parse_rc("1000000001"), MONEY_RANGE);
 	ck_assert_int_eq(parse_rc("99999999999999999999"), MONEY_RANGE);
@@ -115,7 +114,9 @@ START_TEST(test_money_parse__non_numbers__rejected)
 	ck_assert_int_eq(parse_rc("-Infinity"), MONEY_SYNTAX);
 	ck_assert_int_eq(parse_rc("abc"), MONEY_SYNTAX);
 	ck_assert_int_eq(parse_rc("12abc"), MONEY_SYNTAX);
-	ck_assert_int_eq(parse_rc("\xc2\xa0" "1"), MONEY_SYNTAX);
+	ck_assert_int_eq(parse_rc("\xc2\xa0"
+	                          "1"),
+	    MONEY_SYNTAX);
 }
 END_TEST
 
@@ -133,8 +134,7 @@ START_TEST(test_money_parse__literal_length__bounded)
 {
 	/* 24 bytes is the longest literal read; 25 is refused unread. */
 	ck_assert_int_eq(parse_rc("100000000000000000000.00"), MONEY_RANGE);
-	ck_assert_int_eq(parse_rc("1000000000000000000000.00"),
-	    MONEY_SYNTAX);
+	ck_assert_int_eq(parse_rc("1000000000000000000000.00"), MONEY_SYNTAX);
 }
 END_TEST
 
@@ -172,8 +172,8 @@ END_TEST
 
 START_TEST(test_money_format__parse__round_trip)
 {
-	static const int64_t v[] = {1, 9, 10, 99, 100, 12345, 100000,
-	    MONEY_AMOUNT_MAX_MINOR};
+	static const int64_t v[] = {
+	    1, 9, 10, 99, 100, 12345, 100000, MONEY_AMOUNT_MAX_MINOR};
 	char t[MONEY_TEXT_SIZE_MAX];
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
@@ -219,8 +219,7 @@ START_TEST(test_money_mul__overflow__reported)
 	ck_assert_int_eq(r, 42);
 	ck_assert_int_eq(money_mul(INT64_MAX / 2, 2, &r), MONEY_OK);
 	ck_assert_int_eq(r, INT64_MAX - 1);
-	ck_assert_int_eq(money_mul(INT64_MAX / 2 + 1, 2, &r),
-	    MONEY_OVERFLOW);
+	ck_assert_int_eq(money_mul(INT64_MAX / 2 + 1, 2, &r), MONEY_OVERFLOW);
 	ck_assert_int_eq(r, INT64_MAX - 1);
 	ck_assert_int_eq(money_mul(INT64_MIN, -1, &r), MONEY_OVERFLOW);
 }
@@ -234,8 +233,8 @@ START_TEST(test_money_fee__default_flat__75)
 	ck_assert_int_eq(fee, 75);
 	ck_assert_int_eq(money_fee(1, 75, 0, &fee), MONEY_OK);
 	ck_assert_int_eq(fee, 75);
-	ck_assert_int_eq(money_fee(MONEY_AMOUNT_MAX_MINOR, 75, 0, &fee),
-	    MONEY_OK);
+	ck_assert_int_eq(
+	    money_fee(MONEY_AMOUNT_MAX_MINOR, 75, 0, &fee), MONEY_OK);
 	ck_assert_int_eq(fee, 75);
 	ck_assert_int_eq(money_fee(1000, 0, 0, &fee), MONEY_OK);
 	ck_assert_int_eq(fee, 0);
@@ -270,8 +269,9 @@ START_TEST(test_money_fee__bps_maximum__whole_amount)
 {
 	int64_t fee = -1;
 
-	ck_assert_int_eq(money_fee(MONEY_AMOUNT_MAX_MINOR, 0, MONEY_BPS_MAX,
-	    &fee), MONEY_OK);
+	ck_assert_int_eq(
+	    money_fee(MONEY_AMOUNT_MAX_MINOR, 0, MONEY_BPS_MAX, &fee),
+	    MONEY_OK);
 	ck_assert_int_eq(fee, MONEY_AMOUNT_MAX_MINOR);
 	ck_assert_int_eq(money_fee(0, 75, MONEY_BPS_MAX, &fee), MONEY_OK);
 	ck_assert_int_eq(fee, 75);
@@ -286,8 +286,7 @@ START_TEST(test_money_fee__overflow__reported)
 	ck_assert_int_eq(money_fee(INT64_MAX, 0, 2, &fee), MONEY_OVERFLOW);
 	ck_assert_int_eq(fee, -1);
 	/* The fixed part plus the rate part overflows. */
-	ck_assert_int_eq(money_fee(10000, INT64_MAX, 1, &fee),
-	    MONEY_OVERFLOW);
+	ck_assert_int_eq(money_fee(10000, INT64_MAX, 1, &fee), MONEY_OVERFLOW);
 	ck_assert_int_eq(fee, -1);
 	/* The fixed part alone at the very top still fits. */
 	ck_assert_int_eq(money_fee(1, INT64_MAX, 1, &fee), MONEY_OK);
@@ -302,10 +301,10 @@ money_suite(void)
 	TCase *tc = tcase_create("money_parse");
 
 	tcase_add_test(tc, test_money_parse__valid_forms__minor_units);
-	tcase_add_test(tc,
-	    test_money_parse__minimum__accepted_and_zero_rejected);
-	tcase_add_test(tc,
-	    test_money_parse__maximum__accepted_plus_one_rejected);
+	tcase_add_test(
+	    tc, test_money_parse__minimum__accepted_and_zero_rejected);
+	tcase_add_test(
+	    tc, test_money_parse__maximum__accepted_plus_one_rejected);
 	tcase_add_test(tc, test_money_parse__fraction_digits__at_most_two);
 	tcase_add_test(tc, test_money_parse__signs_and_exponents__rejected);
 	tcase_add_test(tc, test_money_parse__whitespace_anywhere__rejected);

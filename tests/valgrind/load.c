@@ -31,53 +31,51 @@
 struct load_kind {
 	const char *name;
 	const char *method;
-	const char *path;    /* "@" stands for the other user's name */
-	const char *body;    /* NULL: no body */
-	const char *ctype;   /* NULL: application/json when there is a body */
-	int auth;            /* 0 none, 1 the token, 2 a forged token */
-	long want;           /* the status API.md gives */
-	bool strict;         /* a wrong status fails the run */
-	int idem;            /* 1: an Idempotency-Key used twice */
+	const char *path;  /* "@" stands for the other user's name */
+	const char *body;  /* NULL: no body */
+	const char *ctype; /* NULL: application/json when there is a body */
+	int auth;          /* 0 none, 1 the token, 2 a forged token */
+	long want;         /* the status API.md gives */
+	bool strict;       /* a wrong status fails the run */
+	int idem;          /* 1: an Idempotency-Key used twice */
 	long sent, wrong, got_other;
 };
 
 static struct load_kind load_kinds[] = {
-	{"healthz", "GET", "/healthz", NULL, NULL, 0, 200, true, 0, 0, 0, 0},
-	{"metrics", "GET", "/metrics", NULL, NULL, 0, 200, true, 0, 0, 0, 0},
-	{"balance", "GET", "/balance", NULL, NULL, 1, 200, false, 0, 0, 0, 0},
-	{"top_up", "POST", "/balance", "{\"amount\":\"1.00\"}", NULL, 1, 200,
-	    false, 0, 0, 0, 0},
-	{"top_up_idem", "POST", "/balance", "{\"amount\": 2.5}", NULL, 1, 200,
-	    false, 1, 0, 0, 0},
-	{"transfer", "POST", "/transfer", "{\"to\":\"@\",\"amount\":\"0.10\"}",
-	    NULL, 1, 201, false, 0, 0, 0, 0},
-	{"transfer_idem", "POST", "/transfer",
-	    "{\"to\":\"@\",\"amount\":\"0.20\"}", NULL, 1, 201, false, 1, 0, 0,
-	    0},
-	{"history", "GET", "/transactions?limit=5", NULL, NULL, 1, 200, false,
-	    0, 0, 0, 0},
-	{"history_bad", "GET", "/transactions?limit=0", NULL, NULL, 1, 400,
-	    false, 0, 0, 0, 0},
-	{"amount_bad", "POST", "/balance", "{\"amount\":\"1.005\"}", NULL, 1,
-	    400, false, 0, 0, 0, 0},
-	{"amount_null", "POST", "/balance", "{\"amount\":null}", NULL, 1, 400,
-	    false, 0, 0, 0, 0},
-	{"json_bad", "POST", "/transfer", "{\"to\":", NULL, 1, 400, false, 0,
-	    0, 0, 0},
-	{"json_array", "POST", "/register", "[1,2]", NULL, 0, 400, false, 0, 0,
-	    0, 0},
-	{"to_id_double", "POST", "/transfer",
-	    "{\"to_id\":1e3,\"amount\":\"1\"}", NULL, 1, 400, false, 0, 0, 0, 0},
-	{"ctype_bad", "POST", "/balance", "amount=1", "text/plain", 1, 415,
-	    true, 0, 0, 0, 0},
-	{"no_token", "GET", "/balance", NULL, NULL, 0, 401, true, 0, 0, 0, 0},
-	{"bad_token", "GET", "/balance", NULL, NULL, 2, 401, true, 0, 0, 0, 0},
-	{"not_found", "GET", "/nope", NULL, NULL, 0, 404, true, 0, 0, 0, 0},
-	{"method_bad", "DELETE", "/balance", NULL, NULL, 0, 405, true, 0, 0, 0,
-	    0},
-	{"register_bad", "POST", "/register",
-	    "{\"username\":\"@\",\"password\":\"short\"}", NULL, 0, 400, false,
-	    0, 0, 0, 0},
+    {"healthz", "GET", "/healthz", NULL, NULL, 0, 200, true, 0, 0, 0, 0},
+    {"metrics", "GET", "/metrics", NULL, NULL, 0, 200, true, 0, 0, 0, 0},
+    {"balance", "GET", "/balance", NULL, NULL, 1, 200, false, 0, 0, 0, 0},
+    {"top_up", "POST", "/balance", "{\"amount\":\"1.00\"}", NULL, 1, 200, false,
+        0, 0, 0, 0},
+    {"top_up_idem", "POST", "/balance", "{\"amount\": 2.5}", NULL, 1, 200,
+        false, 1, 0, 0, 0},
+    {"transfer", "POST", "/transfer", "{\"to\":\"@\",\"amount\":\"0.10\"}",
+        NULL, 1, 201, false, 0, 0, 0, 0},
+    {"transfer_idem", "POST", "/transfer", "{\"to\":\"@\",\"amount\":\"0.20\"}",
+        NULL, 1, 201, false, 1, 0, 0, 0},
+    {"history", "GET", "/transactions?limit=5", NULL, NULL, 1, 200, false, 0, 0,
+        0, 0},
+    {"history_bad", "GET", "/transactions?limit=0", NULL, NULL, 1, 400, false,
+        0, 0, 0, 0},
+    {"amount_bad", "POST", "/balance", "{\"amount\":\"1.005\"}", NULL, 1, 400,
+        false, 0, 0, 0, 0},
+    {"amount_null", "POST", "/balance", "{\"amount\":null}", NULL, 1, 400,
+        false, 0, 0, 0, 0},
+    {"json_bad", "POST", "/transfer", "{\"to\":", NULL, 1, 400, false, 0, 0, 0,
+        0},
+    {"json_array", "POST", "/register", "[1,2]", NULL, 0, 400, false, 0, 0, 0,
+        0},
+    {"to_id_double", "POST", "/transfer", "{\"to_id\":1e3,\"amount\":\"1\"}",
+        NULL, 1, 400, false, 0, 0, 0, 0},
+    {"ctype_bad", "POST", "/balance", "amount=1", "text/plain", 1, 415, true, 0,
+        0, 0, 0},
+    {"no_token", "GET", "/balance", NULL, NULL, 0, 401, true, 0, 0, 0, 0},
+    {"bad_token", "GET", "/balance", NULL, NULL, 2, 401, true, 0, 0, 0, 0},
+    {"not_found", "GET", "/nope", NULL, NULL, 0, 404, true, 0, 0, 0, 0},
+    {"method_bad", "DELETE", "/balance", NULL, NULL, 0, 405, true, 0, 0, 0, 0},
+    {"register_bad", "POST", "/register",
+        "{\"username\":\"@\",\"password\":\"short\"}", NULL, 0, 400, false, 0,
+        0, 0, 0},
 };
 
 #define LOAD_KIND_COUNT (sizeof(load_kinds) / sizeof(load_kinds[0]))
@@ -95,8 +93,7 @@ struct load_resp {
 
 static size_t load_on_body(char *data, size_t size, size_t n, void *arg);
 static long load_do(const char *method, const char *path, const char *body,
-    const char *ctype, const char *auth, const char *idem,
-    struct load_resp *r);
+    const char *ctype, const char *auth, const char *idem, struct load_resp *r);
 static bool load_user(const char *name, char *token_out);
 static long load_rss_kb(long pid);
 static void load_subst(char *out, size_t size, const char *tmpl);
@@ -137,8 +134,7 @@ load_on_body(char *data, size_t size, size_t n, void *arg)
 /* One request on the kept-alive connection; the status, or -1. */
 static long
 load_do(const char *method, const char *path, const char *body,
-    const char *ctype, const char *auth, const char *idem,
-    struct load_resp *r)
+    const char *ctype, const char *auth, const char *idem, struct load_resp *r)
 {
 	struct curl_slist *h = NULL;
 	char url[1024], line[LOAD_TOKEN_SIZE_MAX + 64];
@@ -160,8 +156,8 @@ load_do(const char *method, const char *path, const char *body,
 		(void)curl_easy_setopt(load_curl, CURLOPT_POSTFIELDS, body);
 	}
 	if (auth != NULL) {
-		(void)snprintf(line, sizeof(line), "Authorization: Bearer %s",
-		    auth);
+		(void)snprintf(
+		    line, sizeof(line), "Authorization: Bearer %s", auth);
 		h = curl_slist_append(h, line);
 	}
 	if (idem != NULL) {
@@ -171,8 +167,8 @@ load_do(const char *method, const char *path, const char *body,
 	h = curl_slist_append(h, "Expect:");
 	(void)curl_easy_setopt(load_curl, CURLOPT_HTTPHEADER, h);
 	if (curl_easy_perform(load_curl) == CURLE_OK)
-		(void)curl_easy_getinfo(load_curl, CURLINFO_RESPONSE_CODE,
-		    &status);
+		(void)curl_easy_getinfo(
+		    load_curl, CURLINFO_RESPONSE_CODE, &status);
 	curl_slist_free_all(h);
 	return status;
 }
@@ -186,8 +182,10 @@ load_user(const char *name, char *token_out)
 	const char *p, *end;
 	long st;
 
-	(void)snprintf(body, sizeof(body), "{\"username\":\"%s\","
-	    "\"password\":\"valgrind-password\"}", name);
+	(void)snprintf(body, sizeof(body),
+	    "{\"username\":\"%s\","
+	    "\"password\":\"valgrind-password\"}",
+	    name);
 	st = load_do("POST", "/register", body, NULL, NULL, NULL, &r);
 	printf("register %s: %ld\n", name, st);
 	st = load_do("POST", "/login", body, NULL, NULL, NULL, &r);
@@ -248,15 +246,16 @@ load_mix(long i)
 	k->sent++;
 	if (st < 0 || st == 503 || st == 504) {
 		load_fail++;
-		(void)fprintf(stderr, "%s: %s %s: %ld %s\n", k->name,
-		    k->method, path, st, r.body);
+		(void)fprintf(stderr, "%s: %s %s: %ld %s\n", k->name, k->method,
+		    path, st, r.body);
 	} else if (st != k->want) {
 		k->wrong++;
 		if (k->strict)
 			load_fail++;
 		if (k->wrong <= 2)
-			(void)fprintf(stderr, "%s: %s %s: %ld, want %ld: %.200s\n",
-			    k->name, k->method, path, st, k->want, r.body);
+			(void)fprintf(stderr,
+			    "%s: %s %s: %ld, want %ld: %.200s\n", k->name,
+			    k->method, path, st, k->want, r.body);
 	}
 }
 
@@ -282,8 +281,8 @@ main(int argc, char *argv[])
 		printf("note: no token for %s; protected routes answer 401\n",
 		    load_peer);
 	if (!load_user(me, load_token))
-		printf("note: no token for %s; protected routes answer 401\n",
-		    me);
+		printf(
+		    "note: no token for %s; protected routes answer 401\n", me);
 	for (long i = 0; i < LOAD_WARMUP_COUNT; i++)
 		load_mix(i);
 	before = load_rss_kb(pid);
@@ -297,8 +296,10 @@ main(int argc, char *argv[])
 	for (size_t k = 0; k < LOAD_KIND_COUNT; k++)
 		printf("  %-14s sent=%-5ld want=%ld unexpected=%ld%s\n",
 		    load_kinds[k].name, load_kinds[k].sent, load_kinds[k].want,
-		    load_kinds[k].wrong, load_kinds[k].wrong > 0 &&
-		    !load_kinds[k].strict ? " (not checked here)" : "");
+		    load_kinds[k].wrong,
+		    load_kinds[k].wrong > 0 && !load_kinds[k].strict
+		        ? " (not checked here)"
+		        : "");
 	curl_easy_cleanup(load_curl);
 	curl_global_cleanup();
 	return load_fail == 0 ? 0 : 1;
