@@ -12,6 +12,10 @@
  * does before the transaction on every request: the caller's row
  * (auth_check). A "to_id" needs no lookup (h_transfer).
  *
+ * -P runs the experiment of tests/bench/proc.sql instead: the same
+ * transaction as one stored procedure call, one round trip per transfer
+ * (the bench loads the procedure; the app does not use it).
+ *
  * Prints one line in the wrk scripts' format:
  *   RESULT requests= duration_s= rps= p50_ms= p90_ms= p99_ms= max_ms=
  *          non2xx= errors=
@@ -29,6 +33,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <mysqld_error.h>
+
+#include "bounds.h"
 #include "config.h"
 #include "db.h"
 #include "handler.h"
@@ -60,16 +67,19 @@ struct dblimit_args {
 	int seconds;
 	int64_t sender_min, sender_max, to_min, to_max;
 	bool full;
+	bool proc;
 };
 
 static void dblimit_usage(void);
 static int64_t dblimit_arg(const char *text, int64_t min, int64_t max);
 static int64_t dblimit_pick(int64_t min, int64_t max);
-static int dblimit_transfer(struct ctx *ctx, const struct dblimit_args *a,
-    char *resp_store);
+static int dblimit_transfer(
+    struct ctx *ctx, const struct dblimit_args *a, char *resp_store);
+static int dblimit_proc(
+    struct ctx *ctx, const struct dblimit_args *a, MYSQL_STMT *st);
 static void dblimit_child(int slot, const struct dblimit_args *a,
-    struct dblimit_shared *sh, uint32_t *samples, uint32_t cap,
-    int ready_fd, int go_fd);
+    struct dblimit_shared *sh, uint32_t *samples, uint32_t cap, int ready_fd,
+    int go_fd);
 static int dblimit_cmp(const void *a, const void *b);
 static void dblimit_report(const struct dblimit_args *a,
     struct dblimit_shared *sh, uint32_t *samples, uint32_t cap, int failed);
@@ -77,9 +87,10 @@ static void dblimit_report(const struct dblimit_args *a,
 static void
 dblimit_usage(void)
 {
-	(void)fprintf(stderr, "usage: bench-dblimit -c config -n conns "
+	(void)fprintf(stderr,
+	    "usage: bench-dblimit -c config -n conns "
 	    "-t seconds -s sender_min -S sender_max -r to_min -R to_max "
-	    "[-x]\n");
+	    "[-x | -P]\n");
 	exit(2);
 }
 
@@ -110,8 +121,8 @@ dblimit_pick(int64_t min, int64_t max)
  * op, the fee of the configuration, then ledger_run(). Returns the status.
  */
 static int
-dblimit_transfer(struct ctx *ctx, const struct dblimit_args *a,
-    char *resp_store)
+dblimit_transfer(
+    struct ctx *ctx, const struct dblimit_args *a, char *resp_store)
 {
 	struct http_resp *resp = ctx->resp;
 	struct ledger_op op;
@@ -149,10 +160,86 @@ dblimit_transfer(struct ctx *ctx, const struct dblimit_args *a,
 	return resp->status;
 }
 
+/*
+ * The experiment: CALL bench_transfer(...) on the raw connection, one
+ * round trip. A deadlock or lock wait is retried like ledger_run() does.
+ * Returns 201, 422 when nothing moved, or 503.
+ */
+static int
+dblimit_proc(struct ctx *ctx, const struct dblimit_args *a, MYSQL_STMT *st)
+{
+	int64_t v[6] = {0}, in[6], fee = 0;
+	MYSQL_BIND pb[7], rb[6];
+	char name[LEDGER_NAME_SIZE_MAX], at[32];
+	unsigned long at_len, name_len = 0;
+	my_bool nul[6];
+	unsigned char r = 0;
+	struct tm tm;
+	time_t now = time(NULL);
+	int status = 503;
+
+	in[0] = ctx->user_id = dblimit_pick(a->sender_min, a->sender_max);
+	do
+		in[1] = dblimit_pick(a->to_min, a->to_max);
+	while (in[1] == in[0]);
+	if (money_fee(DBLIMIT_AMOUNT_MINOR, ctx->cfg->fee_fixed_minor,
+	        ctx->cfg->fee_bps, &fee) != MONEY_OK)
+		fatal("dblimit: fee overflowed");
+	in[2] = DBLIMIT_AMOUNT_MINOR;
+	in[3] = fee;
+	in[4] = MONEY_BALANCE_MAX_MINOR - DBLIMIT_AMOUNT_MINOR;
+	(void)util_random(&r, sizeof(r));
+	in[5] = r % DB_FEE_ACCOUNT_COUNT;
+	(void)gmtime_r(&now, &tm);
+	at_len = strftime(at, sizeof(at), "%Y-%m-%d %H:%M:%S", &tm);
+	memset(pb, 0, sizeof(pb));
+	for (int i = 0; i < 6; i++) {
+		pb[i].buffer_type = MYSQL_TYPE_LONGLONG;
+		pb[i].buffer = &in[i];
+	}
+	pb[6].buffer_type = MYSQL_TYPE_STRING;
+	pb[6].buffer = at;
+	pb[6].buffer_length = at_len;
+	pb[6].length = &at_len;
+	memset(rb, 0, sizeof(rb));
+	for (int i = 0; i < 6; i++) {
+		rb[i].buffer_type = MYSQL_TYPE_LONGLONG;
+		rb[i].buffer = &v[i];
+		rb[i].is_null = &nul[i];
+	}
+	rb[3].buffer_type = MYSQL_TYPE_STRING;
+	rb[3].buffer = name;
+	rb[3].buffer_length = sizeof(name) - 1;
+	rb[3].length = &name_len;
+	for (unsigned attempt = 1; attempt <= DB_RETRY_COUNT_MAX; attempt++) {
+		unsigned err;
+
+		if (mysql_stmt_bind_param(st, pb) != 0 ||
+		    mysql_stmt_execute(st) != 0) {
+			err = mysql_stmt_errno(st);
+			if (err == ER_LOCK_DEADLOCK ||
+			    err == ER_LOCK_WAIT_TIMEOUT) {
+				db_retry_sleep(attempt);
+				continue;
+			}
+			fatal("dblimit: CALL: %s", mysql_stmt_error(st));
+		}
+		if (mysql_stmt_bind_result(st, rb) != 0 ||
+		    mysql_stmt_fetch(st) != 0)
+			fatal("dblimit: CALL result: %s", mysql_stmt_error(st));
+		status = v[0] == 1 && v[1] == 1 ? 201 : 422;
+		(void)mysql_stmt_free_result(st);
+		/* The CALL's own status comes last. */
+		while (mysql_stmt_next_result(st) == 0)
+			(void)mysql_stmt_free_result(st);
+		break;
+	}
+	return status;
+}
+
 static void
-dblimit_child(int slot, const struct dblimit_args *a,
-    struct dblimit_shared *sh, uint32_t *samples, uint32_t cap, int ready_fd,
-    int go_fd)
+dblimit_child(int slot, const struct dblimit_args *a, struct dblimit_shared *sh,
+    uint32_t *samples, uint32_t cap, int ready_fd, int go_fd)
 {
 	static struct config cfg;
 	struct http_req req;
@@ -161,6 +248,7 @@ dblimit_child(int slot, const struct dblimit_args *a,
 	struct db db;
 	char err[256], c;
 	char *resp_store = malloc(HTTP_RESPONSE_SIZE_MAX);
+	MYSQL_STMT *proc_st = NULL;
 	int64_t deadline, now;
 
 	config_defaults(&cfg);
@@ -171,6 +259,18 @@ dblimit_child(int slot, const struct dblimit_args *a,
 		fatal("dblimit: malloc: %s", strerror(errno));
 	db_init(&db, &cfg);
 	c = db_ensure(&db) == DB_OK ? 'R' : 'F';
+	if (c == 'R' && a->proc) {
+		static const char call[] =
+		    "CALL bench_transfer(?, ?, ?, ?, ?, ?, ?)";
+
+		proc_st = mysql_stmt_init(db.conn);
+		if (proc_st == NULL ||
+		    mysql_stmt_prepare(proc_st, call, sizeof(call) - 1) != 0) {
+			log_event(LOG_ERROR, "dblimit", "prepare CALL: %s",
+			    proc_st != NULL ? mysql_stmt_error(proc_st) : "?");
+			c = 'F';
+		}
+	}
 	(void)!write(ready_fd, &c, 1);
 	if (c == 'F')
 		_exit(1);
@@ -187,7 +287,8 @@ dblimit_child(int slot, const struct dblimit_args *a,
 	deadline = sh->t0_us + (int64_t)a->seconds * 1000000;
 	for (now = util_now_us(); now < deadline;) {
 		int64_t start = now;
-		int status = dblimit_transfer(&ctx, a, resp_store);
+		int status = a->proc ? dblimit_proc(&ctx, a, proc_st)
+		                     : dblimit_transfer(&ctx, a, resp_store);
 
 		now = util_now_us();
 		if (status == 201)
@@ -200,6 +301,8 @@ dblimit_child(int slot, const struct dblimit_args *a,
 			samples[sh->nsamples[slot]++] = (uint32_t)(now - start);
 	}
 	sh->end_us[slot] = now;
+	if (proc_st != NULL)
+		(void)mysql_stmt_close(proc_st);
 	db_close(&db);
 	free(resp_store);
 	_exit(0);
@@ -239,10 +342,12 @@ dblimit_report(const struct dblimit_args *a, struct dblimit_shared *sh,
 		p[k] = n > 0 ? samples[(size_t)(pct[k] * (double)(n - 1))] / 1e3
 		             : 0;
 	dur_s = (double)(end - sh->t0_us) / 1e6;
-	(void)printf("RESULT requests=%" PRIu64 " duration_s=%.2f rps=%.1f "
+	(void)printf(
+	    "RESULT requests=%" PRIu64 " duration_s=%.2f rps=%.1f "
 	    "p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f non2xx=%" PRIu64
-	    " errors=%d statuses=201:%" PRIu64 ",422:%" PRIu64 ",other:%"
-	    PRIu64 "\n", ok + refused + bad, dur_s,
+	    " errors=%d statuses=201:%" PRIu64 ",422:%" PRIu64 ",other:%" PRIu64
+	    "\n",
+	    ok + refused + bad, dur_s,
 	    dur_s > 0 ? (double)(ok + refused + bad) / dur_s : 0, p[0], p[1],
 	    p[2], n > 0 ? samples[n - 1] / 1e3 : 0, refused + bad, failed, ok,
 	    refused, bad);
@@ -256,20 +361,38 @@ main(int argc, char *argv[])
 	uint32_t *samples, cap;
 	int ch, ready[2], go[2], failed = 0, started = 0;
 
-	while ((ch = getopt(argc, argv, "c:n:t:s:S:r:R:x")) != -1) {
+	while ((ch = getopt(argc, argv, "c:n:t:s:S:r:R:xP")) != -1) {
 		switch (ch) {
-		case 'c': a.config = optarg; break;
-		case 'n':
-			a.conns = (int)dblimit_arg(optarg, 1,
-			    DBLIMIT_CONN_COUNT_MAX);
+		case 'c':
+			a.config = optarg;
 			break;
-		case 't': a.seconds = (int)dblimit_arg(optarg, 1, 3600); break;
-		case 's': a.sender_min = dblimit_arg(optarg, 1, INT64_MAX); break;
-		case 'S': a.sender_max = dblimit_arg(optarg, 1, INT64_MAX); break;
-		case 'r': a.to_min = dblimit_arg(optarg, 1, INT64_MAX); break;
-		case 'R': a.to_max = dblimit_arg(optarg, 1, INT64_MAX); break;
-		case 'x': a.full = true; break;
-		default: dblimit_usage();
+		case 'n':
+			a.conns =
+			    (int)dblimit_arg(optarg, 1, DBLIMIT_CONN_COUNT_MAX);
+			break;
+		case 't':
+			a.seconds = (int)dblimit_arg(optarg, 1, 3600);
+			break;
+		case 's':
+			a.sender_min = dblimit_arg(optarg, 1, INT64_MAX);
+			break;
+		case 'S':
+			a.sender_max = dblimit_arg(optarg, 1, INT64_MAX);
+			break;
+		case 'r':
+			a.to_min = dblimit_arg(optarg, 1, INT64_MAX);
+			break;
+		case 'R':
+			a.to_max = dblimit_arg(optarg, 1, INT64_MAX);
+			break;
+		case 'x':
+			a.full = true;
+			break;
+		case 'P':
+			a.proc = true;
+			break;
+		default:
+			dblimit_usage();
 		}
 	}
 	if (a.config == NULL || optind != argc || a.sender_min == 0 ||
@@ -281,8 +404,9 @@ main(int argc, char *argv[])
 	cap = DBLIMIT_SAMPLE_COUNT_MAX / (uint32_t)a.conns;
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	samples = mmap(NULL, (size_t)DBLIMIT_SAMPLE_COUNT_MAX * sizeof(uint32_t),
-	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	samples =
+	    mmap(NULL, (size_t)DBLIMIT_SAMPLE_COUNT_MAX * sizeof(uint32_t),
+	        PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED || samples == MAP_FAILED)
 		fatal("dblimit: mmap: %s", strerror(errno));
 	if (pipe(ready) != 0 || pipe(go) != 0)

@@ -25,8 +25,8 @@ hello_dispatch(struct ctx *ctx)
 {
 	ctx->route = "hello";
 	ctx->resp->status = 200;
-	(void)buf_puts(&ctx->resp->body,
-	    "{\"username\":\"hello\",\"balance\":\"12.50\",\"currency\":\"USD\"}");
+	(void)buf_puts(&ctx->resp->body, "{\"username\":\"hello\",\"balance\":"
+	                                 "\"12.50\",\"currency\":\"USD\"}");
 }
 
 int
@@ -39,7 +39,8 @@ main(int argc, char *argv[])
 
 	while ((ch = getopt(argc, argv, "c:")) != -1) {
 		if (ch != 'c') {
-			(void)fprintf(stderr, "usage: payd-hello [-c config] [serve]\n");
+			(void)fprintf(
+			    stderr, "usage: payd-hello [-c config] [serve]\n");
 			return 2;
 		}
 		path = optarg;
@@ -47,7 +48,8 @@ main(int argc, char *argv[])
 	if (optind < argc && strcmp(argv[optind], "serve") == 0)
 		optind++;
 	if (optind != argc) {
-		(void)fprintf(stderr, "usage: payd-hello [-c config] [serve]\n");
+		(void)fprintf(
+		    stderr, "usage: payd-hello [-c config] [serve]\n");
 		return 2;
 	}
 	config_defaults(&cfg);

@@ -67,7 +67,7 @@ END {
 	    ENVIRON["nginx_v"]
 	printf "- %s s per run; %s accounts, %s of them sending (logged in once), 1.00 per transfer (fee 0.75); payd workers: %s (config %s), log level %s, nginx FastCGI keep-alive: %s.\n",
 	    ENVIRON["secs"], ENVIRON["accounts"], ENVIRON["senders"],
-	    ENVIRON["app_workers"], (ENVIRON["workers"] == 0 ? "0 = one per CPU" : ENVIRON["workers"]),
+	    ENVIRON["app_workers"], (ENVIRON["workers"] == 0 ? "0 = four per CPU" : ENVIRON["workers"]),
 	    ENVIRON["log_level"], (ENVIRON["fcgi_keepalive"] > 0 ? ENVIRON["fcgi_keepalive"] : "off (as shipped)")
 	printf "- wrk, the stack and the limits all share these %s cores; other work on the machine shows as \"rest\" in the CPU split. Expect a few %% of noise, more when the machine is busy.\n\n", ENVIRON["ncpu"]
 
@@ -122,6 +122,9 @@ END {
 		if (has("dbfull", sc))
 			printf "\nThe service's whole SQL per request (the transaction plus the read before it: the caller's row in auth_check), straight on %s connections: %s/s, p50 %s ms, p99 %s ms.\n",
 			    sc, n0(v("dbfull", sc, "rps")), ms(v("dbfull", sc, "p50_ms")), ms(v("dbfull", sc, "p99_ms"))
+		if (has("dbproc", sc))
+			printf "\nExperiment, not the app: the same transaction as one stored procedure call (tests/bench/proc.sql, one round trip instead of nine), straight on %s connections: %s/s, p50 %s ms, p99 %s ms (%sx the database limit above).\n",
+			    sc, n0(v("dbproc", sc, "rps")), ms(v("dbproc", sc, "p50_ms")), ms(v("dbproc", sc, "p99_ms")), ratio(v("dbproc", sc, "rps"), v("dblimit", sc, "rps"))
 	}
 	printf "\n### CPU split during each run (%% of one core; %s cores = %s%%)\n\n", ENVIRON["ncpu"], 100 * ENVIRON["ncpu"]
 	printf "| run | conns | req/s | nginx | payd | MariaDB | rest (wrk, dblimit, other) | idle | stack CPU µs per request |\n"

@@ -8,7 +8,12 @@
 # GET /balance, and beside them the limits: bench-dblimit (the app's own
 # transfer transaction straight on the database socket, as many
 # connections) and nginx in front of payd-hello (HTTP + FastCGI, no SQL).
-# `payd audit` runs after every run and stops the bench when it fails.
+# Contention shapes at 64 connections: 10 hot accounts, and every sender
+# into one merchant, each beside its database limit; and one experiment,
+# the transfer as one stored procedure call (tests/bench/proc.sql, not
+# used by the app). CPU split (/proc/<pid>/stat around each run) and the
+# workers' RSS. `payd audit` runs after every run and stops the bench when
+# it fails.
 # Prints a table and writes it to tests/bench/RESULTS.md (between the
 # markers; the rest of that file, "What we tried", is kept).
 #
@@ -17,7 +22,8 @@
 #   BENCH_CONNS="1 16 64 256"
 #   BENCH_SHAPE_CONNS=64     the contention shapes' concurrency
 #   BENCH_ACCOUNTS=10000     accounts; BENCH_SENDERS (all) of them log in
-#   BENCH_WORKERS=0          payd workers (0: one per CPU, as shipped)
+#                            (bench accounts get a cost-4 bcrypt hash: fast logins)
+#   BENCH_WORKERS=0          payd and payd-hello workers (0: four per CPU, as shipped)
 #   BENCH_LOG_LEVEL=info     payd's log level (as shipped)
 #   BENCH_FCGI_KEEPALIVE=0   N > 0: nginx keeps N idle FastCGI connections
 #                            per worker (keepalive N; fastcgi_keep_conn on)
@@ -59,6 +65,7 @@ res=$bdir/results
 : >"$res"
 cleanup() {
 	trap - EXIT INT TERM
+	[ -n "${hold_pid:-}" ] && kill "$hold_pid" 2>/dev/null
 	stack_nginx_stop "$bdir/hello"
 	STACK_NAME=hello stack_app_stop "$bdir"
 	stack_stop "$bdir"
@@ -135,6 +142,9 @@ merchant=$(stack_sql "$bdir" "SELECT id FROM payd.users WHERE username = 'bench_
     die "the bench accounts are not ids $first..$last ($count)"
 "$build/payd" -c "$bdir/payd.conf" audit >"$bdir/audit.log" 2>&1 ||
     { cat "$bdir/audit.log" >&2; die "audit after the seed"; }
+# The one-round-trip experiment (bench-dblimit -P); the app does not use it.
+mariadb --no-defaults -S "$bdir/mysql.sock" -uroot payd \
+    <"$root/tests/bench/proc.sql" || die "proc.sql"
 
 # Each sender logs in once through nginx: "token user_id" per line, in id
 # order, so that the first ten lines are the ten hot accounts. Four curl
@@ -169,7 +179,12 @@ if [ "${BENCH_HOLD:-0}" = 1 ]; then
 	# For investigation: the stack stays up until this script is stopped.
 	note "holding: url=$url hello=$hello_url dir=$bdir first=$first last=$last merchant=$merchant"
 	echo "url=$url hello=$hello_url dir=$bdir first=$first last=$last merchant=$merchant" >"$bdir/hold"
-	while :; do sleep 3600; done
+	# A wait is interrupted by a signal, so the cleanup runs at once.
+	while :; do
+		sleep 3600 &
+		hold_pid=$!
+		wait "$hold_pid"
+	done
 fi
 
 # --- measuring --------------------------------------------------------
@@ -307,6 +322,9 @@ if has_part shapes; then
 	note "the service's own SQL per request (auth and recipient reads too), $c connections"
 	db_run dbfull "$c" -s "$first" -S "$snd_last" -r "$first" -R "$last" -x
 	audit "dbfull"
+	note "experiment: the transaction as one stored procedure call, $c connections"
+	db_run dbproc "$c" -s "$first" -S "$snd_last" -r "$first" -R "$last" -P
+	audit "dbproc"
 fi
 rss_last=$(rss_kib "$bdir/payd.pid")
 retries=$(grep -c 'event=db_retry ' "$bdir/payd.log" || true)
