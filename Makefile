@@ -152,7 +152,9 @@ TIDY_FLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(LINT_INC:-I%=-isystem%)
 TIDY_STAMP = $(LINT_SRC:app/%.c=$(BUILD)/lint/%.tidy)
 
 lint: lint-cppcheck $(TIDY_STAMP)
-	@echo "lint: cppcheck and clang-tidy found nothing"
+	@echo "  FORMAT  app include tests"
+	$(Q)clang-format --dry-run -Werror $(FORMAT_SRC)
+	@echo "lint: cppcheck, clang-tidy and clang-format found nothing"
 
 lint-cppcheck:
 	@echo "  CPPCHECK app/*.c"
