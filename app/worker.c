@@ -77,9 +77,10 @@ worker_on_usr1(int sig)
 }
 
 /*
- * SIGTERM and SIGINT stay blocked while a request is served, so no system
- * call of a request is ever interrupted; they are let through only inside
- * epoll_pwait(2) on the listening socket, where the loop then ends.
+ * SIGTERM, SIGINT and SIGUSR1 stay blocked while a request is served, so no
+ * system call of a request is ever interrupted; they are let through only
+ * inside epoll_pwait(2) on the listening socket, where the loop then ends
+ * (SIGTERM, SIGINT) or reopens the log file (SIGUSR1).
  */
 static void
 worker_signals(sigset_t *wait_mask)
@@ -103,6 +104,8 @@ worker_signals(sigset_t *wait_mask)
 	(void)sigemptyset(&term);
 	(void)sigaddset(&term, SIGTERM);
 	(void)sigaddset(&term, SIGINT);
+	/* A log reopen waits too: poll(2) in the client is never restarted. */
+	(void)sigaddset(&term, SIGUSR1);
 	(void)sigprocmask(SIG_SETMASK, &term, NULL);
 	(void)sigemptyset(wait_mask);
 }
