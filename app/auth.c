@@ -81,15 +81,12 @@ auth_load_user(struct ctx *ctx, int64_t user_id,
 }
 
 enum api_err
-auth_check(struct ctx *ctx)
+auth_token(struct ctx *ctx)
 {
 	const struct config *cfg = ctx->cfg;
-	char name[USERNAME_LEN_MAX + 1];
-	int64_t balance_minor = -1;
 	struct token_claims claims;
 	const char *token;
 	enum token_rc trc;
-	enum db_rc rc;
 
 	token = auth_token_of(ctx->req->authorization);
 	if (token == NULL) {
@@ -103,7 +100,25 @@ auth_check(struct ctx *ctx)
 		    LOG_INFO, "auth_rejected", "reason=%s", token_rc_name(trc));
 		return API_UNAUTHORIZED;
 	}
-	rc = auth_load_user(ctx, claims.user_id, name, &balance_minor);
+	ctx->user_id = claims.user_id;
+	ctx->user_checked = false;
+	ctx->balance_minor = -1;
+	(void)snprintf(ctx->username, sizeof(ctx->username), "%s", claims.name);
+	assert(ctx->user_id > 0 && ctx->username[0] != '\0');
+	return API__MAX;
+}
+
+enum api_err
+auth_user(struct ctx *ctx)
+{
+	char name[USERNAME_LEN_MAX + 1];
+	int64_t balance_minor = -1;
+	enum db_rc rc;
+
+	assert(ctx->user_id > 0);
+	if (ctx->user_checked)
+		return API__MAX;
+	rc = auth_load_user(ctx, ctx->user_id, name, &balance_minor);
 	if (rc == DB_CONN || rc == DB_RETRY)
 		return API_UNAVAILABLE;
 	if (rc != DB_OK && rc != DB_NOT_FOUND)
@@ -112,19 +127,25 @@ auth_check(struct ctx *ctx)
 	 * The name must match too: should an id ever be reused after its
 	 * user was deleted, an old token would not open the new account.
 	 */
-	if (rc == DB_NOT_FOUND || strcmp(name, claims.name) != 0) {
+	if (rc == DB_NOT_FOUND || strcmp(name, ctx->username) != 0) {
 		log_event(LOG_INFO, "auth_rejected", "reason=no_user uid=%lld",
-		    (long long)claims.user_id);
+		    (long long)ctx->user_id);
 		return API_UNAUTHORIZED;
 	}
-	ctx->user_id = claims.user_id;
+	ctx->user_checked = true;
 	ctx->balance_minor = balance_minor;
-	(void)snprintf(ctx->username, sizeof(ctx->username), "%s", name);
-	assert(ctx->user_id > 0 && ctx->username[0] != '\0');
 	/* The schema's CHECK keeps every balance in [0, cap]. */
 	assert(ctx->balance_minor >= 0 &&
 	       ctx->balance_minor <= MONEY_BALANCE_MAX_MINOR);
 	return API__MAX;
+}
+
+enum api_err
+auth_check(struct ctx *ctx)
+{
+	enum api_err err = auth_token(ctx);
+
+	return err != API__MAX ? err : auth_user(ctx);
 }
 
 bool

@@ -4,6 +4,7 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -42,20 +43,12 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
         "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') "
         "FROM users WHERE id = ?",
         1},
-    [STMT_USER_FIND] = {"user_find",
-        "SELECT id, username FROM users WHERE username = ?", 1},
     [STMT_USER_CREDIT] = {"user_credit",
         "UPDATE users SET balance = balance + ? "
         "WHERE id = ? AND balance <= ?",
         3},
-    [STMT_USER_DEBIT] = {"user_debit",
-        "UPDATE users SET balance = balance - ? "
-        "WHERE id = ? AND balance >= ?",
-        3},
     [STMT_USER_BALANCE] = {"user_balance",
         "SELECT balance FROM users WHERE id = ?", 1},
-    [STMT_USER_PAIR] = {"user_pair",
-        "SELECT id, username, balance FROM users WHERE id IN (?, ?)", 2},
     [STMT_MOVEMENT_INSERT] = {"movement_insert",
         "INSERT INTO movements (kind, from_user, to_user, amount, fee, "
         "created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -66,15 +59,9 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
         "('user', ?, ?, 'deposit', ?, ?, NULL, ?), "
         "('external', 0, ?, 'funding', ?, NULL, NULL, ?)",
         8},
-    [STMT_ENTRIES_TRANSFER] = {"entries_transfer",
-        "INSERT INTO entries (account_kind, account_id, movement_id, type, "
-        "delta, balance_after, counterparty_id, created_at) VALUES "
-        "('user', ?, ?, 'transfer_out', ?, ?, ?, ?), "
-        "('user', ?, ?, 'transfer_in', ?, ?, ?, ?), "
-        "('fee', ?, ?, 'fee', ?, NULL, NULL, ?)",
-        16},
-    [STMT_FEE_CREDIT] = {"fee_credit",
-        "UPDATE fee_accounts SET balance = balance + ? WHERE id = ?", 2},
+    /* The whole of POST /transfer in one round trip: sql/002. */
+    [STMT_TRANSFER] = {"transfer",
+        "CALL payd_transfer(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 11},
     [STMT_HISTORY_PAGE] = {"history_page",
         "SELECT e.movement_id, e.type, m.amount, m.fee, u.username, "
         "e.balance_after, "
@@ -271,11 +258,33 @@ db_connect(struct db *db)
 	return DB_OK;
 }
 
+/*
+ * True when an idle connection has been closed by the server: between
+ * requests nothing is due from it, so a readable socket (an error packet,
+ * end of file or a reset) means it is gone. One poll(2), no round trip.
+ */
+static bool
+db_idle_dead(struct db *db)
+{
+	struct pollfd pfd = {.fd = (int)mysql_get_socket(db->conn),
+	    .events = POLLIN | POLLRDHUP};
+
+	if (pfd.fd < 0)
+		return true;
+	return poll(&pfd, 1, 0) != 0;
+}
+
 enum db_rc
 db_ensure(struct db *db)
 {
 	enum db_rc rc;
 
+	if (db->connected && !db->in_txn && db_idle_dead(db)) {
+		metrics_db_error();
+		log_event(LOG_ERROR, "db_lost", "stage=idle");
+		db->lost = true;
+		db_close(db);
+	}
 	if (db->connected)
 		return DB_OK;
 	if (db_connect(db) != DB_OK)
@@ -501,6 +510,35 @@ db_row(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
 	rc = db_fetch(db, id);
 	db_query_end(db, id);
 	return rc;
+}
+
+enum db_rc
+db_call(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
+    struct db_val *out, unsigned nout)
+{
+	MYSQL_STMT *st;
+	enum db_rc rc;
+	int more;
+
+	assert(!db->in_txn);
+	rc = db_row(db, id, in, nin, out, nout);
+	if (!db->connected)
+		return rc;
+	/* The result of a failed CALL is its error: nothing follows it. */
+	st = db->stmt[id];
+	while ((more = mysql_stmt_next_result(st)) == 0)
+		(void)mysql_stmt_free_result(st);
+	if (more > 0 && rc == DB_OK)
+		rc = db_stmt_fail(db, id);
+	return rc;
+}
+
+void
+db_txn_adopt(struct db *db)
+{
+	assert(!db->in_txn && db->connected);
+	db->in_txn = true;
+	db->txn_rc = DB_OK;
 }
 
 enum db_rc

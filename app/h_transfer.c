@@ -7,14 +7,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth.h"
 #include "jsonio.h"
 #include "ledger.h"
 #include "money.h"
 
 static int transfer_read_to(struct ctx *ctx, struct json_object *obj,
     struct ledger_op *op, const char **to, size_t *to_len);
-static enum db_rc transfer_find(
-    struct ctx *ctx, struct ledger_op *op, const char *to, size_t to_len);
+static void transfer_check_caller(struct ctx *ctx);
 
 /*
  * Reads the recipient as sent and builds the canonical request from it:
@@ -68,71 +68,58 @@ transfer_read_to(struct ctx *ctx, struct json_object *obj, struct ledger_op *op,
 }
 
 /*
- * Fills op->to_id and op->to_name (as stored) from the recipient's
- * username. Outside the transaction: users are never deleted by the API,
- * and the credit inside the transaction checks again. DB_NOT_FOUND when
- * there is none.
+ * The token was checked before this handler ran, but not its user: the
+ * CALL of ledger_run() does that in the same round trip (auth.h). An
+ * answer given before the CALL must not tell a token whose user is gone
+ * more than 401 would, so the user is read then, as on every other route.
  */
-static enum db_rc
-transfer_find(
-    struct ctx *ctx, struct ledger_op *op, const char *to, size_t to_len)
+static void
+transfer_check_caller(struct ctx *ctx)
 {
-	struct db_val by_name[] = {LEDGER_STR_IN(to, to_len)};
-	struct db_val name_out[] = {DB_I64_OUT(), DB_STR_OUT(op->to_name)};
-	enum db_rc rc = DB_CONN;
+	enum api_err err = auth_user(ctx);
 
-	assert(to != NULL && to_len > 0);
-	for (int attempt = 0; attempt < 2 && rc == DB_CONN; attempt++) {
-		/* A connection that died while idle: one fresh try. */
-		rc = db_ensure(ctx->db);
-		if (rc == DB_OK)
-			rc = db_row(
-			    ctx->db, STMT_USER_FIND, by_name, 1, name_out, 2);
-	}
-	if (rc == DB_OK) {
-		op->to_id = name_out[0].i64;
-		assert(op->to_id > 0 && op->to_name[0] != '\0');
-	}
-	return rc;
+	if (err != API__MAX)
+		http_error(ctx->resp, err, NULL);
 }
 
 void
 h_transfer(struct ctx *ctx)
 {
 	struct ledger_op op;
-	struct json_object *obj;
-	const char *to = NULL;
-	size_t to_len = 0;
-	enum db_rc rc;
+	struct json_object *obj = NULL;
 
 	assert(ctx->user_id > 0);
 	memset(&op, 0, sizeof(op));
 	op.kind = LEDGER_TRANSFER;
-	if (ledger_read_request(ctx, &op, &obj) != 0)
-		return;
-	if (transfer_read_to(ctx, obj, &op, &to, &to_len) != 0)
+	if (ledger_read_request(ctx, &op, &obj) != 0 ||
+	    transfer_read_to(ctx, obj, &op, &op.to_text, &op.to_len) != 0) {
+		transfer_check_caller(ctx);
 		goto out_put;
+	}
 	/* API.md: a fixed part plus basis points, rounded half up. */
 	if (money_fee(op.amount_minor, ctx->cfg->fee_fixed_minor,
 	        ctx->cfg->fee_bps, &op.fee_minor) != MONEY_OK) {
 		http_error(ctx->resp, API_INTERNAL, NULL);
 		goto out_put;
 	}
-	/*
-	 * A "to_id" needs no lookup: the transaction's credit finds out
-	 * whether it exists (404 recipient_not_found) and its read-back
-	 * brings the name for the answer, a round trip saved per transfer.
-	 */
-	rc = to != NULL ? transfer_find(ctx, &op, to, to_len) : DB_OK;
-	if (rc == DB_NOT_FOUND)
-		ledger_refuse(ctx, &op, API_RECIPIENT_NOT_FOUND);
-	else if (rc != DB_OK)
-		handler_db_error(ctx, rc);
-	else if (op.to_id == ctx->user_id)
+	if (op.to_id == ctx->user_id) {
 		http_error(ctx->resp, API_INVALID_REQUEST,
 		    "A transfer to oneself is not allowed.");
-	else
-		ledger_run(ctx, &op);
+		transfer_check_caller(ctx);
+		goto out_put;
+	}
+	/*
+	 * No lookup of the recipient here: the CALL finds it by id or by
+	 * username (sql/002), and with it the caller's row, in one round
+	 * trip. A name that no user can have (bytes that are not UTF-8
+	 * among them) is sent as "", which no user has either: its 404 is
+	 * found and recorded under the Idempotency-Key like any other.
+	 */
+	if (op.to_text != NULL &&
+	    !auth_username_is_valid(op.to_text, op.to_len))
+		op.to_len = 0;
+	ledger_run(ctx, &op);
 out_put:
-	json_object_put(obj);
+	if (obj != NULL)
+		json_object_put(obj);
 }

@@ -23,6 +23,7 @@
 enum ledger_rc {
 	LEDGER_DONE,    /* committed; ctx->resp holds the answer */
 	LEDGER_REFUSED, /* a business rule said no: txn->refusal */
+	LEDGER_DENIED,  /* 401 or 400 (txn->refusal), never stored */
 	LEDGER_REPLAY,  /* the key is taken: replay what it holds */
 	LEDGER_BUSY,    /* another request held the key past the lock wait */
 	LEDGER_RETRY,   /* deadlock or lock-wait timeout: run it again */
@@ -38,6 +39,22 @@ struct ledger_txn {
 	int64_t balance_minor;    /* the caller's, after */
 	int64_t to_balance_minor; /* the recipient's, after */
 	enum api_err refusal;     /* with LEDGER_REFUSED */
+};
+
+/*
+ * The first column of CALL payd_transfer (sql/002_transfer_procedure.sql),
+ * which says how it ended. Only LEDGER_STATE_DONE moved money.
+ */
+enum ledger_state {
+	LEDGER_STATE_DONE,      /* moved: committed, or left open with a key */
+	LEDGER_STATE_NO_USER,   /* the token's user is gone: 401 */
+	LEDGER_STATE_SELF,      /* the recipient is the caller: 400 */
+	LEDGER_STATE_NO_TO,     /* no such recipient: 404 */
+	LEDGER_STATE_FUNDS,     /* balance < amount + fee: 422 */
+	LEDGER_STATE_CAP,       /* the recipient's cap: 422 limit_exceeded */
+	LEDGER_STATE_KEY_TAKEN, /* the key is used: replay it */
+	LEDGER_STATE_KEY_BUSY,  /* the key's request still runs: 409 */
+	LEDGER_STATE__MAX
 };
 
 /* movements.kind, indexed by enum ledger_kind. */
@@ -56,18 +73,12 @@ static enum ledger_rc ledger_close(
     struct ctx *ctx, struct ledger_op *op, int status);
 static enum db_rc ledger_balance(
     struct db *db, int64_t user_id, int64_t *out_minor);
-static enum db_rc ledger_read_back(struct db *db, struct ledger_op *op,
-    int64_t from_id, struct ledger_txn *txn);
 static enum db_rc ledger_movement(struct db *db, const struct ledger_op *op,
     int64_t from_id, int64_t to_id, struct ledger_txn *txn);
 static enum ledger_rc ledger_deposit(
     struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn);
 static enum ledger_rc ledger_transfer(
     struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn);
-static enum ledger_rc ledger_transfer_move(struct ctx *ctx,
-    struct ledger_op *op, int64_t total_minor, struct ledger_txn *txn);
-static enum db_rc ledger_transfer_write(struct ctx *ctx,
-    const struct ledger_op *op, int64_t total_minor, struct ledger_txn *txn);
 static void ledger_body_deposit(struct ctx *ctx, const struct ledger_txn *txn);
 static void ledger_body_transfer(
     struct ctx *ctx, const struct ledger_op *op, const struct ledger_txn *txn);
@@ -278,46 +289,6 @@ ledger_balance(struct db *db, int64_t user_id, int64_t *out_minor)
 	return rc;
 }
 
-/*
- * Both balances of a transfer after its moves, and the recipient's name as
- * stored (for the answer), in one statement: our own writes, under our
- * locks. One round trip where two balance reads and the recipient lookup
- * before the transaction took three.
- */
-static enum db_rc
-ledger_read_back(struct db *db, struct ledger_op *op, int64_t from_id,
-    struct ledger_txn *txn)
-{
-	char name[LEDGER_NAME_SIZE_MAX] = "";
-	struct db_val in[] = {DB_I64_IN(from_id), DB_I64_IN(op->to_id)};
-	struct db_val out[] = {DB_I64_OUT(), DB_STR_OUT(name), DB_I64_OUT()};
-	unsigned seen = 0;
-	enum db_rc rc = db_query(db, STMT_USER_PAIR, in, 2, out, 3);
-
-	if (rc != DB_OK)
-		return rc;
-	while ((rc = db_fetch(db, STMT_USER_PAIR)) == DB_OK) {
-		if (out[0].i64 == from_id) {
-			txn->balance_minor = out[2].i64;
-			seen |= 1;
-		} else if (out[0].i64 == op->to_id) {
-			assert(out[1].len < sizeof(op->to_name));
-			memcpy(op->to_name, name, out[1].len + 1);
-			txn->to_balance_minor = out[2].i64;
-			seen |= 2;
-		}
-	}
-	db_query_end(db, STMT_USER_PAIR);
-	if (rc != DB_NOT_FOUND)
-		return rc;
-	/* Both rows were just updated by us, so both are there. */
-	if (seen != 3) {
-		log_event(LOG_ERROR, "read_back", "rows=%u", seen);
-		return DB_ERROR;
-	}
-	return DB_OK;
-}
-
 /* The movements row; a deposit (from_id 0) comes from outside. */
 static enum db_rc
 ledger_movement(struct db *db, const struct ledger_op *op, int64_t from_id,
@@ -404,153 +375,108 @@ ledger_deposit(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn)
 }
 
 /*
- * The two balance updates of a transfer, in ascending user id order so
- * that A->B and B->A never deadlock. Each is conditional: the debit needs
- * balance >= amount + fee, the credit balance <= cap - amount. Both always
- * run, so a refusal does not depend on the order: insufficient funds wins
- * over the recipient's cap.
+ * A transfer: the whole request in one CALL (sql/002), which checks the
+ * caller and the recipient, claims the key, moves the money and writes the
+ * ledger. Without a key it has committed when it answers; with one it
+ * leaves the transaction open and ledger_close() stores the answer under
+ * the key and commits, so that both are one atomic write.
  */
-static enum ledger_rc
-ledger_transfer_move(struct ctx *ctx, struct ledger_op *op, int64_t total_minor,
-    struct ledger_txn *txn)
-{
-	struct db *db = ctx->db;
-	int64_t from = ctx->user_id, to = op->to_id, room, unused;
-	uint64_t debited = 0, credited = 0;
-	enum db_rc rc;
-
-	if (money_sub(MONEY_BALANCE_MAX_MINOR, op->amount_minor, &room) !=
-	    MONEY_OK)
-		assert(!"cap arithmetic overflowed");
-	{
-		struct db_val dv[] = {DB_I64_IN(total_minor), DB_I64_IN(from),
-		    DB_I64_IN(total_minor)};
-		struct db_val cv[] = {DB_I64_IN(op->amount_minor),
-		    DB_I64_IN(to), DB_I64_IN(room)};
-
-		/* The error of the first is sticky: the second returns it. */
-		if (from < to) {
-			(void)db_exec(db, STMT_USER_DEBIT, dv, 3, &debited);
-			rc = db_exec(db, STMT_USER_CREDIT, cv, 3, &credited);
-		} else {
-			(void)db_exec(db, STMT_USER_CREDIT, cv, 3, &credited);
-			rc = db_exec(db, STMT_USER_DEBIT, dv, 3, &debited);
-		}
-	}
-	if (rc != DB_OK)
-		return ledger_fail(ctx, op, rc);
-	assert(debited <= 1 && credited <= 1);
-	if (debited == 0 || credited == 0) {
-		txn->refusal =
-		    debited == 0 ? API_INSUFFICIENT_FUNDS : API_LIMIT_EXCEEDED;
-		/*
-		 * A recipient that does not exist (a to_id is not looked up
-		 * before the transaction) is neither a cap nor a funds
-		 * issue: 404 comes first, as a lookup would have answered.
-		 */
-		if (credited == 0 &&
-		    ledger_balance(db, to, &unused) == DB_NOT_FOUND)
-			txn->refusal = API_RECIPIENT_NOT_FOUND;
-		db_txn_rollback(db);
-		return LEDGER_REFUSED;
-	}
-	if ((rc = ledger_read_back(db, op, from, txn)) != DB_OK)
-		return ledger_fail(ctx, op, rc);
-	/* Read back under our locks: never below zero, never above the cap. */
-	assert(txn->balance_minor >= 0);
-	assert(txn->to_balance_minor >= op->amount_minor);
-	assert(txn->to_balance_minor <= MONEY_BALANCE_MAX_MINOR);
-	return LEDGER_DONE;
-}
-
-/*
- * The movement, its three entries (-(amount + fee) sender, +amount
- * recipient, +fee one fee sub-account) and, last, the fee credit: the fee
- * rows are shared by all transfers, so their locks are held the shortest.
- */
-static enum db_rc
-ledger_transfer_write(struct ctx *ctx, const struct ledger_op *op,
-    int64_t total_minor, struct ledger_txn *txn)
-{
-	struct db *db = ctx->db;
-	int64_t from = ctx->user_id, to = op->to_id, neg, sum, fee_account;
-	unsigned char r = 0;
-	uint64_t affected = 0;
-	enum db_rc rc;
-
-	/* The entries must sum to zero: no money made or lost. */
-	if (money_sub(0, total_minor, &neg) != MONEY_OK ||
-	    money_add(neg, op->amount_minor, &sum) != MONEY_OK ||
-	    money_add(sum, op->fee_minor, &sum) != MONEY_OK)
-		assert(!"entry arithmetic overflowed");
-	assert(sum == 0);
-	/* A random sub-account per transfer: no hot row (bounds.h). */
-	if (util_random(&r, sizeof(r)) != 0)
-		r = (unsigned char)(util_now_us() & 0xff);
-	fee_account = r % DB_FEE_ACCOUNT_COUNT;
-	if ((rc = ledger_movement(db, op, from, to, txn)) != DB_OK)
-		return rc;
-	{
-		int64_t mid = txn->movement_id;
-		struct db_val at =
-		    LEDGER_STR_IN(txn->at_sql, strlen(txn->at_sql));
-		struct db_val in[] = {
-		    DB_I64_IN(from),
-		    DB_I64_IN(mid),
-		    DB_I64_IN(neg),
-		    DB_I64_IN(txn->balance_minor),
-		    DB_I64_IN(to),
-		    at,
-		    DB_I64_IN(to),
-		    DB_I64_IN(mid),
-		    DB_I64_IN(op->amount_minor),
-		    DB_I64_IN(txn->to_balance_minor),
-		    DB_I64_IN(from),
-		    at,
-		    DB_I64_IN(fee_account),
-		    DB_I64_IN(mid),
-		    DB_I64_IN(op->fee_minor),
-		    at,
-		};
-
-		rc = db_exec(db, STMT_ENTRIES_TRANSFER, in, 16, NULL);
-	}
-	if (rc == DB_OK) {
-		struct db_val in[] = {
-		    DB_I64_IN(op->fee_minor), DB_I64_IN(fee_account)};
-
-		rc = db_exec(db, STMT_FEE_CREDIT, in, 2, &affected);
-	}
-	/* A zero fee changes no row, so only a real fee must hit one. */
-	if (rc == DB_OK && op->fee_minor > 0 && affected != 1) {
-		log_event(LOG_ERROR, "fee_account_missing", "id=%" PRId64,
-		    fee_account);
-		rc = DB_ERROR;
-	}
-	return rc;
-}
-
-/* A transfer: the two balance moves, then the ledger rows, then commit. */
 static enum ledger_rc
 ledger_transfer(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn)
 {
-	enum ledger_rc lrc;
+	static const enum api_err refusals[LEDGER_STATE__MAX] = {
+	    [LEDGER_STATE_NO_USER] = API_UNAUTHORIZED,
+	    [LEDGER_STATE_SELF] = API_INVALID_REQUEST,
+	    [LEDGER_STATE_NO_TO] = API_RECIPIENT_NOT_FOUND,
+	    [LEDGER_STATE_FUNDS] = API_INSUFFICIENT_FUNDS,
+	    [LEDGER_STATE_CAP] = API_LIMIT_EXCEEDED,
+	};
+	const char *key = op->idem_key;
+	int64_t total, room, state;
+	unsigned char r = 0;
 	enum db_rc rc;
-	int64_t total;
 
-	assert(op->to_id > 0 && op->to_id != ctx->user_id);
+	assert(op->to_id >= 0 && op->to_id != ctx->user_id);
 	assert(op->fee_minor >= 0);
 	/* Bounded by the configuration: amount and fee are each <= 10^11. */
-	if (money_add(op->amount_minor, op->fee_minor, &total) != MONEY_OK)
-		assert(!"amount plus fee overflowed");
+	if (money_add(op->amount_minor, op->fee_minor, &total) != MONEY_OK ||
+	    money_sub(MONEY_BALANCE_MAX_MINOR, op->amount_minor, &room) !=
+	        MONEY_OK)
+		assert(!"transfer arithmetic overflowed");
 	assert(total >= op->amount_minor && total <= MONEY_BALANCE_MAX_MINOR);
-	if ((lrc = ledger_open(ctx, op)) != LEDGER_DONE)
-		return lrc;
-	if ((lrc = ledger_transfer_move(ctx, op, total, txn)) != LEDGER_DONE)
-		return lrc;
-	if ((rc = ledger_transfer_write(ctx, op, total, txn)) != DB_OK)
-		return ledger_fail(ctx, op, rc);
+	/* A random fee sub-account per transfer: no hot row (bounds.h). */
+	if (util_random(&r, sizeof(r)) != 0)
+		r = (unsigned char)(util_now_us() & 0xff);
+	{
+		struct db_val in[] = {
+		    DB_I64_IN(ctx->user_id),
+		    LEDGER_STR_IN(ctx->username, strlen(ctx->username)),
+		    DB_I64_IN(op->to_id),
+		    LEDGER_STR_IN(op->to_text != NULL ? op->to_text : "",
+		        op->to_text != NULL ? op->to_len : 0),
+		    DB_I64_IN(op->amount_minor),
+		    DB_I64_IN(op->fee_minor),
+		    DB_I64_IN(room),
+		    DB_I64_IN(r % DB_FEE_ACCOUNT_COUNT),
+		    LEDGER_STR_IN(txn->at_sql, strlen(txn->at_sql)),
+		    LEDGER_STR_IN(key, key != NULL ? strlen(key) : 0),
+		    LEDGER_STR_IN(op->canon, strlen(op->canon)),
+		};
+		struct db_val out[] = {DB_I64_OUT(), DB_I64_OUT(),
+		    DB_STR_OUT(op->to_name), DB_I64_OUT(), DB_I64_OUT(),
+		    DB_I64_OUT()};
+
+		in[9].is_null = key == NULL;
+		/* A connection that died while idle is replaced first. */
+		rc = db_ensure(ctx->db);
+		if (rc == DB_OK)
+			rc = db_call(ctx->db, STMT_TRANSFER, in, 11, out, 6);
+		if (rc == DB_NOT_FOUND) {
+			log_event(LOG_ERROR, "transfer_call", "msg=no_row");
+			rc = DB_ERROR;
+		}
+		if (rc != DB_OK) {
+			op->db_rc = rc;
+			return rc == DB_RETRY ? LEDGER_RETRY : LEDGER_FAILED;
+		}
+		state = out[0].i64;
+		op->to_id = out[1].i64;
+		txn->movement_id = out[3].i64;
+		txn->balance_minor = out[4].i64;
+		txn->to_balance_minor = out[5].i64;
+	}
+	switch (state) {
+	case LEDGER_STATE_DONE:
+		break;
+	case LEDGER_STATE_NO_USER:
+	case LEDGER_STATE_SELF:
+		txn->refusal = refusals[state];
+		return LEDGER_DENIED;
+	case LEDGER_STATE_NO_TO:
+	case LEDGER_STATE_FUNDS:
+	case LEDGER_STATE_CAP:
+		txn->refusal = refusals[state];
+		return LEDGER_REFUSED;
+	case LEDGER_STATE_KEY_TAKEN:
+		return LEDGER_REPLAY;
+	case LEDGER_STATE_KEY_BUSY:
+		return LEDGER_BUSY;
+	default:
+		log_event(LOG_ERROR, "transfer_call", "state=%" PRId64, state);
+		op->db_rc = DB_ERROR;
+		return LEDGER_FAILED;
+	}
+	/* Read back under the locks: never below zero, never over the cap. */
+	assert(txn->movement_id > 0 && op->to_id > 0);
+	assert(txn->balance_minor >= 0);
+	assert(txn->to_balance_minor >= op->amount_minor);
+	assert(txn->to_balance_minor <= MONEY_BALANCE_MAX_MINOR);
 	ledger_body_transfer(ctx, op, txn);
+	if (key == NULL) {
+		ctx->resp->status = 201;
+		return LEDGER_DONE;
+	}
+	db_txn_adopt(ctx->db);
 	return ledger_close(ctx, op, 201);
 }
 
@@ -717,6 +643,12 @@ ledger_run(struct ctx *ctx, struct ledger_op *op)
 		if (txn.refusal == API_INSUFFICIENT_FUNDS)
 			metrics_insufficient_funds();
 		ledger_refuse(ctx, op, txn.refusal);
+		break;
+	case LEDGER_DENIED:
+		http_error(ctx->resp, txn.refusal,
+		    txn.refusal == API_INVALID_REQUEST
+		        ? "A transfer to oneself is not allowed."
+		        : NULL);
 		break;
 	case LEDGER_BUSY:
 		http_error(ctx->resp, API_REQUEST_IN_PROGRESS, NULL);

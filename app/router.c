@@ -9,23 +9,30 @@
 #include "buf.h"
 #include "router.h"
 
+/* What a route asks of the caller before its handler runs. */
+enum route_auth {
+	ROUTE_PUBLIC, /* nothing */
+	ROUTE_USER,   /* a valid token for a user that exists: auth_check() */
+	ROUTE_TOKEN,  /* a valid token; the handler checks the user: auth.h */
+};
+
 struct route {
 	const char *path;
 	enum http_method method;
 	void (*fn)(struct ctx *ctx);
-	bool auth;        /* needs a valid token */
+	enum route_auth auth;
 	const char *name; /* for logs and metrics */
 };
 
 static const struct route routes[] = {
-    {"/healthz", HTTP_GET, h_healthz, false, "healthz"},
-    {"/register", HTTP_POST, h_register, false, "register"},
-    {"/login", HTTP_POST, h_login, false, "login"},
-    {"/balance", HTTP_GET, h_balance_get, true, "balance_get"},
-    {"/balance", HTTP_POST, h_balance_post, true, "balance_post"},
-    {"/transfer", HTTP_POST, h_transfer, true, "transfer"},
-    {"/transactions", HTTP_GET, h_transactions, true, "transactions"},
-    {"/metrics", HTTP_GET, h_metrics, false, "metrics"},
+    {"/healthz", HTTP_GET, h_healthz, ROUTE_PUBLIC, "healthz"},
+    {"/register", HTTP_POST, h_register, ROUTE_PUBLIC, "register"},
+    {"/login", HTTP_POST, h_login, ROUTE_PUBLIC, "login"},
+    {"/balance", HTTP_GET, h_balance_get, ROUTE_USER, "balance_get"},
+    {"/balance", HTTP_POST, h_balance_post, ROUTE_USER, "balance_post"},
+    {"/transfer", HTTP_POST, h_transfer, ROUTE_TOKEN, "transfer"},
+    {"/transactions", HTTP_GET, h_transactions, ROUTE_USER, "transactions"},
+    {"/metrics", HTTP_GET, h_metrics, ROUTE_PUBLIC, "metrics"},
 };
 
 #define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))
@@ -72,7 +79,10 @@ router_dispatch(struct ctx *ctx)
 		http_error(ctx->resp, API_UNSUPPORTED_MEDIA, NULL);
 		return;
 	}
-	if (hit->auth && (err = auth_check(ctx)) != API__MAX) {
+	err = hit->auth == ROUTE_USER    ? auth_check(ctx)
+	      : hit->auth == ROUTE_TOKEN ? auth_token(ctx)
+	                                 : API__MAX;
+	if (err != API__MAX) {
 		http_error(ctx->resp, err, NULL);
 		return;
 	}

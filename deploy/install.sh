@@ -341,7 +341,7 @@ install_db() {
 	echo "SELECT 1" | admin_sql >/dev/null ||
 	    die "db: cannot connect as $admin_user on $admin_socket"
 	acct="'$db_user'@'$app_db_host'"
-	dml="SELECT, INSERT, UPDATE, DELETE"
+	dml="SELECT, INSERT, UPDATE, DELETE, EXECUTE"
 	printf '%s\n' \
 	    "CREATE DATABASE IF NOT EXISTS \`$db_name\`" \
 	    "  CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;" \
@@ -349,7 +349,7 @@ install_db() {
 	    "ALTER USER $acct IDENTIFIED BY '$db_pw';" \
 	    "GRANT $dml ON \`$db_name\`.* TO $acct;" | admin_sql ||
 	    die "db: creating the database or the account failed"
-	# Least privilege, also on a re-run: anything beyond the DML grant
+	# Least privilege, also on a re-run: anything beyond this grant
 	# (a global grant, another database, GRANT OPTION) is revoked.
 	extra=$(printf 'SHOW GRANTS FOR %s;\n' "$acct" | admin_sql |
 	    grep -v -e '^GRANT USAGE ON \*\.\* TO ' \

@@ -23,6 +23,17 @@
 enum api_err auth_check(struct ctx *ctx);
 
 /*
+ * The two halves of auth_check(). auth_token() checks the header and the
+ * token only (no database) and fills ctx->user_id and ctx->username from
+ * its claims, with ctx->user_checked false: for a handler whose one
+ * database call checks the user itself (POST /transfer, sql/002).
+ * auth_user() reads the user's row (once: nothing when user_checked) and
+ * sets user_checked and balance_minor.
+ */
+enum api_err auth_token(struct ctx *ctx);
+enum api_err auth_user(struct ctx *ctx);
+
+/*
  * True when the len bytes at name are a username (API.md POST /register):
  * USERNAME_LEN_MIN to USERNAME_LEN_MAX characters of A-Z a-z 0-9 _ . -
  */

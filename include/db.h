@@ -14,31 +14,27 @@
 
 /* All SQL of the service. The text is in db.c, indexed by this enum. */
 enum stmt {
-	STMT_PING,             /* SELECT 1 */
-	STMT_BEGIN,            /* START TRANSACTION */
-	STMT_SET_LOCK_WAIT,    /* the session's lock-wait timeout */
-	STMT_USER_INSERT,      /* new user: username, hash */
-	STMT_USER_LOGIN,       /* id, hash by username */
-	STMT_USER_GET,         /* username, balance, created_at by id */
-	STMT_USER_FIND,        /* id, username by username */
-	STMT_USER_CREDIT,      /* balance += ? under the cap */
-	STMT_USER_DEBIT,       /* balance -= ? if enough */
-	STMT_USER_BALANCE,     /* balance by id, in the transaction */
-	STMT_USER_PAIR,        /* id, username, balance of two users */
-	STMT_MOVEMENT_INSERT,  /* a deposit or a transfer */
-	STMT_ENTRIES_DEPOSIT,  /* the two entries of a deposit */
-	STMT_ENTRIES_TRANSFER, /* the three entries of a transfer */
-	STMT_FEE_CREDIT,       /* one fee sub-account += fee */
-	STMT_HISTORY_PAGE,     /* a user's entries, newest first */
-	STMT_IDEM_INSERT,      /* claim a key for this request */
-	STMT_IDEM_GET,         /* hash match, status, response of a key */
-	STMT_IDEM_FINISH,      /* store the response of a key */
-	STMT_IDEM_PURGE,       /* drop keys past the retention */
-	STMT_AUDIT_TOTALS,     /* balances vs deposits vs external */
-	STMT_AUDIT_USERS,      /* users whose balance != their entries */
-	STMT_AUDIT_FEES,       /* fee accounts whose balance != entries */
-	STMT_AUDIT_MOVEMENTS,  /* movements whose entries do not sum to 0 */
-	STMT_AUDIT_NEGATIVE,   /* accounts below zero */
+	STMT_PING,            /* SELECT 1 */
+	STMT_BEGIN,           /* START TRANSACTION */
+	STMT_SET_LOCK_WAIT,   /* the session's lock-wait timeout */
+	STMT_USER_INSERT,     /* new user: username, hash */
+	STMT_USER_LOGIN,      /* id, hash by username */
+	STMT_USER_GET,        /* username, balance, created_at by id */
+	STMT_USER_CREDIT,     /* balance += ? under the cap */
+	STMT_USER_BALANCE,    /* balance by id, in the transaction */
+	STMT_MOVEMENT_INSERT, /* a deposit's movement */
+	STMT_ENTRIES_DEPOSIT, /* the two entries of a deposit */
+	STMT_TRANSFER,        /* CALL payd_transfer (sql/002) */
+	STMT_HISTORY_PAGE,    /* a user's entries, newest first */
+	STMT_IDEM_INSERT,     /* claim a key for this request */
+	STMT_IDEM_GET,        /* hash match, status, response of a key */
+	STMT_IDEM_FINISH,     /* store the response of a key */
+	STMT_IDEM_PURGE,      /* drop keys past the retention */
+	STMT_AUDIT_TOTALS,    /* balances vs deposits vs external */
+	STMT_AUDIT_USERS,     /* users whose balance != their entries */
+	STMT_AUDIT_FEES,      /* fee accounts whose balance != entries */
+	STMT_AUDIT_MOVEMENTS, /* movements whose entries do not sum to 0 */
+	STMT_AUDIT_NEGATIVE,  /* accounts below zero */
 	STMT__MAX
 };
 
@@ -105,8 +101,11 @@ const char *db_stmt_name(enum stmt id);
 /* Sets up db for cfg; connects lazily. cfg must outlive db. */
 void db_init(struct db *db, const struct config *cfg);
 /*
- * Connects and prepares every statement unless already connected.
- * Returns DB_OK or DB_CONN. Logs "db_lost"/"db_restored" transitions.
+ * Connects and prepares every statement unless already connected. A
+ * connection that the server closed while it sat idle (a restart, a kill,
+ * wait_timeout) is seen without a round trip, by its socket being
+ * readable, and replaced before it is used. Returns DB_OK or DB_CONN.
+ * Logs "db_lost"/"db_restored" transitions.
  */
 enum db_rc db_ensure(struct db *db);
 /* Closes the connection and its statements. */
@@ -137,8 +136,21 @@ enum db_rc db_query(struct db *db, enum stmt id, struct db_val *in,
 enum db_rc db_fetch(struct db *db, enum stmt id);
 void db_query_end(struct db *db, enum stmt id);
 
+/*
+ * Runs a stored procedure CALL that answers one row (db_row), then reads
+ * past the CALL's own status so the connection is ready for the next
+ * statement. Outside a transaction only.
+ */
+enum db_rc db_call(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
+    struct db_val *out, unsigned nout);
+
 /* Opens a transaction; clears the sticky error. */
 enum db_rc db_txn_begin(struct db *db);
+/*
+ * Takes over a transaction that a CALL left open (sql/002 with a key), so
+ * that db_exec() and db_txn_end() continue it.
+ */
+void db_txn_adopt(struct db *db);
 /*
  * Commits when the transaction is clean, else rolls back. Returns the
  * sticky error, or the commit's own failure.

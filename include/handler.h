@@ -5,6 +5,7 @@
 #ifndef HANDLER_H
 #define HANDLER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "bounds.h"
@@ -20,6 +21,12 @@ struct ctx {
 	const char *route;                   /* route name, for logs */
 	int64_t user_id;                     /* 0 on public routes */
 	char username[USERNAME_LEN_MAX + 1]; /* "" on public routes */
+	/*
+	 * True once the caller's row has confirmed the token's user (always
+	 * before a handler runs, but for POST /transfer, whose CALL checks
+	 * the user itself: auth.h).
+	 */
+	bool user_checked;
 	/*
 	 * The caller's balance as auth_check() read it with the user's row,
 	 * outside any transaction: GET /balance answers it without reading

@@ -37,9 +37,11 @@ struct ledger_op {
 	enum ledger_kind kind;
 	int64_t amount_minor; /* (0, MONEY_AMOUNT_MAX_MINOR] */
 	int64_t fee_minor;    /* transfers; 0 for deposits */
-	int64_t to_id;        /* transfers: the recipient */
-	char to_name[LEDGER_NAME_SIZE_MAX];
-	const char *idem_key; /* NULL: no Idempotency-Key */
+	int64_t to_id;        /* transfers: the recipient, or 0: by to_text */
+	const char *to_text;  /* the "to" username as sent (to_len bytes) */
+	size_t to_len;
+	char to_name[LEDGER_NAME_SIZE_MAX]; /* the recipient's, as stored */
+	const char *idem_key;               /* NULL: no Idempotency-Key */
 	/* What the request hash covers; the same request, the same text. */
 	char canon[LEDGER_CANON_SIZE_MAX];
 	enum db_rc db_rc; /* the last database failure */

@@ -5,16 +5,12 @@
  * FastCGI in front. N processes, one connection each, for a fixed time.
  *
  * Usage: bench-dblimit -c payd.conf -n conns -t seconds
- *            -s sender_min -S sender_max -r to_min -R to_max [-x]
+ *            -s sender_min -S sender_max -r to_min -R to_max
  *
  * Senders are user ids in [sender_min, sender_max], recipients user ids in
- * [to_min, to_max] (never the sender). -x adds the read that the service
- * does before the transaction on every request: the caller's row
- * (auth_check). A "to_id" needs no lookup (h_transfer).
- *
- * -P runs the experiment of tests/bench/proc.sql instead: the same
- * transaction as one stored procedure call, one round trip per transfer
- * (the bench loads the procedure; the app does not use it).
+ * [to_min, to_max] (never the sender). The app's CALL checks the caller's
+ * row against the token's name (sql/002), so the senders' names are read
+ * once before the run, as the tokens of the wrk run carry them.
  *
  * Prints one line in the wrk scripts' format:
  *   RESULT requests= duration_s= rps= p50_ms= p90_ms= p99_ms= max_ms=
@@ -33,8 +29,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <mysqld_error.h>
-
 #include "bounds.h"
 #include "config.h"
 #include "db.h"
@@ -50,6 +44,8 @@
 #define DBLIMIT_CONN_COUNT_MAX 1024
 /* The amount of every transfer, as the wrk script sends: 1.00. */
 #define DBLIMIT_AMOUNT_MINOR 100
+/* Senders whose names are kept (USERNAME_LEN_MAX + 1 bytes each). */
+#define DBLIMIT_SENDER_COUNT_MAX 1000000
 
 /* What the processes share: the start instant and their counts. */
 struct dblimit_shared {
@@ -66,8 +62,7 @@ struct dblimit_args {
 	int conns;
 	int seconds;
 	int64_t sender_min, sender_max, to_min, to_max;
-	bool full;
-	bool proc;
+	char (*names)[USERNAME_LEN_MAX + 1]; /* by id - sender_min */
 };
 
 static void dblimit_usage(void);
@@ -75,8 +70,7 @@ static int64_t dblimit_arg(const char *text, int64_t min, int64_t max);
 static int64_t dblimit_pick(int64_t min, int64_t max);
 static int dblimit_transfer(
     struct ctx *ctx, const struct dblimit_args *a, char *resp_store);
-static int dblimit_proc(
-    struct ctx *ctx, const struct dblimit_args *a, MYSQL_STMT *st);
+static void dblimit_load_names(struct dblimit_args *a);
 static void dblimit_child(int slot, const struct dblimit_args *a,
     struct dblimit_shared *sh, uint32_t *samples, uint32_t cap, int ready_fd,
     int go_fd);
@@ -89,8 +83,7 @@ dblimit_usage(void)
 {
 	(void)fprintf(stderr,
 	    "usage: bench-dblimit -c config -n conns "
-	    "-t seconds -s sender_min -S sender_max -r to_min -R to_max "
-	    "[-x | -P]\n");
+	    "-t seconds -s sender_min -S sender_max -r to_min -R to_max\n");
 	exit(2);
 }
 
@@ -142,99 +135,70 @@ dblimit_transfer(
 	n = snprintf(op.canon, sizeof(op.canon),
 	    "transfer|to_id=%" PRId64 "|%" PRId64, op.to_id, op.amount_minor);
 	assert(n > 0 && (size_t)n < sizeof(op.canon));
-	(void)snprintf(ctx->username, sizeof(ctx->username), "bench");
-	(void)snprintf(op.to_name, sizeof(op.to_name), "bench");
-	if (a->full) {
-		/* auth_check's read, as the service does. */
-		char created[32];
-		struct db_val in[] = {DB_I64_IN(ctx->user_id)};
-		struct db_val out[] = {DB_STR_OUT(ctx->username), DB_I64_OUT(),
-		    DB_STR_OUT(created)};
-
-		if (db_ensure(ctx->db) != DB_OK ||
-		    db_row(ctx->db, STMT_USER_GET, in, 1, out, 3) != DB_OK)
-			return 503;
-	}
+	/* What auth_token() takes from the token. */
+	(void)snprintf(ctx->username, sizeof(ctx->username), "%s",
+	    a->names[ctx->user_id - a->sender_min]);
+	ctx->user_checked = false;
 	ledger_run(ctx, &op);
 	assert(!ctx->db->in_txn);
 	return resp->status;
 }
 
 /*
- * The experiment: CALL bench_transfer(...) on the raw connection, one
- * round trip. A deadlock or lock wait is retried like ledger_run() does.
- * Returns 201, 422 when nothing moved, or 503.
+ * Reads the senders' names once, in the parent: the children inherit them.
+ * A sender id with no user keeps "", which the CALL answers with 401.
  */
-static int
-dblimit_proc(struct ctx *ctx, const struct dblimit_args *a, MYSQL_STMT *st)
+static void
+dblimit_load_names(struct dblimit_args *a)
 {
-	int64_t v[6] = {0}, in[6], fee = 0;
-	MYSQL_BIND pb[7], rb[6];
-	char name[LEDGER_NAME_SIZE_MAX], at[32];
-	unsigned long at_len, name_len = 0;
-	my_bool nul[6];
-	unsigned char r = 0;
-	struct tm tm;
-	time_t now = time(NULL);
-	int status = 503;
+	static const char sql[] =
+	    "SELECT id, username FROM users WHERE id BETWEEN ? AND ?";
+	static struct config cfg;
+	char err[256], name[USERNAME_LEN_MAX + 1];
+	int64_t range[2] = {a->sender_min, a->sender_max}, id = 0;
+	unsigned long name_len = 0;
+	MYSQL_BIND in[2], out[2];
+	MYSQL_STMT *st;
+	struct db db;
 
-	in[0] = ctx->user_id = dblimit_pick(a->sender_min, a->sender_max);
-	do
-		in[1] = dblimit_pick(a->to_min, a->to_max);
-	while (in[1] == in[0]);
-	if (money_fee(DBLIMIT_AMOUNT_MINOR, ctx->cfg->fee_fixed_minor,
-	        ctx->cfg->fee_bps, &fee) != MONEY_OK)
-		fatal("dblimit: fee overflowed");
-	in[2] = DBLIMIT_AMOUNT_MINOR;
-	in[3] = fee;
-	in[4] = MONEY_BALANCE_MAX_MINOR - DBLIMIT_AMOUNT_MINOR;
-	(void)util_random(&r, sizeof(r));
-	in[5] = r % DB_FEE_ACCOUNT_COUNT;
-	(void)gmtime_r(&now, &tm);
-	at_len = strftime(at, sizeof(at), "%Y-%m-%d %H:%M:%S", &tm);
-	memset(pb, 0, sizeof(pb));
-	for (int i = 0; i < 6; i++) {
-		pb[i].buffer_type = MYSQL_TYPE_LONGLONG;
-		pb[i].buffer = &in[i];
+	if (a->sender_max - a->sender_min >= DBLIMIT_SENDER_COUNT_MAX)
+		fatal(
+		    "dblimit: more than %d senders", DBLIMIT_SENDER_COUNT_MAX);
+	a->names = calloc(
+	    (size_t)(a->sender_max - a->sender_min + 1), sizeof(*a->names));
+	if (a->names == NULL)
+		fatal("dblimit: calloc: %s", strerror(errno));
+	config_defaults(&cfg);
+	if (config_load(&cfg, a->config, err, sizeof(err)) != 0)
+		fatal("config: %s", err);
+	db_init(&db, &cfg);
+	if (db_ensure(&db) != DB_OK)
+		fatal("dblimit: cannot connect to the database");
+	memset(in, 0, sizeof(in));
+	memset(out, 0, sizeof(out));
+	for (int i = 0; i < 2; i++) {
+		in[i].buffer_type = MYSQL_TYPE_LONGLONG;
+		in[i].buffer = &range[i];
 	}
-	pb[6].buffer_type = MYSQL_TYPE_STRING;
-	pb[6].buffer = at;
-	pb[6].buffer_length = at_len;
-	pb[6].length = &at_len;
-	memset(rb, 0, sizeof(rb));
-	for (int i = 0; i < 6; i++) {
-		rb[i].buffer_type = MYSQL_TYPE_LONGLONG;
-		rb[i].buffer = &v[i];
-		rb[i].is_null = &nul[i];
+	out[0].buffer_type = MYSQL_TYPE_LONGLONG;
+	out[0].buffer = &id;
+	out[1].buffer_type = MYSQL_TYPE_STRING;
+	out[1].buffer = name;
+	out[1].buffer_length = sizeof(name) - 1;
+	out[1].length = &name_len;
+	st = mysql_stmt_init(db.conn);
+	if (st == NULL || mysql_stmt_prepare(st, sql, sizeof(sql) - 1) != 0 ||
+	    mysql_stmt_bind_param(st, in) != 0 || mysql_stmt_execute(st) != 0 ||
+	    mysql_stmt_bind_result(st, out) != 0)
+		fatal("dblimit: reading the names: %s",
+		    st != NULL ? mysql_stmt_error(st) : "no memory");
+	while (mysql_stmt_fetch(st) == 0) {
+		assert(id >= a->sender_min && id <= a->sender_max);
+		assert(name_len < sizeof(name));
+		memcpy(a->names[id - a->sender_min], name, name_len);
 	}
-	rb[3].buffer_type = MYSQL_TYPE_STRING;
-	rb[3].buffer = name;
-	rb[3].buffer_length = sizeof(name) - 1;
-	rb[3].length = &name_len;
-	for (unsigned attempt = 1; attempt <= DB_RETRY_COUNT_MAX; attempt++) {
-		unsigned err;
-
-		if (mysql_stmt_bind_param(st, pb) != 0 ||
-		    mysql_stmt_execute(st) != 0) {
-			err = mysql_stmt_errno(st);
-			if (err == ER_LOCK_DEADLOCK ||
-			    err == ER_LOCK_WAIT_TIMEOUT) {
-				db_retry_sleep(attempt);
-				continue;
-			}
-			fatal("dblimit: CALL: %s", mysql_stmt_error(st));
-		}
-		if (mysql_stmt_bind_result(st, rb) != 0 ||
-		    mysql_stmt_fetch(st) != 0)
-			fatal("dblimit: CALL result: %s", mysql_stmt_error(st));
-		status = v[0] == 1 && v[1] == 1 ? 201 : 422;
-		(void)mysql_stmt_free_result(st);
-		/* The CALL's own status comes last. */
-		while (mysql_stmt_next_result(st) == 0)
-			(void)mysql_stmt_free_result(st);
-		break;
-	}
-	return status;
+	(void)mysql_stmt_close(st);
+	db_close(&db);
 }
 
 static void
@@ -248,7 +212,6 @@ dblimit_child(int slot, const struct dblimit_args *a, struct dblimit_shared *sh,
 	struct db db;
 	char err[256], c;
 	char *resp_store = malloc(HTTP_RESPONSE_SIZE_MAX);
-	MYSQL_STMT *proc_st = NULL;
 	int64_t deadline, now;
 
 	config_defaults(&cfg);
@@ -259,18 +222,6 @@ dblimit_child(int slot, const struct dblimit_args *a, struct dblimit_shared *sh,
 		fatal("dblimit: malloc: %s", strerror(errno));
 	db_init(&db, &cfg);
 	c = db_ensure(&db) == DB_OK ? 'R' : 'F';
-	if (c == 'R' && a->proc) {
-		static const char call[] =
-		    "CALL bench_transfer(?, ?, ?, ?, ?, ?, ?)";
-
-		proc_st = mysql_stmt_init(db.conn);
-		if (proc_st == NULL ||
-		    mysql_stmt_prepare(proc_st, call, sizeof(call) - 1) != 0) {
-			log_event(LOG_ERROR, "dblimit", "prepare CALL: %s",
-			    proc_st != NULL ? mysql_stmt_error(proc_st) : "?");
-			c = 'F';
-		}
-	}
 	(void)!write(ready_fd, &c, 1);
 	if (c == 'F')
 		_exit(1);
@@ -287,8 +238,7 @@ dblimit_child(int slot, const struct dblimit_args *a, struct dblimit_shared *sh,
 	deadline = sh->t0_us + (int64_t)a->seconds * 1000000;
 	for (now = util_now_us(); now < deadline;) {
 		int64_t start = now;
-		int status = a->proc ? dblimit_proc(&ctx, a, proc_st)
-		                     : dblimit_transfer(&ctx, a, resp_store);
+		int status = dblimit_transfer(&ctx, a, resp_store);
 
 		now = util_now_us();
 		if (status == 201)
@@ -301,8 +251,6 @@ dblimit_child(int slot, const struct dblimit_args *a, struct dblimit_shared *sh,
 			samples[sh->nsamples[slot]++] = (uint32_t)(now - start);
 	}
 	sh->end_us[slot] = now;
-	if (proc_st != NULL)
-		(void)mysql_stmt_close(proc_st);
 	db_close(&db);
 	free(resp_store);
 	_exit(0);
@@ -361,7 +309,7 @@ main(int argc, char *argv[])
 	uint32_t *samples, cap;
 	int ch, ready[2], go[2], failed = 0, started = 0;
 
-	while ((ch = getopt(argc, argv, "c:n:t:s:S:r:R:xP")) != -1) {
+	while ((ch = getopt(argc, argv, "c:n:t:s:S:r:R:")) != -1) {
 		switch (ch) {
 		case 'c':
 			a.config = optarg;
@@ -385,12 +333,6 @@ main(int argc, char *argv[])
 		case 'R':
 			a.to_max = dblimit_arg(optarg, 1, INT64_MAX);
 			break;
-		case 'x':
-			a.full = true;
-			break;
-		case 'P':
-			a.proc = true;
-			break;
 		default:
 			dblimit_usage();
 		}
@@ -401,6 +343,7 @@ main(int argc, char *argv[])
 	    (a.to_min == a.to_max && a.sender_min == a.sender_max &&
 	        a.to_min == a.sender_min))
 		dblimit_usage();
+	dblimit_load_names(&a);
 	cap = DBLIMIT_SAMPLE_COUNT_MAX / (uint32_t)a.conns;
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);

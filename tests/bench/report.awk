@@ -72,7 +72,7 @@ END {
 	printf "- wrk, the stack and the limits all share these %s cores; other work on the machine shows as \"rest\" in the CPU split. Expect a few %% of noise, more when the machine is busy.\n\n", ENVIRON["ncpu"]
 
 	printf "### POST /transfer vs the database limit (same connections)\n\n"
-	printf "The database limit is bench-dblimit: the app's own ledger_run() (the same SQL, the same fee sub-accounts) on N direct connections, no HTTP.\n\n"
+	printf "The database limit is bench-dblimit: the app's own ledger_run() (the same CALL payd_transfer of sql/002: the caller's row, the moves, the ledger rows, the same fee sub-accounts) on N direct connections, no HTTP.\n\n"
 	printf "| conns | transfers/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx (422) | DB limit/s | DB p50 | DB p99 | DB max | ratio | p99 ratio |\n"
 	printf "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
 	for (i = 1; i <= nc; i++) {
@@ -119,12 +119,6 @@ END {
 			    n0(v(p[2], sc, "rps")), ms(v(p[2], sc, "p99_ms")),
 			    ratio(v(p[1], sc, "rps"), v(p[2], sc, "rps"))
 		}
-		if (has("dbfull", sc))
-			printf "\nThe service's whole SQL per request (the transaction plus the read before it: the caller's row in auth_check), straight on %s connections: %s/s, p50 %s ms, p99 %s ms.\n",
-			    sc, n0(v("dbfull", sc, "rps")), ms(v("dbfull", sc, "p50_ms")), ms(v("dbfull", sc, "p99_ms"))
-		if (has("dbproc", sc))
-			printf "\nExperiment, not the app: the same transaction as one stored procedure call (tests/bench/proc.sql, one round trip instead of nine), straight on %s connections: %s/s, p50 %s ms, p99 %s ms (%sx the database limit above).\n",
-			    sc, n0(v("dbproc", sc, "rps")), ms(v("dbproc", sc, "p50_ms")), ms(v("dbproc", sc, "p99_ms")), ratio(v("dbproc", sc, "rps"), v("dblimit", sc, "rps"))
 	}
 	printf "\n### CPU split during each run (%% of one core; %s cores = %s%%)\n\n", ENVIRON["ncpu"], 100 * ENVIRON["ncpu"]
 	printf "| run | conns | req/s | nginx | payd | MariaDB | rest (wrk, dblimit, other) | idle | stack CPU µs per request |\n"

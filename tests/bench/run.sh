@@ -9,9 +9,7 @@
 # transfer transaction straight on the database socket, as many
 # connections) and nginx in front of payd-hello (HTTP + FastCGI, no SQL).
 # Contention shapes at 64 connections: 10 hot accounts, and every sender
-# into one merchant, each beside its database limit; and one experiment,
-# the transfer as one stored procedure call (tests/bench/proc.sql, not
-# used by the app). CPU split (/proc/<pid>/stat around each run) and the
+# into one merchant, each beside its database limit. CPU split (/proc/<pid>/stat around each run) and the
 # workers' RSS. `payd audit` runs after every run and stops the bench when
 # it fails.
 # Prints a table and writes it to tests/bench/RESULTS.md (between the
@@ -142,9 +140,6 @@ merchant=$(stack_sql "$bdir" "SELECT id FROM payd.users WHERE username = 'bench_
     die "the bench accounts are not ids $first..$last ($count)"
 "$build/payd" -c "$bdir/payd.conf" audit >"$bdir/audit.log" 2>&1 ||
     { cat "$bdir/audit.log" >&2; die "audit after the seed"; }
-# The one-round-trip experiment (bench-dblimit -P); the app does not use it.
-mariadb --no-defaults -S "$bdir/mysql.sock" -uroot payd \
-    <"$root/tests/bench/proc.sql" || die "proc.sql"
 
 # Each sender logs in once through nginx: "token user_id" per line, in id
 # order, so that the first ten lines are the ten hot accounts. Four curl
@@ -319,12 +314,6 @@ if has_part shapes; then
 	audit "merchant"
 	db_run merchant_db "$c" -s "$first" -S "$snd_last" -r "$merchant" -R "$merchant"
 	audit "merchant_db"
-	note "the service's own SQL per request (auth and recipient reads too), $c connections"
-	db_run dbfull "$c" -s "$first" -S "$snd_last" -r "$first" -R "$last" -x
-	audit "dbfull"
-	note "experiment: the transaction as one stored procedure call, $c connections"
-	db_run dbproc "$c" -s "$first" -S "$snd_last" -r "$first" -R "$last" -P
-	audit "dbproc"
 fi
 rss_last=$(rss_kib "$bdir/payd.pid")
 retries=$(grep -c 'event=db_retry ' "$bdir/payd.log" || true)

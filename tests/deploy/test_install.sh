@@ -4,7 +4,7 @@
 # MariaDB in a temporary directory, it installs twice (and once more after
 # widening the app's grants) into a staging root, then checks the files and
 # their modes, the secret (long enough, never printed, kept), the app's
-# database account (DML, no DDL), the migrations, the systemd units
+# database account (DML and EXECUTE, no DDL), the migrations, the systemd units
 # (systemd-analyze verify and security), the derived nginx configuration
 # (nginx -t, then a real request through it), and the unit's protocol with
 # systemd: READY=1, RELOADING=1 after SIGHUP and STOPPING=1 after SIGTERM
@@ -177,7 +177,7 @@ check "2nd run printed neither secret" \
 check "2nd run applies no migration again" \
     test "$(sql 'SELECT COUNT(*) FROM payd.schema_migrations')" = "$n_sql"
 
-# The app's account: DML only.
+# The app's account: DML and EXECUTE (the CALL of sql/002), no DDL.
 check "app account can SELECT" logged "$T/select.out" \
     app_sql 'SELECT COUNT(*) FROM users'
 check "app account can INSERT and DELETE" app_sql \
@@ -185,6 +185,12 @@ check "app account can INSERT and DELETE" app_sql \
      DELETE FROM users WHERE username = 'deploy_t'"
 check "app account can UPDATE" app_sql \
     'UPDATE fee_accounts SET balance = balance WHERE id = 0'
+check "app account can CALL payd_transfer (no such caller: state 1)" \
+    test "$(app_sql "CALL payd_transfer(0, '', 0, '', 1, 0, 0, 0,
+    UTC_TIMESTAMP(), NULL, '')" | cut -f1)" = 1
+check "app account cannot CREATE PROCEDURE" \
+    sh -c "! MYSQL_PWD='$dbpw1' mariadb --no-defaults -S '$db/mysql.sock' \
+    -u payd payd -e 'CREATE PROCEDURE deploy_t() SELECT 1' 2>/dev/null"
 check "app account cannot CREATE" \
     sh -c "! MYSQL_PWD='$dbpw1' mariadb --no-defaults -S '$db/mysql.sock' \
     -u payd payd -e 'CREATE TABLE deploy_t (i INT)' 2>/dev/null"

@@ -636,22 +636,104 @@ START_TEST(test_auth__expiry__skew_30s)
 }
 END_TEST
 
+/* POST path with this Authorization header value and a JSON body. */
+static long
+post_with(const char *path, const char *authorization, const char *body)
+{
+	char h[2200];
+	const char *extra[] = {h, "Content-Type: application/json", NULL};
+
+	(void)snprintf(h, sizeof(h), "Authorization: %s", authorization);
+	return call("POST", path, body, extra);
+}
+
+/* A user to be removed or renamed, and a recipient: ids and headers. */
+struct auth_pair {
+	long long id, to_id;
+	char to[40];
+	char h[1200], th[1200]; /* "Bearer <token>" of each */
+};
+
+static void
+auth_pair_make(const char *prefix, struct auth_pair *p)
+{
+	char name[40], token[1024];
+
+	unique_name(prefix, name, sizeof(name));
+	unique_name("kept", p->to, sizeof(p->to));
+	p->id = register_login(name, token);
+	ck_assert_int_gt(p->id, 0);
+	(void)snprintf(p->h, sizeof(p->h), "Bearer %s", token);
+	p->to_id = register_login(p->to, token);
+	ck_assert_int_gt(p->to_id, 0);
+	(void)snprintf(p->th, sizeof(p->th), "Bearer %s", token);
+	ck_assert_int_ne(balance_with(p->h), 401);
+}
+
 START_TEST(test_auth__deleted_user__401)
 {
-	char name[40], token[1024], h[1200];
-	long long id;
+	struct auth_pair p;
+	char body[160];
 
-	unique_name("gone", name, sizeof(name));
-	id = register_login(name, token);
-	ck_assert_int_gt(id, 0);
-	(void)snprintf(h, sizeof(h), "Bearer %s", token);
-	ck_assert_int_ne(balance_with(h), 401);
+	auth_pair_make("gone", &p);
 	ck_assert_int_eq(stack_cmd("stack_sql \"$STACK_DIR\" \"DELETE FROM "
 	                           "payd.users WHERE id=%lld\"",
-	                     id),
+	                     p.id),
 	    0);
-	balance_with(h);
+	balance_with(p.h);
 	assert_unauthorized("deleted user");
+	/*
+	 * POST /transfer checks the user in its one database call (sql/002),
+	 * and before any 400 of its own: 401 whatever the body says (a
+	 * missing check would answer 422 insufficient_funds or 400).
+	 */
+	(void)snprintf(
+	    body, sizeof(body), "{\"to\":\"%s\",\"amount\":\"1\"}", p.to);
+	post_with("/transfer", p.h, body);
+	assert_unauthorized("deleted user, transfer by name");
+	(void)snprintf(
+	    body, sizeof(body), "{\"to_id\":%lld,\"amount\":\"1\"}", p.to_id);
+	post_with("/transfer", p.h, body);
+	assert_unauthorized("deleted user, transfer by id");
+	(void)snprintf(
+	    body, sizeof(body), "{\"to_id\":%lld,\"amount\":\"1\"}", p.id);
+	post_with("/transfer", p.h, body);
+	assert_unauthorized("deleted user, transfer to oneself");
+	post_with("/transfer", p.h, "{\"amount\":\"1\"}");
+	assert_unauthorized("deleted user, transfer without recipient");
+	post_with("/transfer", p.h, "[]");
+	assert_unauthorized("deleted user, transfer body not an object");
+}
+END_TEST
+
+/*
+ * A token names its user by id and by name: a row whose name is no longer
+ * the token's (an id reused after a deletion) is not the token's user,
+ * even with money in it.
+ */
+START_TEST(test_auth__renamed_user__401_nothing_moved)
+{
+	struct auth_pair p;
+	char body[160];
+
+	auth_pair_make("renm", &p);
+	ck_assert_int_eq(
+	    post_with("/balance", p.h, "{\"amount\":\"50\"}"), 200);
+	ck_assert_int_eq(
+	    stack_cmd("stack_sql \"$STACK_DIR\" \"UPDATE payd.users "
+	              "SET username = CONCAT(username, '_x') "
+	              "WHERE id=%lld\"",
+	        p.id),
+	    0);
+	balance_with(p.h);
+	assert_unauthorized("renamed user");
+	(void)snprintf(
+	    body, sizeof(body), "{\"to_id\":%lld,\"amount\":\"1\"}", p.to_id);
+	post_with("/transfer", p.h, body);
+	assert_unauthorized("renamed user, transfer");
+	/* Nothing reached the recipient. */
+	ck_assert_int_eq(balance_with(p.th), 200);
+	ck_assert_ptr_nonnull(strstr(R->body, "\"balance\":\"0.00\""));
 }
 END_TEST
 
@@ -684,6 +766,7 @@ auth_suite(void)
 	tcase_add_test(tc, test_auth__bad_headers_and_tokens__401);
 	tcase_add_test(tc, test_auth__expiry__skew_30s);
 	tcase_add_test(tc, test_auth__deleted_user__401);
+	tcase_add_test(tc, test_auth__renamed_user__401_nothing_moved);
 	suite_add_tcase(s, tc);
 	return s;
 }

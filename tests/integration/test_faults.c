@@ -252,6 +252,59 @@ START_TEST(test_db_stopped__503_fast_then_recovers)
 }
 END_TEST
 
+/*
+ * The server closes every app connection while they sit idle (a KILL, as
+ * wait_timeout or a failover would): the next requests reconnect before
+ * they use the dead connection, so none of them fails. POST /transfer
+ * makes one database call (sql/002) and cannot retry it blindly, since a
+ * CALL that ran may have moved money: the dead connection must be seen
+ * before it is used.
+ */
+START_TEST(test_db_connections_killed_while_idle__next_requests_succeed)
+{
+	struct resp *r = malloc(sizeof(*r));
+	char body[128], bal[32];
+
+	ck_assert_ptr_nonnull(r);
+	money_users();
+	(void)snprintf(body, sizeof(body),
+	    "{\"to\":\"%s\",\"amount\":\"1.00\"}", names[1]);
+	/* Every worker of both instances has a connection to kill. */
+	for (int i = 0; i < 40; i++) {
+		ck_assert_int_eq(
+		    api("POST", "/transfer", tokens[0], body, NULL, r), 0);
+		ck_assert_int_eq(r->status, 201);
+		resp_free(r);
+	}
+	ck_assert_int_eq(
+	    stack_cmd("stack_sql \"$STACK_DIR\" \"SELECT CONCAT('KILL ', id, "
+	              "';') FROM information_schema.PROCESSLIST WHERE "
+	              "USER = 'payd'\" | mariadb --no-defaults -S "
+	              "\"$STACK_DIR/mysql.sock\" -uroot"),
+	    0);
+	ck_assert_int_eq(
+	    stack_cmd("n=0; while [ \"$(stack_sql \"$STACK_DIR\" "
+	              "\"SELECT COUNT(*) FROM "
+	              "information_schema.PROCESSLIST WHERE USER = "
+	              "'payd'\")\" != 0 ] && [ $n -lt 50 ]; do "
+	              "sleep 0.1; n=$((n + 1)); done; [ $n -lt 50 ]"),
+	    0);
+	for (int i = 0; i < 40; i++) {
+		ck_assert_int_eq(
+		    api("POST", "/transfer", tokens[0], body, NULL, r), 0);
+		ck_assert_msg(r->status == 201,
+		    "transfer %d after the kill: %ld %s", i, r->status,
+		    r->body);
+		resp_free(r);
+	}
+	/* 80 transfers of 1.00 + 0.75, each applied once. */
+	ck_assert_str_eq(balance_of(tokens[0], bal, sizeof(bal)), "860.00");
+	ck_assert_str_eq(balance_of(tokens[1], bal, sizeof(bal)), "1080.00");
+	ck_assert_int_eq(run_audit(), 0);
+	free(r);
+}
+END_TEST
+
 Suite *
 faults_suite(void)
 {
@@ -265,6 +318,8 @@ faults_suite(void)
 	tcase_add_test(
 	    tc, test_db_stopped_under_money_load__503s_then_recovery);
 	tcase_add_test(tc, test_db_stopped__503_fast_then_recovers);
+	tcase_add_test(
+	    tc, test_db_connections_killed_while_idle__next_requests_succeed);
 	suite_add_tcase(s, tc);
 	return s;
 }

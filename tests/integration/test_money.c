@@ -464,6 +464,13 @@ START_TEST(test_transfer__unknown_recipient__404_unchanged)
 	fund(&a, "10.00");
 	ck_assert_int_eq(transfer(&a, "nosuchuser_zz9", "1.00", NULL, R), 404);
 	ck_assert_str_eq(resp_err(R), "recipient_not_found");
+	/* Names no user can have: 404 as well, never a 500. */
+	ck_assert_int_eq(transfer(&a, "no such user!", "1.00", NULL, R), 404);
+	ck_assert_str_eq(resp_err(R), "recipient_not_found");
+	ck_assert_int_eq(transfer(&a, "z\\u00e9\\u4e2d", "1.00", NULL, R), 404);
+	ck_assert_str_eq(resp_err(R), "recipient_not_found");
+	ck_assert_int_eq(transfer(&a, "ab", "1.00", NULL, R), 404);
+	ck_assert_str_eq(resp_err(R), "recipient_not_found");
 	(void)snprintf(body, sizeof(body), "{\"to_id\":%lld,\"amount\":1}",
 	    (long long)1 << 60);
 	ck_assert_int_eq(post("/transfer", &a, body, NULL, R), 404);

@@ -80,7 +80,7 @@ stack_db_start() {
 	    CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;
 	    CREATE USER IF NOT EXISTS 'payd'@'localhost' IDENTIFIED BY '$pw';
 	    ALTER USER 'payd'@'localhost' IDENTIFIED BY '$pw';
-	    GRANT SELECT, INSERT, UPDATE, DELETE ON payd.* TO
+	    GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE ON payd.* TO
 	    'payd'@'localhost';"
 	# Migrations run with the privileged account, the app with DML only.
 	PAYD_DB_SOCKET="$dir/mysql.sock" PAYD_DB_USER=root PAYD_DB_PASSWORD= \
