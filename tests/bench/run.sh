@@ -238,7 +238,7 @@ wrk_run() { # label conns script url [env...]
 	else
 		before=$(cpu_snapshot "$bdir/nginx/nginx.pid" "$bdir/payd.pid")
 	fi
-	line=$(env "$@" wrk -t"$th" -c"$c" -d"${secs}s" --timeout 10s \
+	line=$(env BENCH_LUA_DIR="$root/tests/bench" "$@" wrk -t"$th" -c"$c" -d"${secs}s" --timeout 10s \
 	    -s "$root/tests/bench/$script" "$u" 2>"$bdir/wrk.err" | grep '^RESULT') ||
 	    { cat "$bdir/wrk.err" >&2; die "wrk $label c=$c printed no result"; }
 	if [ "$label" = hello ] || [ "$label" = hello_warm ]; then

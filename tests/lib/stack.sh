@@ -53,7 +53,8 @@ stack_db_boot() {
 	    --innodb-buffer-pool-size=256M --innodb-log-file-size=256M \
 	    --innodb-spin-wait-delay=0 --max-connections=500 \
 	    --character-set-server=utf8mb4 \
-	    --collation-server=utf8mb4_general_ci >/dev/null 2>&1 &
+	    --collation-server=utf8mb4_general_ci ${STACK_DB_OPTS:-} \
+	    >/dev/null 2>&1 &
 	i=0
 	until mariadb-admin --no-defaults -S "$dir/mysql.sock" -uroot \
 	    ping >/dev/null 2>&1; do
