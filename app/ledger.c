@@ -77,6 +77,9 @@ static enum db_rc ledger_movement(struct db *db, const struct ledger_op *op,
     int64_t from_id, int64_t to_id, struct ledger_txn *txn);
 static enum ledger_rc ledger_deposit(
     struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn);
+static int64_t ledger_fee_account(void);
+static enum db_rc ledger_transfer_call(struct ctx *ctx, struct ledger_op *op,
+    struct ledger_txn *txn, int64_t room, int64_t *state);
 static enum ledger_rc ledger_transfer(
     struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn);
 static void ledger_body_deposit(struct ctx *ctx, const struct ledger_txn *txn);
@@ -374,6 +377,63 @@ ledger_deposit(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn)
 	return ledger_close(ctx, op, 200);
 }
 
+/* A random fee sub-account per transfer: no hot row (bounds.h). */
+static int64_t
+ledger_fee_account(void)
+{
+	unsigned char r = 0;
+
+	if (util_random(&r, sizeof(r)) != 0)
+		r = (unsigned char)(util_now_us() & 0xff);
+	return r % DB_FEE_ACCOUNT_COUNT;
+}
+
+/*
+ * CALL payd_transfer (sql/002) with op and the caller, into op and txn;
+ * *state is its first column (enum ledger_state). A connection that died
+ * while idle is replaced first: the CALL itself is never sent twice.
+ */
+static enum db_rc
+ledger_transfer_call(struct ctx *ctx, struct ledger_op *op,
+    struct ledger_txn *txn, int64_t room, int64_t *state)
+{
+	const char *key = op->idem_key;
+	const char *to = op->to_text != NULL ? op->to_text : "";
+	struct db_val in[] = {
+	    DB_I64_IN(ctx->user_id),
+	    LEDGER_STR_IN(ctx->username, strlen(ctx->username)),
+	    DB_I64_IN(op->to_id),
+	    LEDGER_STR_IN(to, op->to_text != NULL ? op->to_len : 0),
+	    DB_I64_IN(op->amount_minor),
+	    DB_I64_IN(op->fee_minor),
+	    DB_I64_IN(room),
+	    DB_I64_IN(ledger_fee_account()),
+	    LEDGER_STR_IN(txn->at_sql, strlen(txn->at_sql)),
+	    LEDGER_STR_IN(key, key != NULL ? strlen(key) : 0),
+	    LEDGER_STR_IN(op->canon, strlen(op->canon)),
+	};
+	struct db_val out[] = {DB_I64_OUT(), DB_I64_OUT(),
+	    DB_STR_OUT(op->to_name), DB_I64_OUT(), DB_I64_OUT(), DB_I64_OUT()};
+	enum db_rc rc;
+
+	in[9].is_null = key == NULL;
+	rc = db_ensure(ctx->db);
+	if (rc == DB_OK)
+		rc = db_call(ctx->db, STMT_TRANSFER, in, 11, out, 6);
+	if (rc == DB_NOT_FOUND) {
+		log_event(LOG_ERROR, "transfer_call", "msg=no_row");
+		rc = DB_ERROR;
+	}
+	if (rc != DB_OK)
+		return rc;
+	*state = out[0].i64;
+	op->to_id = out[1].i64;
+	txn->movement_id = out[3].i64;
+	txn->balance_minor = out[4].i64;
+	txn->to_balance_minor = out[5].i64;
+	return DB_OK;
+}
+
 /*
  * A transfer: the whole request in one CALL (sql/002), which checks the
  * caller and the recipient, claims the key, moves the money and writes the
@@ -391,9 +451,7 @@ ledger_transfer(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn)
 	    [LEDGER_STATE_FUNDS] = API_INSUFFICIENT_FUNDS,
 	    [LEDGER_STATE_CAP] = API_LIMIT_EXCEEDED,
 	};
-	const char *key = op->idem_key;
-	int64_t total, room, state;
-	unsigned char r = 0;
+	int64_t total, room, state = -1;
 	enum db_rc rc;
 
 	assert(op->to_id >= 0 && op->to_id != ctx->user_id);
@@ -404,46 +462,10 @@ ledger_transfer(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn)
 	        MONEY_OK)
 		assert(!"transfer arithmetic overflowed");
 	assert(total >= op->amount_minor && total <= MONEY_BALANCE_MAX_MINOR);
-	/* A random fee sub-account per transfer: no hot row (bounds.h). */
-	if (util_random(&r, sizeof(r)) != 0)
-		r = (unsigned char)(util_now_us() & 0xff);
-	{
-		struct db_val in[] = {
-		    DB_I64_IN(ctx->user_id),
-		    LEDGER_STR_IN(ctx->username, strlen(ctx->username)),
-		    DB_I64_IN(op->to_id),
-		    LEDGER_STR_IN(op->to_text != NULL ? op->to_text : "",
-		        op->to_text != NULL ? op->to_len : 0),
-		    DB_I64_IN(op->amount_minor),
-		    DB_I64_IN(op->fee_minor),
-		    DB_I64_IN(room),
-		    DB_I64_IN(r % DB_FEE_ACCOUNT_COUNT),
-		    LEDGER_STR_IN(txn->at_sql, strlen(txn->at_sql)),
-		    LEDGER_STR_IN(key, key != NULL ? strlen(key) : 0),
-		    LEDGER_STR_IN(op->canon, strlen(op->canon)),
-		};
-		struct db_val out[] = {DB_I64_OUT(), DB_I64_OUT(),
-		    DB_STR_OUT(op->to_name), DB_I64_OUT(), DB_I64_OUT(),
-		    DB_I64_OUT()};
-
-		in[9].is_null = key == NULL;
-		/* A connection that died while idle is replaced first. */
-		rc = db_ensure(ctx->db);
-		if (rc == DB_OK)
-			rc = db_call(ctx->db, STMT_TRANSFER, in, 11, out, 6);
-		if (rc == DB_NOT_FOUND) {
-			log_event(LOG_ERROR, "transfer_call", "msg=no_row");
-			rc = DB_ERROR;
-		}
-		if (rc != DB_OK) {
-			op->db_rc = rc;
-			return rc == DB_RETRY ? LEDGER_RETRY : LEDGER_FAILED;
-		}
-		state = out[0].i64;
-		op->to_id = out[1].i64;
-		txn->movement_id = out[3].i64;
-		txn->balance_minor = out[4].i64;
-		txn->to_balance_minor = out[5].i64;
+	rc = ledger_transfer_call(ctx, op, txn, room, &state);
+	if (rc != DB_OK) {
+		op->db_rc = rc;
+		return rc == DB_RETRY ? LEDGER_RETRY : LEDGER_FAILED;
 	}
 	switch (state) {
 	case LEDGER_STATE_DONE:
@@ -472,7 +494,7 @@ ledger_transfer(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn)
 	assert(txn->to_balance_minor >= op->amount_minor);
 	assert(txn->to_balance_minor <= MONEY_BALANCE_MAX_MINOR);
 	ledger_body_transfer(ctx, op, txn);
-	if (key == NULL) {
+	if (op->idem_key == NULL) {
 		ctx->resp->status = 201;
 		return LEDGER_DONE;
 	}

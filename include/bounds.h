@@ -72,11 +72,12 @@ _Static_assert(MONEY_BALANCE_MAX_MINOR < INT64_MAX / 4,
 #define WORKER_COUNT_MAX 256
 /*
  * Workers per CPU when the configuration says 0. A worker waits on the
- * database for most of a transfer (9 round trips), so one per CPU leaves
- * the CPUs idle: make bench on 2 vCPUs, POST /transfer at 64 connections,
- * gave about 1.5x the transfers/s with 8 workers as with 2, and GET /balance
- * about the same; 16 gave no more. Four per CPU also keeps the database's
- * connections few (it wants few: lock convoys past about 16).
+ * database for most of a transfer (then 9 round trips, now one CALL that
+ * waits for its commit), so one per CPU leaves the CPUs idle: make bench
+ * on 2 vCPUs, POST /transfer at 64 connections, gave about 1.5x the
+ * transfers/s with 8 workers as with 2, and GET /balance about the same;
+ * 16 or 32 gave no more (tests/bench/RESULTS.md). Four per CPU also keeps the
+ * database's connections few (it wants few: lock convoys past about 16).
  */
 #define WORKER_PER_CPU_DEFAULT 4
 _Static_assert(
