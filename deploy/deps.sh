@@ -8,6 +8,7 @@ libjwt-dev libcrypt-dev check libcurl4-openssl-dev libsystemd-dev
 mariadb-server mariadb-client nginx curl procps psmisc
 systemd socat logrotate
 clang libclang-rt-14-dev clang-tidy clang-format cppcheck valgrind libssl-dev
+shellcheck
 chromium $*"
 # The browser test needs node and npm; any install of them will do (a
 # machine may carry its own Node.js build), else Debian's.
@@ -36,4 +37,5 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 apt-get update -qq
+# shellcheck disable=SC2086 # $missing is a list of package names
 apt-get install -y -qq --no-install-recommends $missing

@@ -28,7 +28,6 @@ check() { # description command...
 	shift
 	if "$@"; then ok "$desc"; else nok "$desc"; return 1; fi
 }
-skip() { printf 'skip - %s\n' "$1"; }
 # Runs a command with its output into a file (not the check's own line).
 logged() { # file command...
 	lf=$1
@@ -257,7 +256,8 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	check "payd.service exposure level ${lvl:-?} is at most 1.5" \
 	    awk -v l="${lvl:-99}" 'BEGIN { exit !(l <= 1.5) }'
 else
-	skip "systemd-analyze absent (package systemd): units not verified"
+	# deploy/deps.sh installs systemd: its absence is a failure.
+	check "systemd-analyze present (package systemd)" false
 fi
 
 # The derived nginx configuration: production paths, then the same file
@@ -292,7 +292,7 @@ if command -v logrotate >/dev/null 2>&1; then
 	    logged "$T/logrotate.log" logrotate -d \
 	    -s "$T/logrotate.state" "$T/logrotate.conf"
 else
-	skip "logrotate absent: snippet not parsed"
+	check "logrotate present (package logrotate)" false
 fi
 
 # The socket's directory, as systemd makes it (RuntimeDirectory, payd:payd
@@ -452,14 +452,10 @@ check "nginx logged no permission problem" \
     '$T/nginx-error.log' '$D/var/log/payd-nginx/nginx-error.log' \
     2>/dev/null"
 
-# Shell scripts stay portable and clean.
-if command -v shellcheck >/dev/null 2>&1; then
-	check "shellcheck deploy/install.sh tests/deploy/test_install.sh" \
-	    shellcheck -s sh -e SC1091 deploy/install.sh \
-	    tests/deploy/test_install.sh
-else
-	skip "shellcheck absent: scripts not linted"
-fi
+# Shell scripts stay portable and clean (shellcheck: deploy/deps.sh).
+check "shellcheck deploy/install.sh deploy/deps.sh tests/deploy/test_install.sh" \
+    shellcheck -s sh -e SC1091 deploy/install.sh deploy/deps.sh \
+    tests/deploy/test_install.sh
 
 if [ "$fail" -ne 0 ]; then
 	for f in "$T"/install*.log "$T/serve.err" "$plog" \
