@@ -92,7 +92,7 @@ config_defaults(struct config *cfg)
 	(void)snprintf(cfg->db_user, sizeof(cfg->db_user), "payd");
 	cfg->db_connect_timeout_s = 2;
 	cfg->db_rw_timeout_s = 5;
-	cfg->db_lock_wait_timeout_s = 2;
+	cfg->db_lock_wait_timeout_s = 1;
 	cfg->token_ttl_s = TOKEN_TTL_S_DEFAULT;
 	cfg->fee_fixed_minor = 75;
 	cfg->fee_bps = 0;
@@ -308,11 +308,19 @@ config_check(struct config *cfg, char *err, size_t err_size)
 		cfg->workers =
 		    n <= WORKER_COUNT_MAX ? (int)n : WORKER_COUNT_MAX;
 	}
-	/* A lock wait must end (1205, retried) before the read times out. */
-	if (cfg->db_lock_wait_timeout_s >= cfg->db_rw_timeout_s) {
+	/*
+	 * Every lock wait must end (1205, which the ledger retries) before
+	 * the client's read timeout, or it surfaces as a lost connection
+	 * (2013, a 503). A transfer's CALL can wait DB_CALL_LOCK_WAITS_MAX
+	 * times in its one round trip, so all of those waits must fit in
+	 * the read timeout: a CALL that commits after the client gave up
+	 * would answer 503 for a transfer that happened.
+	 */
+	if (cfg->db_lock_wait_timeout_s * DB_CALL_LOCK_WAITS_MAX >=
+	    cfg->db_rw_timeout_s) {
 		(void)snprintf(err, err_size,
-		    "db_lock_wait_timeout_s must be "
-		    "below db_rw_timeout_s");
+		    "db_lock_wait_timeout_s x %d must be below db_rw_timeout_s",
+		    DB_CALL_LOCK_WAITS_MAX);
 		return -1;
 	}
 	if (cfg->listen[0] == '\0') {

@@ -313,17 +313,9 @@ db_ensure(struct db *db)
 	}
 	db->connected = true;
 	{
-		/*
-		 * A lock wait must end before the client's read timeout, or
-		 * it surfaces as a lost connection (2013, a 503) instead of
-		 * 1205, which the ledger retries (API.md Faults).
-		 */
-		int wait_s = db->cfg->db_lock_wait_timeout_s;
-		int rw_s = db->cfg->db_rw_timeout_s;
+		/* Short enough for a CALL's waits: config_check(). */
 		struct db_val in[] = {
-		    DB_I64_IN(
-		        wait_s < rw_s ? wait_s : (rw_s > 1 ? rw_s - 1 : 1)),
-		};
+		    DB_I64_IN(db->cfg->db_lock_wait_timeout_s)};
 
 		rc = db_exec(db, STMT_SET_LOCK_WAIT, in, 1, NULL);
 		if (rc != DB_OK)

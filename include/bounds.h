@@ -90,6 +90,11 @@ _Static_assert(
 
 /* Deadlock and lock-wait retries of one transaction. */
 #define DB_RETRY_COUNT_MAX 5
+/*
+ * Row-lock waits that one CALL payd_transfer can make one after another
+ * (sql/002: the Idempotency-Key, the two users, the fee sub-account).
+ */
+#define DB_CALL_LOCK_WAITS_MAX 4
 /* Fee sub-accounts: spread the fee credit so it is no hot row. */
 #define DB_FEE_ACCOUNT_COUNT 16
 /* Result columns of one statement. */

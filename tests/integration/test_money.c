@@ -817,12 +817,12 @@ START_TEST(test_retry__lock_wait_timeout__applied_once)
 	make_user(&a, "rw");
 	make_user(&b, "rw");
 	fund(&a, "10.00");
-	/* Another session holds b's row longer than the lock wait (3 s). */
+	/* Another session holds b's row for 2.5 s, past the lock wait (1 s). */
 	ck_assert_int_eq(
 	    stack_cmd(
 	        "(stack_sql \"$STACK_DIR\" \""
 	        "START TRANSACTION; SELECT id FROM payd.users WHERE id = %lld "
-	        "FOR UPDATE; DO SLEEP(4); COMMIT\" >/dev/null 2>&1 &)",
+	        "FOR UPDATE; DO SLEEP(2.5); COMMIT\" >/dev/null 2>&1 &)",
 	        b.id),
 	    0);
 	usleep(500000);

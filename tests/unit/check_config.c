@@ -79,6 +79,42 @@ START_TEST(test_config_load__unknown_key_and_bad_number__rejected)
 }
 END_TEST
 
+/*
+ * A transfer's CALL can wait on DB_CALL_LOCK_WAITS_MAX (4) row locks in
+ * one round trip: all of them must fit in the read timeout.
+ */
+START_TEST(test_config_load__lock_wait_times_4_below_rw__paired)
+{
+	static const struct {
+		const char *text;
+		int rc;
+	} cases[] = {
+	    {"db_rw_timeout_s = 5\ndb_lock_wait_timeout_s = 1\n", 0},
+	    {"db_rw_timeout_s = 4\ndb_lock_wait_timeout_s = 1\n", -1},
+	    {"db_rw_timeout_s = 9\ndb_lock_wait_timeout_s = 2\n", 0},
+	    {"db_rw_timeout_s = 8\ndb_lock_wait_timeout_s = 2\n", -1},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config c;
+		char err[256] = "", text[256];
+		char *p;
+
+		(void)snprintf(text, sizeof(text),
+		    "%sjwt_secret = 0123456789abcdef0123456789abcdef\n",
+		    cases[i].text);
+		p = write_tmp(text);
+		config_defaults(&c);
+		ck_assert_int_eq(
+		    config_load(&c, p, err, sizeof(err)), cases[i].rc);
+		if (cases[i].rc != 0)
+			ck_assert_ptr_nonnull(
+			    strstr(err, "db_lock_wait_timeout_s"));
+		unlink(p);
+	}
+}
+END_TEST
+
 START_TEST(test_config_load__env_overrides_file)
 {
 	struct config c;
@@ -105,6 +141,8 @@ config_suite(void)
 	tcase_add_test(
 	    tc, test_config_load__unknown_key_and_bad_number__rejected);
 	tcase_add_test(tc, test_config_load__env_overrides_file);
+	tcase_add_test(
+	    tc, test_config_load__lock_wait_times_4_below_rw__paired);
 	suite_add_tcase(s, tc);
 	return s;
 }
