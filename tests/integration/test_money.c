@@ -508,6 +508,13 @@ START_TEST(test_transfer__bad_requests__400_unchanged)
 	(void)snprintf(
 	    bodies[n++], 160, "{\"to\":\"%s\",\"amount\":[]}", b.name);
 	(void)snprintf(bodies[n++], 160, "[\"%s\"]", b.name);
+	/* Oneself by name in another case: still oneself. */
+	(void)snprintf(
+	    bodies[n], 160, "{\"to\":\"%s\",\"amount\":\"1\"}", a.name);
+	for (char *p = bodies[n++]; *p != '\0'; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	ck_assert_int_le(n, 12);
 	for (int i = 0; i < n; i++) {
 		ck_assert_int_eq(
 		    post("/transfer", &a, bodies[i], NULL, R), 400);
@@ -523,11 +530,17 @@ START_TEST(test_transfer__bad_requests__400_unchanged)
 	ck_assert_str_eq(resp_err(R), "invalid_request");
 	ck_assert_int_eq(transfer(&a, b.name, "1.00", "bad\x01key", R), 400);
 	ck_assert_str_eq(resp_err(R), "invalid_request");
+	/* A 400 is never stored: the key stays free for a real request. */
+	ck_assert_int_eq(
+	    post("/transfer", &a, bodies[n - 1], "self-key", R), 400);
 	ck_assert_int_eq(balance_minor(&a), 1000);
 	ck_assert_int_eq(balance_minor(&b), 0);
 	key[255] = '\0';
 	ck_assert_int_eq(transfer(&a, b.name, "1.00", key, R), 201);
 	ck_assert_int_eq(balance_minor(&a), 825);
+	ck_assert_int_eq(transfer(&a, b.name, "1.00", "self-key", R), 201);
+	ck_assert(!is_replayed(R));
+	ck_assert_int_eq(balance_minor(&a), 650);
 }
 END_TEST
 
