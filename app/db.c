@@ -51,8 +51,8 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
         "SELECT balance FROM users WHERE id = ?", 1},
     [STMT_MOVEMENT_INSERT] = {"movement_insert",
         "INSERT INTO movements (kind, from_user, to_user, amount, fee, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        6},
+        "created_at) VALUES ('deposit', NULL, ?, ?, 0, ?)",
+        3},
     [STMT_ENTRIES_DEPOSIT] = {"entries_deposit",
         "INSERT INTO entries (account_kind, account_id, movement_id, type, "
         "delta, balance_after, counterparty_id, created_at) VALUES "

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "ledger.h"
-#include "money.h"
 
 /*
  * The caller's name and balance come from the row auth_check() has just
@@ -18,19 +17,8 @@
 void
 h_balance_get(struct ctx *ctx)
 {
-	char balance[MONEY_TEXT_SIZE_MAX];
-	struct buf *b = &ctx->resp->body;
-
-	assert(ctx->user_id > 0 && ctx->username[0] != '\0');
-	/* The schema's CHECK keeps every balance in [0, cap]. */
-	assert(ctx->balance_minor >= 0 &&
-	       ctx->balance_minor <= MONEY_BALANCE_MAX_MINOR);
-	money_format(ctx->balance_minor, balance);
-	buf_reset(b);
-	(void)buf_puts(b, "{\"username\":");
-	(void)buf_json_str(b, ctx->username);
-	(void)buf_printf(
-	    b, ",\"balance\":\"%s\",\"currency\":\"USD\"}", balance);
+	assert(ctx->user_id > 0 && ctx->user_checked);
+	handler_balance_body(ctx, ctx->balance_minor);
 	ctx->resp->status = 200;
 }
 

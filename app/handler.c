@@ -1,8 +1,10 @@
 /*
  * What every handler shares.
  */
+#include <assert.h>
+
 #include "handler.h"
-#include "log.h"
+#include "money.h"
 
 void
 handler_db_error(struct ctx *ctx, enum db_rc rc)
@@ -12,4 +14,21 @@ handler_db_error(struct ctx *ctx, enum db_rc rc)
 		http_error(ctx->resp, API_UNAVAILABLE, NULL);
 	else
 		http_error(ctx->resp, API_INTERNAL, NULL);
+}
+
+void
+handler_balance_body(struct ctx *ctx, int64_t balance_minor)
+{
+	char balance[MONEY_TEXT_SIZE_MAX];
+	struct buf *b = &ctx->resp->body;
+
+	assert(ctx->username[0] != '\0');
+	/* The schema's CHECK keeps every balance in [0, cap]. */
+	assert(balance_minor >= 0 && balance_minor <= MONEY_BALANCE_MAX_MINOR);
+	money_format(balance_minor, balance);
+	buf_reset(b);
+	(void)buf_puts(b, "{\"username\":");
+	(void)buf_json_str(b, ctx->username);
+	(void)buf_printf(
+	    b, ",\"balance\":\"%s\",\"currency\":\"USD\"}", balance);
 }

@@ -57,12 +57,6 @@ enum ledger_state {
 	LEDGER_STATE__MAX
 };
 
-/* movements.kind, indexed by enum ledger_kind. */
-static const char *const ledger_kind_names[LEDGER_KIND__MAX] = {
-    "deposit",  /* LEDGER_DEPOSIT */
-    "transfer", /* LEDGER_TRANSFER */
-};
-
 static int ledger_read_amount(
     struct ctx *ctx, struct json_object *obj, struct ledger_op *op);
 static void ledger_txn_init(struct ledger_txn *txn);
@@ -73,8 +67,8 @@ static enum ledger_rc ledger_close(
     struct ctx *ctx, struct ledger_op *op, int status);
 static enum db_rc ledger_balance(
     struct db *db, int64_t user_id, int64_t *out_minor);
-static enum db_rc ledger_movement(struct db *db, const struct ledger_op *op,
-    int64_t from_id, int64_t to_id, struct ledger_txn *txn);
+static enum db_rc ledger_movement(
+    struct db *db, int64_t to_id, int64_t amount_minor, struct ledger_txn *txn);
 static enum ledger_rc ledger_deposit(
     struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn);
 static int64_t ledger_fee_account(void);
@@ -82,7 +76,6 @@ static enum db_rc ledger_transfer_call(struct ctx *ctx, struct ledger_op *op,
     struct ledger_txn *txn, int64_t room, int64_t *state);
 static enum ledger_rc ledger_transfer(
     struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn);
-static void ledger_body_deposit(struct ctx *ctx, const struct ledger_txn *txn);
 static void ledger_body_transfer(
     struct ctx *ctx, const struct ledger_op *op, const struct ledger_txn *txn);
 static int ledger_replay(struct ctx *ctx, const struct ledger_op *op);
@@ -292,24 +285,18 @@ ledger_balance(struct db *db, int64_t user_id, int64_t *out_minor)
 	return rc;
 }
 
-/* The movements row; a deposit (from_id 0) comes from outside. */
+/* A deposit's movements row: it comes from outside, so no from_user. */
 static enum db_rc
-ledger_movement(struct db *db, const struct ledger_op *op, int64_t from_id,
-    int64_t to_id, struct ledger_txn *txn)
+ledger_movement(
+    struct db *db, int64_t to_id, int64_t amount_minor, struct ledger_txn *txn)
 {
-	const char *kind = ledger_kind_names[op->kind];
 	struct db_val in[] = {
-	    LEDGER_STR_IN(kind, strlen(kind)),
-	    DB_I64_IN(from_id),
 	    DB_I64_IN(to_id),
-	    DB_I64_IN(op->amount_minor),
-	    DB_I64_IN(op->fee_minor),
+	    DB_I64_IN(amount_minor),
 	    LEDGER_STR_IN(txn->at_sql, strlen(txn->at_sql)),
 	};
-	enum db_rc rc;
+	enum db_rc rc = db_exec(db, STMT_MOVEMENT_INSERT, in, 3, NULL);
 
-	in[1].is_null = from_id == 0;
-	rc = db_exec(db, STMT_MOVEMENT_INSERT, in, 6, NULL);
 	if (rc == DB_OK) {
 		txn->movement_id = db_insert_id(db, STMT_MOVEMENT_INSERT);
 		assert(txn->movement_id > 0);
@@ -355,7 +342,7 @@ ledger_deposit(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn)
 	/* The credit held the cap, and the new balance holds the amount. */
 	assert(txn->balance_minor >= amount);
 	assert(txn->balance_minor <= MONEY_BALANCE_MAX_MINOR);
-	if ((rc = ledger_movement(db, op, 0, uid, txn)) != DB_OK)
+	if ((rc = ledger_movement(db, uid, amount, txn)) != DB_OK)
 		return ledger_fail(ctx, op, rc);
 	{
 		struct db_val in[] = {
@@ -373,7 +360,7 @@ ledger_deposit(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn)
 	}
 	if (rc != DB_OK)
 		return ledger_fail(ctx, op, rc);
-	ledger_body_deposit(ctx, txn);
+	handler_balance_body(ctx, txn->balance_minor);
 	return ledger_close(ctx, op, 200);
 }
 
@@ -500,21 +487,6 @@ ledger_transfer(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn)
 	}
 	db_txn_adopt(ctx->db);
 	return ledger_close(ctx, op, 201);
-}
-
-/* API.md POST /balance: {"username","balance","currency"}. */
-static void
-ledger_body_deposit(struct ctx *ctx, const struct ledger_txn *txn)
-{
-	struct buf *b = &ctx->resp->body;
-	char balance[MONEY_TEXT_SIZE_MAX];
-
-	money_format(txn->balance_minor, balance);
-	buf_reset(b);
-	(void)buf_puts(b, "{\"username\":");
-	(void)buf_json_str(b, ctx->username);
-	(void)buf_printf(
-	    b, ",\"balance\":\"%s\",\"currency\":\"USD\"}", balance);
 }
 
 /* API.md POST /transfer: {"id","from","to","amount","fee","balance",...}. */

@@ -51,4 +51,10 @@ void h_metrics(struct ctx *ctx);
  */
 void handler_db_error(struct ctx *ctx, enum db_rc rc);
 
+/*
+ * Writes the body of GET and POST /balance (API.md) for the caller with
+ * this balance: {"username","balance","currency"}. Leaves the status.
+ */
+void handler_balance_body(struct ctx *ctx, int64_t balance_minor);
+
 #endif /* HANDLER_H */

@@ -51,46 +51,8 @@ fuzz_username_model(const uint8_t *p, size_t n)
 static bool
 fuzz_password_model(const uint8_t *p, size_t n)
 {
-	size_t i = 0;
-
-	if (n < 8 || n > 128)
-		return false;
-	while (i < n) {
-		uint32_t cp;
-		size_t len;
-
-		if (p[i] == 0)
-			return false;
-		if (p[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if ((p[i] & 0xe0) == 0xc0) {
-			len = 2;
-			cp = p[i] & 0x1f;
-		} else if ((p[i] & 0xf0) == 0xe0) {
-			len = 3;
-			cp = p[i] & 0x0f;
-		} else if ((p[i] & 0xf8) == 0xf0) {
-			len = 4;
-			cp = p[i] & 0x07;
-		} else {
-			return false;
-		}
-		if (n - i < len)
-			return false;
-		for (size_t k = 1; k < len; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-		    (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += len;
-	}
-	return true;
+	return n >= 8 && n <= 128 && memchr(p, 0, n) == NULL &&
+	       fuzz_utf8_is_valid(p, n);
 }
 
 static void

@@ -48,7 +48,6 @@ static const int64_t fuzz_ranges[][2] = {
     {INT64_MIN, -1},
 };
 
-static bool fuzz_utf8_is_valid(const uint8_t *p, size_t n);
 static bool fuzz_strings_are_clean(const uint8_t *p, size_t n);
 static int fuzz_depth(struct json_object *v);
 static bool fuzz_num_char(uint8_t c);
@@ -58,47 +57,6 @@ static void fuzz_field(const uint8_t *body, size_t size,
     struct json_object *obj, const char *field);
 static void fuzz_check_shape(
     const uint8_t *data, size_t size, struct json_object *obj);
-
-/* RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF. */
-static bool
-fuzz_utf8_is_valid(const uint8_t *p, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		uint8_t c = p[i];
-		size_t len;
-		uint32_t cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if (c >= 0xc2 && c <= 0xdf) {
-			len = 2;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			len = 3;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if (n - i < len)
-			return false;
-		for (size_t k = 1; k < len; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += len;
-	}
-	return true;
-}
 
 /* RFC 8259 §7: control characters inside a string must be escaped. */
 static bool

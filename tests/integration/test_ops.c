@@ -164,7 +164,7 @@ END_TEST
 
 START_TEST(test_metrics__transfers_and_refusals__counted)
 {
-	char a[40], b[40], ta[1024], tb[1024], body[128];
+	char a[40], b[40], ta[1024], tb[1024], pay[128], overdraw[128];
 	long long moved0, moved1, poor0, poor1;
 
 	unique_name("mtr", a, sizeof(a));
@@ -174,28 +174,19 @@ START_TEST(test_metrics__transfers_and_refusals__counted)
 	ck_assert_int_eq(top_up(ta, "100.00"), 200);
 	moved0 = metric_max("payd_transfer_amount_minor_total");
 	poor0 = metric_max("payd_insufficient_funds_total");
-	(void)snprintf(body, sizeof(body),
-	    "{\"to\":\"%s\",\"amount\":"
-	    "\"1.00\"}",
-	    b);
+	(void)snprintf(
+	    pay, sizeof(pay), "{\"to\":\"%s\",\"amount\":\"1.00\"}", b);
+	(void)snprintf(overdraw, sizeof(overdraw),
+	    "{\"to\":\"%s\",\"amount\":\"50.00\"}", a);
 	for (int i = 0; i < 10; i++) {
-		ck_assert_int_eq(
-		    api("POST", "/transfer", ta, body, NULL, R), 0);
+		ck_assert_int_eq(api("POST", "/transfer", ta, pay, NULL, R), 0);
 		ck_assert_int_eq(R->status, 201);
 		resp_free(R);
 		/* b has nothing: refused. */
-		(void)snprintf(body, sizeof(body),
-		    "{\"to\":\"%s\","
-		    "\"amount\":\"50.00\"}",
-		    a);
 		ck_assert_int_eq(
-		    api("POST", "/transfer", tb, body, NULL, R), 0);
+		    api("POST", "/transfer", tb, overdraw, NULL, R), 0);
 		ck_assert_int_eq(R->status, 422);
 		resp_free(R);
-		(void)snprintf(body, sizeof(body),
-		    "{\"to\":\"%s\","
-		    "\"amount\":\"1.00\"}",
-		    b);
 	}
 	moved1 = metric_max("payd_transfer_amount_minor_total");
 	poor1 = metric_max("payd_insufficient_funds_total");
