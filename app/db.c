@@ -59,7 +59,8 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
         "('user', ?, ?, 'deposit', ?, ?, NULL, ?), "
         "('external', 0, ?, 'funding', ?, NULL, NULL, ?)",
         8},
-    /* The whole of POST /transfer in one round trip: sql/002. */
+    /* The whole of POST /transfer in one round trip: the stored procedure
+     * of sql/R__payd_transfer.sql. */
     [STMT_TRANSFER] = {"transfer",
         "CALL payd_transfer(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 11},
     [STMT_HISTORY_PAGE] = {"history_page",

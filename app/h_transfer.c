@@ -110,9 +110,9 @@ h_transfer(struct ctx *ctx)
 	}
 	/*
 	 * No lookup of the recipient here: the CALL finds it by id or by
-	 * username (sql/002), and with it the caller's row, in one round
-	 * trip. A name that no user can have (bytes that are not UTF-8
-	 * among them) is sent as "", which no user has either: its 404 is
+	 * username (sql/R__payd_transfer.sql), and with it the caller's row, in
+	 * one round trip. A name that no user can have (bytes that are not
+	 * UTF-8 among them) is sent as "", which no user has either: its 404 is
 	 * found and recorded under the Idempotency-Key like any other.
 	 */
 	if (op.to_text != NULL &&

@@ -42,7 +42,7 @@ struct ledger_txn {
 };
 
 /*
- * The first column of CALL payd_transfer (sql/002_transfer_procedure.sql),
+ * The first column of CALL payd_transfer (sql/R__payd_transfer.sql),
  * which says how it ended. Only LEDGER_STATE_DONE moved money.
  */
 enum ledger_state {
@@ -376,9 +376,9 @@ ledger_fee_account(void)
 }
 
 /*
- * CALL payd_transfer (sql/002) with op and the caller, into op and txn;
- * *state is its first column (enum ledger_state). A connection that died
- * while idle is replaced first: the CALL itself is never sent twice.
+ * CALL payd_transfer (sql/R__payd_transfer.sql) with op and the caller, into op
+ * and txn; *state is its first column (enum ledger_state). A connection that
+ * died while idle is replaced first: the CALL itself is never sent twice.
  */
 static enum db_rc
 ledger_transfer_call(struct ctx *ctx, struct ledger_op *op,
@@ -422,11 +422,11 @@ ledger_transfer_call(struct ctx *ctx, struct ledger_op *op,
 }
 
 /*
- * A transfer: the whole request in one CALL (sql/002), which checks the
- * caller and the recipient, claims the key, moves the money and writes the
- * ledger. Without a key it has committed when it answers; with one it
- * leaves the transaction open and ledger_close() stores the answer under
- * the key and commits, so that both are one atomic write.
+ * A transfer: the whole request in one CALL (sql/R__payd_transfer.sql), which
+ * checks the caller and the recipient, claims the key, moves the money and
+ * writes the ledger. Without a key it has committed when it answers; with one
+ * it leaves the transaction open and ledger_close() stores the answer under the
+ * key and commits, so that both are one atomic write.
  */
 static enum ledger_rc
 ledger_transfer(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn)

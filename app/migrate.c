@@ -1,6 +1,9 @@
 /*
- * Migrations: forward-only sql/NNN_name.sql files, applied in order.
+ * Migrations: forward-only sql/NNN_name.sql files, applied once each in
+ * order; then the stored routines, sql/R__name.sql (one CREATE OR REPLACE
+ * each), applied again whenever their text changes.
  */
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -29,31 +32,66 @@ static const char migrate_sql_applied[] =
     "SELECT COUNT(*) FROM schema_migrations WHERE version = ?";
 static const char migrate_sql_record[] =
     "INSERT INTO schema_migrations (version, name) VALUES (?, ?)";
+/*
+ * A routine is re-applied when the SHA-256 of its file differs from the
+ * one recorded when it was last applied (computed by the server: the text
+ * is a parameter).
+ */
+static const char migrate_sql_routine_table[] =
+    "CREATE TABLE IF NOT EXISTS schema_routines ("
+    "name VARCHAR(255) NOT NULL PRIMARY KEY, "
+    "sha256 BINARY(32) NOT NULL, "
+    "applied_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP "
+    "ON UPDATE CURRENT_TIMESTAMP"
+    ") ENGINE = InnoDB DEFAULT CHARSET = utf8mb4";
+static const char migrate_sql_routine_current[] =
+    "SELECT COUNT(*) FROM schema_routines "
+    "WHERE name = ? AND sha256 = UNHEX(SHA2(?, 256))";
+static const char migrate_sql_routine_record[] =
+    "INSERT INTO schema_routines (name, sha256) "
+    "VALUES (?, UNHEX(SHA2(?, 256))) "
+    "ON DUPLICATE KEY UPDATE sha256 = VALUES(sha256)";
+
+/* The two kinds of file in sql_dir. */
+enum migrate_kind {
+	MIGRATE_VERSIONED, /* NNN_name.sql: once, in version order */
+	MIGRATE_ROUTINE,   /* R__name.sql: when changed, in name order */
+};
+
+#define MIGRATE_ROUTINE_PREFIX "R__"
 
 struct migration {
-	int version;
+	int version; /* 0 for a routine */
 	char name[256];
 };
 
-static int migrate_list(const char *dir, struct migration *out, int *count);
+static int migrate_list(
+    const char *dir, enum migrate_kind kind, struct migration *out, int *count);
 static int migrate_cmp(const void *a, const void *b);
 static int migrate_simple(MYSQL *conn, const char *sql);
-static int migrate_stmt(MYSQL *conn, const char *sql, long long version,
-    const char *name, long long *count);
-static int migrate_apply(
-    MYSQL *conn, const char *dir, const struct migration *mig);
+struct migrate_param;
+static int migrate_stmt(
+    MYSQL *conn, const char *sql, struct migrate_param *p, long long *count);
+static char *migrate_read(const char *dir, const char *name, size_t *len);
+static int migrate_apply(MYSQL *conn, const char *dir,
+    const struct migration *mig, enum migrate_kind kind);
 
 static int
 migrate_cmp(const void *a, const void *b)
 {
 	const struct migration *x = a, *y = b;
 
-	return (x->version > y->version) - (x->version < y->version);
+	if (x->version != y->version)
+		return (x->version > y->version) - (x->version < y->version);
+	return strcmp(x->name, y->name);
 }
 
+/* The files of one kind in dir, sorted (version, then name). */
 static int
-migrate_list(const char *dir, struct migration *out, int *count)
+migrate_list(
+    const char *dir, enum migrate_kind kind, struct migration *out, int *count)
 {
+	static const size_t prefix_len = sizeof(MIGRATE_ROUTINE_PREFIX) - 1;
 	struct dirent *de;
 	DIR *d = opendir(dir);
 
@@ -66,22 +104,31 @@ migrate_list(const char *dir, struct migration *out, int *count)
 	while ((de = readdir(d)) != NULL) {
 		const char *n = de->d_name;
 		size_t len = strlen(n);
-		char num[4];
-		long long v;
+		long long v = 0;
 
-		if (len < 9 || strcmp(n + len - 4, ".sql") != 0 || n[3] != '_')
+		if (len < 9 || strcmp(n + len - 4, ".sql") != 0)
 			continue;
-		memcpy(num, n, 3);
-		num[3] = '\0';
-		if (util_parse_ll(num, 1, 999, &v) != 0 ||
-		    *count >= MIGRATION_COUNT_MAX ||
+		if (kind == MIGRATE_ROUTINE) {
+			if (strncmp(n, MIGRATE_ROUTINE_PREFIX, prefix_len) != 0)
+				continue;
+		} else {
+			char num[4];
+
+			if (n[3] != '_')
+				continue;
+			memcpy(num, n, 3);
+			num[3] = '\0';
+			if (util_parse_ll(num, 1, 999, &v) != 0)
+				continue;
+		}
+		if (*count >= MIGRATION_COUNT_MAX ||
 		    util_copy(out[*count].name, sizeof(out[*count].name), n))
 			continue;
 		out[(*count)++].version = (int)v;
 	}
 	(void)closedir(d);
 	qsort(out, (size_t)*count, sizeof(*out), migrate_cmp);
-	for (int i = 1; i < *count; i++)
+	for (int i = 1; kind == MIGRATE_VERSIONED && i < *count; i++)
 		if (out[i].version == out[i - 1].version) {
 			log_event(LOG_ERROR, "migrate",
 			    "msg=\"two files with "
@@ -114,26 +161,41 @@ migrate_simple(MYSQL *conn, const char *sql)
 	return 0;
 }
 
-/* A prepared statement with an optional (version, name) and one count. */
+/*
+ * A prepared statement with up to two parameters, each a number (when its
+ * text is NULL) or a text of its length, and an optional count to fetch.
+ * The texts go as parameters, so the server hashes exactly a file's bytes.
+ */
+struct migrate_param {
+	long long num;
+	const char *text;
+	unsigned long len;
+};
+
 static int
-migrate_stmt(MYSQL *conn, const char *sql, long long version, const char *name,
-    long long *count)
+migrate_stmt(
+    MYSQL *conn, const char *sql, struct migrate_param *p, long long *count)
 {
 	MYSQL_STMT *st = mysql_stmt_init(conn);
 	MYSQL_BIND in[2], out[1];
-	unsigned long name_len = name != NULL ? strlen(name) : 0;
 	int rc = -1;
 
 	if (st == NULL || mysql_stmt_prepare(st, sql, strlen(sql)) != 0)
 		goto out_close;
+	assert(mysql_stmt_param_count(st) <= 2);
 	memset(in, 0, sizeof(in));
 	memset(out, 0, sizeof(out));
-	in[0].buffer_type = MYSQL_TYPE_LONGLONG;
-	in[0].buffer = &version;
-	in[1].buffer_type = MYSQL_TYPE_STRING;
-	in[1].buffer = (char *)(uintptr_t)name;
-	in[1].buffer_length = name_len;
-	in[1].length = &name_len;
+	for (unsigned long i = 0; i < mysql_stmt_param_count(st); i++) {
+		if (p[i].text == NULL) {
+			in[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			in[i].buffer = &p[i].num;
+			continue;
+		}
+		in[i].buffer_type = MYSQL_TYPE_BLOB;
+		in[i].buffer = (char *)(uintptr_t)p[i].text;
+		in[i].buffer_length = p[i].len;
+		in[i].length = &p[i].len;
+	}
 	if (mysql_stmt_param_count(st) > 0 &&
 	    mysql_stmt_bind_param(st, in) != 0)
 		goto out_close;
@@ -156,37 +218,74 @@ out_close:
 	return rc;
 }
 
-static int
-migrate_apply(MYSQL *conn, const char *dir, const struct migration *mig)
+/* The whole of dir/name, NUL-terminated, or NULL (logged). */
+static char *
+migrate_read(const char *dir, const char *name, size_t *len)
 {
 	char path[CONFIG_PATH_SIZE_MAX + 256];
 	char *sql = NULL;
-	long long applied = 0;
 	size_t n;
 	FILE *fp;
-	int rc = -1;
 
-	if (migrate_stmt(
-	        conn, migrate_sql_applied, mig->version, NULL, &applied) != 0)
-		return -1;
-	if (applied > 0)
-		return 0;
-	if (snprintf(path, sizeof(path), "%s/%s", dir, mig->name) >=
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
 	    (int)sizeof(path))
-		return -1;
+		return NULL;
 	fp = fopen(path, "re");
-	if (fp == NULL)
-		return -1;
+	if (fp == NULL) {
+		log_event(LOG_ERROR, "migrate", "file=%s error=\"%s\"", name,
+		    strerror(errno));
+		return NULL;
+	}
 	sql = malloc(MIGRATION_SIZE_MAX + 1);
 	if (sql == NULL)
 		goto out_close;
 	n = fread(sql, 1, MIGRATION_SIZE_MAX + 1, fp);
 	if (n > MIGRATION_SIZE_MAX) {
-		log_event(LOG_ERROR, "migrate", "file=%s msg=\"too large\"",
-		    mig->name);
-		goto out_free;
+		log_event(
+		    LOG_ERROR, "migrate", "file=%s msg=\"too large\"", name);
+		free(sql);
+		sql = NULL;
+		goto out_close;
 	}
 	sql[n] = '\0';
+	*len = n;
+out_close:
+	(void)fclose(fp);
+	return sql;
+}
+
+/*
+ * One file: a numbered migration is applied once, then recorded by
+ * version; a routine (its file one CREATE OR REPLACE, so applying it again
+ * is safe, and swaps the routine in one statement) whenever its text is
+ * not the one recorded, then recorded by name and text.
+ */
+static int
+migrate_apply(MYSQL *conn, const char *dir, const struct migration *mig,
+    enum migrate_kind kind)
+{
+	const bool routine = kind == MIGRATE_ROUTINE;
+	const struct migrate_param name = {
+	    .text = mig->name, .len = strlen(mig->name)};
+	struct migrate_param p[2];
+	long long done = 0;
+	size_t n = 0;
+	char *sql = migrate_read(dir, mig->name, &n);
+	int rc = -1;
+
+	if (sql == NULL)
+		return -1;
+	/* (version, name) of a migration, (name, text) of a routine. */
+	p[0] = routine ? name : (struct migrate_param){.num = mig->version};
+	p[1] = routine ? (struct migrate_param){.text = sql, .len = n} : name;
+	if (migrate_stmt(conn,
+	        routine ? migrate_sql_routine_current : migrate_sql_applied, p,
+	        &done) != 0)
+		goto out_free;
+	if (done > 0) {
+		rc = 0;
+		goto out_free;
+	}
 	if (migrate_simple(conn, sql) != 0) {
 		log_event(LOG_ERROR, "migrate",
 		    "file=%s errno=%u "
@@ -194,15 +293,14 @@ migrate_apply(MYSQL *conn, const char *dir, const struct migration *mig)
 		    mig->name, mysql_errno(conn), mysql_error(conn));
 		goto out_free;
 	}
-	if (migrate_stmt(
-	        conn, migrate_sql_record, mig->version, mig->name, NULL) != 0)
+	if (migrate_stmt(conn,
+	        routine ? migrate_sql_routine_record : migrate_sql_record, p,
+	        NULL) != 0)
 		goto out_free;
 	log_event(LOG_INFO, "migrate", "file=%s applied=1", mig->name);
 	rc = 0;
 out_free:
 	free(sql);
-out_close:
-	(void)fclose(fp);
 	return rc;
 }
 
@@ -210,12 +308,15 @@ int
 migrate_run(const struct config *cfg)
 {
 	static struct migration migs[MIGRATION_COUNT_MAX];
+	static struct migration routines[MIGRATION_COUNT_MAX];
 	bool unix_sock = cfg->db_socket[0] != '\0';
 	unsigned int timeout = (unsigned int)cfg->db_connect_timeout_s;
-	int count = 0, rc = 1;
+	int count = 0, nroutines = 0, rc = 1;
 	MYSQL *conn;
 
-	if (migrate_list(cfg->sql_dir, migs, &count) != 0)
+	if (migrate_list(cfg->sql_dir, MIGRATE_VERSIONED, migs, &count) != 0 ||
+	    migrate_list(cfg->sql_dir, MIGRATE_ROUTINE, routines, &nroutines) !=
+	        0)
 		return 1;
 	conn = mysql_init(NULL);
 	if (conn == NULL)
@@ -234,18 +335,29 @@ migrate_run(const struct config *cfg)
 		goto out_close;
 	}
 	if (migrate_simple(conn, migrate_sql_lock) != 0 ||
-	    migrate_simple(conn, migrate_sql_table) != 0) {
+	    migrate_simple(conn, migrate_sql_table) != 0 ||
+	    migrate_simple(conn, migrate_sql_routine_table) != 0) {
 		log_event(LOG_ERROR, "migrate", "errno=%u msg=\"%.200s\"",
 		    mysql_errno(conn), mysql_error(conn));
 		goto out_close;
 	}
+	/* The tables first: a routine may use any of them. */
 	for (int i = 0; i < count; i++)
-		if (migrate_apply(conn, cfg->sql_dir, &migs[i]) != 0) {
+		if (migrate_apply(
+		        conn, cfg->sql_dir, &migs[i], MIGRATE_VERSIONED) != 0) {
 			log_event(LOG_ERROR, "migrate", "file=%s failed=1",
 			    migs[i].name);
 			goto out_close;
 		}
-	log_event(LOG_INFO, "migrate", "files=%d done=1", count);
+	for (int i = 0; i < nroutines; i++)
+		if (migrate_apply(conn, cfg->sql_dir, &routines[i],
+		        MIGRATE_ROUTINE) != 0) {
+			log_event(LOG_ERROR, "migrate", "file=%s failed=1",
+			    routines[i].name);
+			goto out_close;
+		}
+	log_event(LOG_INFO, "migrate", "files=%d routines=%d done=1", count,
+	    nroutines);
 	rc = 0;
 out_close:
 	mysql_close(conn);

@@ -26,9 +26,9 @@ enum api_err auth_check(struct ctx *ctx);
  * The two halves of auth_check(). auth_token() checks the header and the
  * token only (no database) and fills ctx->user_id and ctx->username from
  * its claims, with ctx->user_checked false: for a handler whose one
- * database call checks the user itself (POST /transfer, sql/002).
- * auth_user() reads the user's row (once: nothing when user_checked) and
- * sets user_checked and balance_minor.
+ * database call checks the user itself (POST /transfer,
+ * sql/R__payd_transfer.sql). auth_user() reads the user's row (once: nothing
+ * when user_checked) and sets user_checked and balance_minor.
  */
 enum api_err auth_token(struct ctx *ctx);
 enum api_err auth_user(struct ctx *ctx);

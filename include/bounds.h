@@ -92,7 +92,8 @@ _Static_assert(
 #define DB_RETRY_COUNT_MAX 5
 /*
  * Row-lock waits that one CALL payd_transfer can make one after another
- * (sql/002: the Idempotency-Key, the two users, the fee sub-account).
+ * (sql/R__payd_transfer.sql: the Idempotency-Key, the two users, the fee
+ * sub-account).
  */
 #define DB_CALL_LOCK_WAITS_MAX 4
 /* Fee sub-accounts: spread the fee credit so it is no hot row. */

@@ -24,7 +24,7 @@ enum stmt {
 	STMT_USER_BALANCE,    /* balance by id, in the transaction */
 	STMT_MOVEMENT_INSERT, /* a deposit's movement */
 	STMT_ENTRIES_DEPOSIT, /* the two entries of a deposit */
-	STMT_TRANSFER,        /* CALL payd_transfer (sql/002) */
+	STMT_TRANSFER,        /* CALL payd_transfer: a whole transfer */
 	STMT_HISTORY_PAGE,    /* a user's entries, newest first */
 	STMT_IDEM_INSERT,     /* claim a key for this request */
 	STMT_IDEM_GET,        /* hash match, status, response of a key */
@@ -147,7 +147,7 @@ enum db_rc db_call(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
 /* Opens a transaction; clears the sticky error. */
 enum db_rc db_txn_begin(struct db *db);
 /*
- * Takes over a transaction that a CALL left open (sql/002 with a key), so
+ * Takes over a transaction that a CALL left open (a transfer with a key), so
  * that db_exec() and db_txn_end() continue it.
  */
 void db_txn_adopt(struct db *db);

@@ -9,8 +9,8 @@
  *
  * Senders are user ids in [sender_min, sender_max], recipients user ids in
  * [to_min, to_max] (never the sender). The app's CALL checks the caller's
- * row against the token's name (sql/002), so the senders' names are read
- * once before the run, as the tokens of the wrk run carry them.
+ * row against the token's name (sql/R__payd_transfer.sql), so the senders'
+ * names are read once before the run, as the tokens of the wrk run carry them.
  *
  * Prints one line in the wrk scripts' format:
  *   RESULT requests= duration_s= rps= p50_ms= p90_ms= p99_ms= max_ms=

@@ -72,7 +72,7 @@ END {
 	printf "- wrk, the stack and the limits all share these %s cores; other work on the machine shows as \"rest\" in the CPU split. Expect a few %% of noise, more when the machine is busy.\n\n", ENVIRON["ncpu"]
 
 	printf "### POST /transfer vs the database limit (same connections)\n\n"
-	printf "The database limit is bench-dblimit: the app's own ledger_run() (the same CALL payd_transfer of sql/002: the caller's row, the moves, the ledger rows, the same fee sub-accounts) on N direct connections, no HTTP.\n\n"
+	printf "The database limit is bench-dblimit: the app's own ledger_run() (the same CALL payd_transfer of sql/R__payd_transfer.sql: the caller's row, the moves, the ledger rows, the same fee sub-accounts) on N direct connections, no HTTP.\n\n"
 	printf "| conns | transfers/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx (422) | DB limit/s | DB p50 | DB p99 | DB max | ratio | p99 ratio |\n"
 	printf "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
 	for (i = 1; i <= nc; i++) {

@@ -160,6 +160,11 @@ check "installed config passes check-config" logged "$T/check-config.log" \
 n_sql=$(find sql -name '[0-9][0-9][0-9]_*.sql' | wc -l)
 check "migrations applied ($n_sql files in schema_migrations)" \
     test "$(sql 'SELECT COUNT(*) FROM payd.schema_migrations')" = "$n_sql"
+n_routines=$(find sql -name 'R__*.sql' | wc -l)
+check "routines applied ($n_routines files in schema_routines)" \
+    test "$(sql 'SELECT COUNT(*) FROM payd.schema_routines')" = "$n_routines"
+check "1st run logged R__payd_transfer.sql applied" \
+    grep -q 'file=R__payd_transfer.sql applied=1' "$T/install1.log"
 
 # Second run: nothing that matters changes.
 check "install.sh runs (2nd)" run_install 2
@@ -175,6 +180,25 @@ check "2nd run printed neither secret" \
     sh -c "! grep -qF -e '$secret1' -e '$dbpw1' '$T/install2.log'"
 check "2nd run applies no migration again" \
     test "$(sql 'SELECT COUNT(*) FROM payd.schema_migrations')" = "$n_sql"
+check "2nd run applies no unchanged routine again" \
+    sh -c "! grep -q 'applied=1' '$T/install2.log'"
+
+# A routine whose text changed is applied again: a stale procedure (as an
+# older release left it) is replaced by the next migrate.
+migrate_again() {
+	PAYD_DB_SOCKET=$db/mysql.sock PAYD_DB_USER=root PAYD_DB_PASSWORD='' \
+	    PAYD_SQL_DIR=$D/usr/local/share/payd/sql PAYD_LOG_FILE='' \
+	    "$D/usr/local/bin/payd" -c "$conf" migrate >"$T/migrate3.log" 2>&1
+}
+sql "CREATE OR REPLACE PROCEDURE payd.payd_transfer() COMMENT 'stale'
+    SELECT 9; UPDATE payd.schema_routines
+    SET sha256 = UNHEX(SHA2('stale', 256)) WHERE name = 'R__payd_transfer.sql'"
+check "a changed routine is applied again" migrate_again
+check "... and logged" \
+    grep -q 'file=R__payd_transfer.sql applied=1' "$T/migrate3.log"
+check "... its new text replaced the stale one" test "$(sql "SELECT
+    ROUTINE_COMMENT <> 'stale' FROM information_schema.ROUTINES
+    WHERE ROUTINE_SCHEMA = 'payd' AND ROUTINE_NAME = 'payd_transfer'")" = 1
 
 # The app's account: DML and EXECUTE (the CALL of sql/002), no DDL.
 check "app account can SELECT" logged "$T/select.out" \

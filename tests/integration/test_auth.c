@@ -683,9 +683,10 @@ START_TEST(test_auth__deleted_user__401)
 	balance_with(p.h);
 	assert_unauthorized("deleted user");
 	/*
-	 * POST /transfer checks the user in its one database call (sql/002),
-	 * and before any 400 of its own: 401 whatever the body says (a
-	 * missing check would answer 422 insufficient_funds or 400).
+	 * POST /transfer checks the user in its one database call
+	 * (sql/R__payd_transfer.sql), and before any 400 of its own: 401
+	 * whatever the body says (a missing check would answer 422
+	 * insufficient_funds or 400).
 	 */
 	(void)snprintf(
 	    body, sizeof(body), "{\"to\":\"%s\",\"amount\":\"1\"}", p.to);

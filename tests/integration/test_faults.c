@@ -256,9 +256,9 @@ END_TEST
  * The server closes every app connection while they sit idle (a KILL, as
  * wait_timeout or a failover would): the next requests reconnect before
  * they use the dead connection, so none of them fails. POST /transfer
- * makes one database call (sql/002) and cannot retry it blindly, since a
- * CALL that ran may have moved money: the dead connection must be seen
- * before it is used.
+ * makes one database call (sql/R__payd_transfer.sql) and cannot retry it
+ * blindly, since a CALL that ran may have moved money: the dead connection must
+ * be seen before it is used.
  */
 START_TEST(test_db_connections_killed_while_idle__next_requests_succeed)
 {

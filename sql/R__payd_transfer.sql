@@ -9,7 +9,8 @@
 --   1. the caller, as auth_check() reads it for every other route: the
 --      token's user id must still exist under the token's name (compared
 --      byte for byte); the recipient, by id or by username (without regard
---      to case, the column's collation), and not the caller;
+--      to case, the column's collation: its id and name in one read),
+--      and not the caller;
 --   2. START TRANSACTION, then the Idempotency-Key's row when there is a
 --      key: a concurrent request with the same key waits on its lock;
 --   3. the debit (only if balance >= amount + fee) and the credit (only if
@@ -33,7 +34,15 @@
 -- a lock-wait timeout or any other error rolls back and is raised to the
 -- app (which retries 1213 and 1205, API.md Faults).
 -- SQL SECURITY INVOKER: it runs with the app account's own DML grants.
-CREATE PROCEDURE payd_transfer(
+--
+-- A routine file (R__*.sql), not a numbered migration: payd migrate
+-- applies it after the numbered ones, and again whenever this text
+-- changes (schema_routines keeps the SHA-256 of the text last applied), so
+-- the procedure is edited here, in place. CREATE OR REPLACE swaps it in one
+-- statement: a CALL running meanwhile uses the old body or the new one,
+-- never none. (Its first version was sql/002_transfer_procedure.sql;
+-- databases that recorded 002 keep the record, and get this file.)
+CREATE OR REPLACE PROCEDURE payd_transfer(
     IN p_from BIGINT, IN p_from_name VARCHAR(32),
     IN p_to BIGINT, IN p_to_name VARCHAR(32),
     IN p_amount BIGINT, IN p_fee BIGINT, IN p_room BIGINT,
@@ -41,7 +50,7 @@ CREATE PROCEDURE payd_transfer(
     IN p_key VARBINARY(255), IN p_canon VARBINARY(96))
     MODIFIES SQL DATA
     SQL SECURITY INVOKER
-    COMMENT 'POST /transfer in one round trip (sql/002)'
+    COMMENT 'POST /transfer in one round trip (sql/R__payd_transfer.sql)'
 proc: BEGIN
 	DECLARE v_total BIGINT DEFAULT p_amount + p_fee;
 	DECLARE v_state TINYINT DEFAULT 0;
@@ -62,13 +71,19 @@ proc: BEGIN
 	-- 1. Who pays, and who is paid: reads outside the transaction, as
 	-- auth_check() does; users are never deleted by the API, and the
 	-- moves below check the rows again under their locks.
-	SET v_name = (SELECT username FROM users WHERE id = p_from);
-	IF p_to > 0 THEN
-		SET v_to = p_to;
-	ELSE
-		SET v_to = (SELECT id FROM users WHERE username = p_to_name);
-	END IF;
-	SET v_to_name = (SELECT username FROM users WHERE id = v_to);
+	BEGIN
+		-- No such row leaves the variable NULL, and no warning.
+		DECLARE CONTINUE HANDLER FOR NOT FOUND BEGIN END;
+		SELECT username INTO v_name FROM users WHERE id = p_from;
+		IF p_to > 0 THEN
+			SET v_to = p_to;
+			SELECT username INTO v_to_name FROM users
+			    WHERE id = p_to;
+		ELSE
+			SELECT id, username INTO v_to, v_to_name FROM users
+			    WHERE username = p_to_name;
+		END IF;
+	END;
 	IF v_name IS NULL OR
 	    CAST(v_name AS BINARY) <> CAST(p_from_name AS BINARY) THEN
 		SET v_state = 1;
