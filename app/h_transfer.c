@@ -103,8 +103,7 @@ h_transfer(struct ctx *ctx)
 		goto out_put;
 	}
 	if (op.to_id == ctx->user_id) {
-		http_error(ctx->resp, API_INVALID_REQUEST,
-		    "A transfer to oneself is not allowed.");
+		http_error(ctx->resp, API_INVALID_REQUEST, LEDGER_SELF_MESSAGE);
 		transfer_check_caller(ctx);
 		goto out_put;
 	}

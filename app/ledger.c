@@ -364,15 +364,27 @@ ledger_deposit(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn)
 	return ledger_close(ctx, op, 200);
 }
 
-/* A random fee sub-account per transfer: no hot row (bounds.h). */
+/*
+ * The fee sub-account of a transfer, so that no fee row is hot (bounds.h):
+ * each process goes round them from a random start, drawn at its first
+ * transfer (in a worker, after the fork), not with a system call per
+ * transfer.
+ */
 static int64_t
 ledger_fee_account(void)
 {
-	unsigned char r = 0;
+	static bool started;
+	static unsigned next;
 
-	if (util_random(&r, sizeof(r)) != 0)
-		r = (unsigned char)(util_now_us() & 0xff);
-	return r % DB_FEE_ACCOUNT_COUNT;
+	if (!started) {
+		unsigned char r = 0;
+
+		if (util_random(&r, sizeof(r)) != 0)
+			r = (unsigned char)(util_now_us() & 0xff);
+		next = r;
+		started = true;
+	}
+	return next++ % DB_FEE_ACCOUNT_COUNT;
 }
 
 /*
@@ -640,9 +652,8 @@ ledger_run(struct ctx *ctx, struct ledger_op *op)
 		break;
 	case LEDGER_DENIED:
 		http_error(ctx->resp, txn.refusal,
-		    txn.refusal == API_INVALID_REQUEST
-		        ? "A transfer to oneself is not allowed."
-		        : NULL);
+		    txn.refusal == API_INVALID_REQUEST ? LEDGER_SELF_MESSAGE
+		                                       : NULL);
 		break;
 	case LEDGER_BUSY:
 		http_error(ctx->resp, API_REQUEST_IN_PROGRESS, NULL);

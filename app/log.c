@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,11 @@ static enum log_level log_level_cur = LOG_INFO;
 static int log_fd = STDERR_FILENO;
 static char log_path[CONFIG_PATH_SIZE_MAX];
 static const char *log_req_id;
+/* getpid() once per process, not per line: refreshed in a forked child. */
+static long log_pid;
+
+static long log_get_pid(void);
+static void log_after_fork(void);
 
 static size_t log_prefix(
     char *line, size_t size, enum log_level level, const char *event);
@@ -102,6 +108,23 @@ log_set_req_id(const char *req_id)
 	log_req_id = req_id;
 }
 
+static void
+log_after_fork(void)
+{
+	log_pid = (long)getpid();
+}
+
+static long
+log_get_pid(void)
+{
+	if (log_pid == 0) {
+		log_pid = (long)getpid();
+		/* Only a child it forks needs the pid again. */
+		(void)pthread_atfork(NULL, NULL, log_after_fork);
+	}
+	return log_pid;
+}
+
 static size_t
 log_prefix(char *line, size_t size, enum log_level level, const char *event)
 {
@@ -117,7 +140,7 @@ log_prefix(char *line, size_t size, enum log_level level, const char *event)
 	n = snprintf(line, size,
 	    "ts=%s.%03ldZ level=%s pid=%ld req_id=%s "
 	    "event=%s",
-	    ts, now.tv_nsec / 1000000L, log_level_name(level), (long)getpid(),
+	    ts, now.tv_nsec / 1000000L, log_level_name(level), log_get_pid(),
 	    log_req_id != NULL ? log_req_id : "-", event);
 	if (n < 0)
 		return 0;

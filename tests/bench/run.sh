@@ -9,9 +9,9 @@
 # transfer transaction straight on the database socket, as many
 # connections) and nginx in front of payd-hello (HTTP + FastCGI, no SQL).
 # Contention shapes at 64 connections: 10 hot accounts, and every sender
-# into one merchant, each beside its database limit. CPU split (/proc/<pid>/stat around each run) and the
-# workers' RSS. `payd audit` runs after every run and stops the bench when
-# it fails.
+# into one merchant, each beside its database limit. CPU split
+# (/proc/<pid>/stat around each run) and the workers' RSS. `payd audit`
+# runs after every run and stops the bench when it fails.
 # Prints a table and writes it to tests/bench/RESULTS.md (between the
 # markers; the rest of that file, "What we tried", is kept).
 #

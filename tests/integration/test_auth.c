@@ -647,6 +647,19 @@ post_with(const char *path, const char *authorization, const char *body)
 	return call("POST", path, body, extra);
 }
 
+/* POST /transfer of 1 to the user with this id must be the contract's 401. */
+static void
+assert_transfer_to_id_unauthorized(
+    const char *authorization, long long to_id, const char *what)
+{
+	char body[160];
+
+	(void)snprintf(
+	    body, sizeof(body), "{\"to_id\":%lld,\"amount\":\"1\"}", to_id);
+	post_with("/transfer", authorization, body);
+	assert_unauthorized(what);
+}
+
 /* A user to be removed or renamed, and a recipient: ids and headers. */
 struct auth_pair {
 	long long id, to_id;
@@ -692,14 +705,10 @@ START_TEST(test_auth__deleted_user__401)
 	    body, sizeof(body), "{\"to\":\"%s\",\"amount\":\"1\"}", p.to);
 	post_with("/transfer", p.h, body);
 	assert_unauthorized("deleted user, transfer by name");
-	(void)snprintf(
-	    body, sizeof(body), "{\"to_id\":%lld,\"amount\":\"1\"}", p.to_id);
-	post_with("/transfer", p.h, body);
-	assert_unauthorized("deleted user, transfer by id");
-	(void)snprintf(
-	    body, sizeof(body), "{\"to_id\":%lld,\"amount\":\"1\"}", p.id);
-	post_with("/transfer", p.h, body);
-	assert_unauthorized("deleted user, transfer to oneself");
+	assert_transfer_to_id_unauthorized(
+	    p.h, p.to_id, "deleted user, transfer by id");
+	assert_transfer_to_id_unauthorized(
+	    p.h, p.id, "deleted user, transfer to oneself");
 	post_with("/transfer", p.h, "{\"amount\":\"1\"}");
 	assert_unauthorized("deleted user, transfer without recipient");
 	post_with("/transfer", p.h, "[]");
@@ -715,7 +724,6 @@ END_TEST
 START_TEST(test_auth__renamed_user__401_nothing_moved)
 {
 	struct auth_pair p;
-	char body[160];
 
 	auth_pair_make("renm", &p);
 	ck_assert_int_eq(
@@ -728,10 +736,8 @@ START_TEST(test_auth__renamed_user__401_nothing_moved)
 	    0);
 	balance_with(p.h);
 	assert_unauthorized("renamed user");
-	(void)snprintf(
-	    body, sizeof(body), "{\"to_id\":%lld,\"amount\":\"1\"}", p.to_id);
-	post_with("/transfer", p.h, body);
-	assert_unauthorized("renamed user, transfer");
+	assert_transfer_to_id_unauthorized(
+	    p.h, p.to_id, "renamed user, transfer");
 	/* Nothing reached the recipient. */
 	ck_assert_int_eq(balance_with(p.th), 200);
 	ck_assert_ptr_nonnull(strstr(R->body, "\"balance\":\"0.00\""));

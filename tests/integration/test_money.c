@@ -29,7 +29,6 @@ struct user {
 };
 
 /* What one forked client saw; lives in memory shared with the parent. */
-/* What one client of a race saw. */
 struct shot {
 	long status;
 	bool replayed;
