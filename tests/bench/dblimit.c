@@ -159,6 +159,7 @@ dblimit_load_names(struct dblimit_args *a)
 	MYSQL_BIND in[2], out[2];
 	MYSQL_STMT *st;
 	struct db db;
+	int rc;
 
 	if (a->sender_max - a->sender_min >= DBLIMIT_SENDER_COUNT_MAX)
 		fatal(
@@ -191,11 +192,15 @@ dblimit_load_names(struct dblimit_args *a)
 	    mysql_stmt_bind_result(st, out) != 0)
 		fatal("dblimit: reading the names: %s",
 		    st != NULL ? mysql_stmt_error(st) : "no memory");
-	while (mysql_stmt_fetch(st) == 0) {
+	while ((rc = mysql_stmt_fetch(st)) == 0) {
 		assert(id >= a->sender_min && id <= a->sender_max);
 		assert(name_len < sizeof(name));
 		memcpy(a->names[id - a->sender_min], name, name_len);
 	}
+	/* A truncated name or an error must not end the list early. */
+	if (rc != MYSQL_NO_DATA)
+		fatal("dblimit: reading the names: fetch %d: %s", rc,
+		    mysql_stmt_error(st));
 	(void)mysql_stmt_close(st);
 	db_close(&db);
 }
