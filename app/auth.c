@@ -140,6 +140,15 @@ auth_user(struct ctx *ctx)
 	return API__MAX;
 }
 
+void
+auth_user_first(struct ctx *ctx)
+{
+	enum api_err err = auth_user(ctx);
+
+	if (err != API__MAX)
+		http_error(ctx->resp, err, NULL);
+}
+
 enum api_err
 auth_check(struct ctx *ctx)
 {

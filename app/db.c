@@ -27,7 +27,6 @@ struct db_stmt_def {
 /* Every statement of the service, prepared once per connection. */
 static const struct db_stmt_def db_stmts[STMT__MAX] = {
     [STMT_PING] = {"ping", "SELECT 1", 0},
-    [STMT_BEGIN] = {"begin", "START TRANSACTION", 0},
     [STMT_SET_LOCK_WAIT] = {"set_lock_wait",
         "SET SESSION innodb_lock_wait_timeout = ?", 1},
     [STMT_USER_INSERT] = {"user_insert",
@@ -43,22 +42,9 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
         "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') "
         "FROM users WHERE id = ?",
         1},
-    [STMT_USER_CREDIT] = {"user_credit",
-        "UPDATE users SET balance = balance + ? "
-        "WHERE id = ? AND balance <= ?",
-        3},
-    [STMT_USER_BALANCE] = {"user_balance",
-        "SELECT balance FROM users WHERE id = ?", 1},
-    [STMT_MOVEMENT_INSERT] = {"movement_insert",
-        "INSERT INTO movements (kind, from_user, to_user, amount, fee, "
-        "created_at) VALUES ('deposit', NULL, ?, ?, 0, ?)",
-        3},
-    [STMT_ENTRIES_DEPOSIT] = {"entries_deposit",
-        "INSERT INTO entries (account_kind, account_id, movement_id, type, "
-        "delta, balance_after, counterparty_id, created_at) VALUES "
-        "('user', ?, ?, 'deposit', ?, ?, NULL, ?), "
-        "('external', 0, ?, 'funding', ?, NULL, NULL, ?)",
-        8},
+    /* The whole of POST /balance in one round trip: the stored procedure
+     * of sql/R__payd_deposit.sql. */
+    [STMT_DEPOSIT] = {"deposit", "CALL payd_deposit(?, ?, ?, ?, ?, ?, ?)", 7},
     /* The whole of POST /transfer in one round trip: the stored procedure
      * of sql/R__payd_transfer.sql. */
     [STMT_TRANSFER] = {"transfer",
@@ -527,35 +513,19 @@ db_call(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
 }
 
 void
-db_txn_adopt(struct db *db)
+db_txn_adopt(struct db *db, enum stmt id)
 {
 	assert(!db->in_txn && db->connected);
 	db->in_txn = true;
 	db->txn_rc = DB_OK;
-}
-
-enum db_rc
-db_txn_begin(struct db *db)
-{
-	enum db_rc rc;
-
-	assert(!db->in_txn);
-	rc = db_ensure(db);
-	if (rc != DB_OK)
-		return rc;
-	rc = db_exec(db, STMT_BEGIN, NULL, 0, NULL);
-	if (rc != DB_OK)
-		return rc;
-	db->in_txn = true;
-	db->txn_rc = DB_OK;
-	return DB_OK;
+	db->txn_stmt = id;
 }
 
 void
 db_txn_rollback(struct db *db)
 {
 	if (db->in_txn && db->connected && mysql_rollback(db->conn) != 0)
-		(void)db_classify(db, STMT_BEGIN, mysql_errno(db->conn),
+		(void)db_classify(db, db->txn_stmt, mysql_errno(db->conn),
 		    mysql_sqlstate(db->conn), mysql_error(db->conn));
 	db->in_txn = false;
 }
@@ -574,7 +544,7 @@ db_txn_end(struct db *db)
 	if (!db->connected)
 		return DB_CONN;
 	if (mysql_commit(db->conn) != 0)
-		return db_classify(db, STMT_BEGIN, mysql_errno(db->conn),
+		return db_classify(db, db->txn_stmt, mysql_errno(db->conn),
 		    mysql_sqlstate(db->conn), mysql_error(db->conn));
 	return DB_OK;
 }

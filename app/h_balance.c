@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth.h"
 #include "ledger.h"
 
 /*
@@ -32,8 +33,11 @@ h_balance_post(struct ctx *ctx)
 	assert(ctx->user_id > 0);
 	memset(&op, 0, sizeof(op));
 	op.kind = LEDGER_DEPOSIT;
-	if (ledger_read_request(ctx, &op, &obj) != 0)
+	/* The token is checked, its user not yet: the CALL does that. */
+	if (ledger_read_request(ctx, &op, &obj) != 0) {
+		auth_user_first(ctx);
 		return;
+	}
 	json_object_put(obj); /* only the amount was needed */
 	/* The same top-up is the same amount in cents, however spelt. */
 	n = snprintf(

@@ -14,7 +14,6 @@
 
 static int transfer_read_to(struct ctx *ctx, struct json_object *obj,
     struct ledger_op *op, const char **to, size_t *to_len);
-static void transfer_check_caller(struct ctx *ctx);
 
 /*
  * Reads the recipient as sent and builds the canonical request from it:
@@ -67,21 +66,6 @@ transfer_read_to(struct ctx *ctx, struct json_object *obj, struct ledger_op *op,
 	return 0;
 }
 
-/*
- * The token was checked before this handler ran, but not its user: the
- * CALL of ledger_run() does that in the same round trip (auth.h). An
- * answer given before the CALL must not tell a token whose user is gone
- * more than 401 would, so the user is read then, as on every other route.
- */
-static void
-transfer_check_caller(struct ctx *ctx)
-{
-	enum api_err err = auth_user(ctx);
-
-	if (err != API__MAX)
-		http_error(ctx->resp, err, NULL);
-}
-
 void
 h_transfer(struct ctx *ctx)
 {
@@ -93,7 +77,7 @@ h_transfer(struct ctx *ctx)
 	op.kind = LEDGER_TRANSFER;
 	if (ledger_read_request(ctx, &op, &obj) != 0 ||
 	    transfer_read_to(ctx, obj, &op, &op.to_text, &op.to_len) != 0) {
-		transfer_check_caller(ctx);
+		auth_user_first(ctx);
 		goto out_put;
 	}
 	/* API.md: a fixed part plus basis points, rounded half up. */
@@ -104,7 +88,7 @@ h_transfer(struct ctx *ctx)
 	}
 	if (op.to_id == ctx->user_id) {
 		http_error(ctx->resp, API_INVALID_REQUEST, LEDGER_SELF_MESSAGE);
-		transfer_check_caller(ctx);
+		auth_user_first(ctx);
 		goto out_put;
 	}
 	/*

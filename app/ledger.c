@@ -57,18 +57,45 @@ enum ledger_state {
 	LEDGER_STATE__MAX
 };
 
+/* The parameters of CALL payd_deposit (sql/R__payd_deposit.sql), in order. */
+enum ledger_deposit_param {
+	LEDGER_DEPOSIT_USER,      /* the caller's id, from the token */
+	LEDGER_DEPOSIT_USER_NAME, /* and name: the row must still match */
+	LEDGER_DEPOSIT_AMOUNT,    /* minor units */
+	LEDGER_DEPOSIT_ROOM,      /* the cap minus amount */
+	LEDGER_DEPOSIT_AT,        /* the movement's DATETIME */
+	LEDGER_DEPOSIT_KEY,       /* the Idempotency-Key, or NULL */
+	LEDGER_DEPOSIT_CANON,     /* the canonical request, hashed with it */
+	LEDGER_DEPOSIT_PARAM__MAX
+};
+
+/* The parameters of CALL payd_transfer (sql/R__payd_transfer.sql). */
+enum ledger_transfer_param {
+	LEDGER_TRANSFER_FROM,        /* the caller's id, from the token */
+	LEDGER_TRANSFER_FROM_NAME,   /* and name: the row must still match */
+	LEDGER_TRANSFER_TO,          /* the recipient's id, or 0: by name */
+	LEDGER_TRANSFER_TO_NAME,     /* the recipient's name as sent */
+	LEDGER_TRANSFER_AMOUNT,      /* minor units */
+	LEDGER_TRANSFER_FEE,         /* minor units */
+	LEDGER_TRANSFER_ROOM,        /* the cap minus amount */
+	LEDGER_TRANSFER_FEE_ACCOUNT, /* ledger_fee_account() */
+	LEDGER_TRANSFER_AT,          /* the movement's DATETIME */
+	LEDGER_TRANSFER_KEY,         /* the Idempotency-Key, or NULL */
+	LEDGER_TRANSFER_CANON,       /* the canonical request, hashed with it */
+	LEDGER_TRANSFER_PARAM__MAX
+};
+
 static int ledger_read_amount(
     struct ctx *ctx, struct json_object *obj, struct ledger_op *op);
 static void ledger_txn_init(struct ledger_txn *txn);
 static enum ledger_rc ledger_fail(
     struct ctx *ctx, struct ledger_op *op, enum db_rc rc);
-static enum ledger_rc ledger_open(struct ctx *ctx, struct ledger_op *op);
 static enum ledger_rc ledger_close(
     struct ctx *ctx, struct ledger_op *op, int status);
-static enum db_rc ledger_balance(
-    struct db *db, int64_t user_id, int64_t *out_minor);
-static enum db_rc ledger_movement(
-    struct db *db, int64_t to_id, int64_t amount_minor, struct ledger_txn *txn);
+static enum ledger_rc ledger_called(struct ctx *ctx, struct ledger_op *op,
+    struct ledger_txn *txn, enum db_rc rc, int64_t state);
+static enum ledger_rc ledger_answer(
+    struct ctx *ctx, struct ledger_op *op, enum stmt call, int status);
 static enum ledger_rc ledger_deposit(
     struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn);
 static int64_t ledger_fee_account(void);
@@ -188,53 +215,6 @@ ledger_fail(struct ctx *ctx, struct ledger_op *op, enum db_rc rc)
 }
 
 /*
- * Opens the transaction and, with a key, claims it first: a concurrent
- * request with the same key blocks here until this one ends.
- */
-static enum ledger_rc
-ledger_open(struct ctx *ctx, struct ledger_op *op)
-{
-	struct db *db = ctx->db;
-	enum db_rc rc = db_txn_begin(db);
-
-	/*
-	 * A connection that died while idle fails at BEGIN, before any of
-	 * our statements ran, so one try on a fresh connection is safe.
-	 */
-	if (rc == DB_CONN)
-		rc = db_txn_begin(db);
-	if (rc != DB_OK) {
-		op->db_rc = rc;
-		return rc == DB_RETRY ? LEDGER_RETRY : LEDGER_FAILED;
-	}
-	if (op->idem_key == NULL)
-		return LEDGER_DONE;
-	{
-		struct db_val in[] = {
-		    DB_I64_IN(ctx->user_id),
-		    LEDGER_STR_IN(op->idem_key, strlen(op->idem_key)),
-		    LEDGER_STR_IN(op->canon, strlen(op->canon)),
-		    DB_I64_IN(0), /* status NULL: in progress */
-		    LEDGER_STR_IN("", 0),
-		};
-
-		in[3].is_null = true;
-		in[4].is_null = true;
-		rc = db_exec(db, STMT_IDEM_INSERT, in, 5, NULL);
-	}
-	if (rc == DB_OK)
-		return LEDGER_DONE;
-	db_txn_rollback(db);
-	op->db_rc = rc;
-	if (rc == DB_DUPLICATE)
-		return LEDGER_REPLAY;
-	/* Waiting longer for the same key would outlast nginx's timeout. */
-	if (rc == DB_RETRY)
-		return LEDGER_BUSY;
-	return LEDGER_FAILED;
-}
-
-/*
  * Stores the answer under the key, in the same transaction as the
  * movement, then commits. The status is set only once it is committed.
  */
@@ -272,96 +252,124 @@ ledger_close(struct ctx *ctx, struct ledger_op *op, int status)
 	return LEDGER_DONE;
 }
 
-/* A balance inside the open transaction: our own write, under our lock. */
-static enum db_rc
-ledger_balance(struct db *db, int64_t user_id, int64_t *out_minor)
+/*
+ * What a CALL's state (enum ledger_state) means for the request. rc is the
+ * CALL's own outcome. LEDGER_DONE: money moved, and the caller answers.
+ */
+static enum ledger_rc
+ledger_called(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn,
+    enum db_rc rc, int64_t state)
 {
-	struct db_val in[] = {DB_I64_IN(user_id)};
-	struct db_val out[] = {DB_I64_OUT()};
-	enum db_rc rc = db_row(db, STMT_USER_BALANCE, in, 1, out, 1);
-
-	if (rc == DB_OK)
-		*out_minor = out[0].i64;
-	return rc;
-}
-
-/* A deposit's movements row: it comes from outside, so no from_user. */
-static enum db_rc
-ledger_movement(
-    struct db *db, int64_t to_id, int64_t amount_minor, struct ledger_txn *txn)
-{
-	struct db_val in[] = {
-	    DB_I64_IN(to_id),
-	    DB_I64_IN(amount_minor),
-	    LEDGER_STR_IN(txn->at_sql, strlen(txn->at_sql)),
+	static const enum api_err refusals[LEDGER_STATE__MAX] = {
+	    [LEDGER_STATE_NO_USER] = API_UNAUTHORIZED,
+	    [LEDGER_STATE_SELF] = API_INVALID_REQUEST,
+	    [LEDGER_STATE_NO_TO] = API_RECIPIENT_NOT_FOUND,
+	    [LEDGER_STATE_FUNDS] = API_INSUFFICIENT_FUNDS,
+	    [LEDGER_STATE_CAP] = API_LIMIT_EXCEEDED,
 	};
-	enum db_rc rc = db_exec(db, STMT_MOVEMENT_INSERT, in, 3, NULL);
 
-	if (rc == DB_OK) {
-		txn->movement_id = db_insert_id(db, STMT_MOVEMENT_INSERT);
-		assert(txn->movement_id > 0);
+	if (rc == DB_NOT_FOUND) {
+		log_event(LOG_ERROR, "ledger_call", "route=%s msg=no_row",
+		    ctx->route);
+		rc = DB_ERROR;
 	}
-	return rc;
+	if (rc != DB_OK) {
+		op->db_rc = rc;
+		return rc == DB_RETRY ? LEDGER_RETRY : LEDGER_FAILED;
+	}
+	switch (state) {
+	case LEDGER_STATE_DONE:
+		return LEDGER_DONE;
+	case LEDGER_STATE_NO_USER:
+	case LEDGER_STATE_SELF:
+		txn->refusal = refusals[state];
+		return LEDGER_DENIED;
+	case LEDGER_STATE_NO_TO:
+	case LEDGER_STATE_FUNDS:
+	case LEDGER_STATE_CAP:
+		txn->refusal = refusals[state];
+		return LEDGER_REFUSED;
+	case LEDGER_STATE_KEY_TAKEN:
+		return LEDGER_REPLAY;
+	case LEDGER_STATE_KEY_BUSY:
+		return LEDGER_BUSY;
+	default:
+		log_event(LOG_ERROR, "ledger_call", "route=%s state=%" PRId64,
+		    ctx->route, state);
+		op->db_rc = DB_ERROR;
+		return LEDGER_FAILED;
+	}
 }
 
 /*
- * A top-up: credit the caller under the cap, read the balance back, write
- * the movement and its two entries (+amount user, -amount external 0).
+ * Ends a movement whose CALL answered LEDGER_STATE_DONE, once its answer is
+ * written: without a key the CALL has committed; with one it has left the
+ * transaction open, and ledger_close() stores the answer under the key and
+ * commits, so that both are one atomic write.
+ */
+static enum ledger_rc
+ledger_answer(struct ctx *ctx, struct ledger_op *op, enum stmt call, int status)
+{
+	if (op->idem_key == NULL) {
+		ctx->resp->status = status;
+		return LEDGER_DONE;
+	}
+	db_txn_adopt(ctx->db, call);
+	return ledger_close(ctx, op, status);
+}
+
+/*
+ * A top-up: the whole request in one CALL (sql/R__payd_deposit.sql), which
+ * checks the caller, claims the key, credits the caller under the cap,
+ * reads the balance back and writes the movement and its two entries.
  */
 static enum ledger_rc
 ledger_deposit(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn)
 {
-	struct db *db = ctx->db;
-	int64_t uid = ctx->user_id, amount = op->amount_minor, room, neg;
-	uint64_t credited = 0;
+	const char *key = op->idem_key;
+	int64_t room;
 	enum ledger_rc lrc;
-	enum db_rc rc;
 
-	/* Both are exact: amount is in (0, MONEY_AMOUNT_MAX_MINOR]. */
-	if (money_sub(MONEY_BALANCE_MAX_MINOR, amount, &room) != MONEY_OK ||
-	    money_sub(0, amount, &neg) != MONEY_OK)
+	/* Exact: amount is in (0, MONEY_AMOUNT_MAX_MINOR]. */
+	if (money_sub(MONEY_BALANCE_MAX_MINOR, op->amount_minor, &room) !=
+	    MONEY_OK)
 		assert(!"deposit arithmetic overflowed");
 	assert(room >= 0 && op->fee_minor == 0);
-	if ((lrc = ledger_open(ctx, op)) != LEDGER_DONE)
-		return lrc;
 	{
-		struct db_val in[] = {
-		    DB_I64_IN(amount), DB_I64_IN(uid), DB_I64_IN(room)};
-
-		rc = db_exec(db, STMT_USER_CREDIT, in, 3, &credited);
-	}
-	if (rc != DB_OK)
-		return ledger_fail(ctx, op, rc);
-	if (credited == 0) {
-		db_txn_rollback(db);
-		txn->refusal = API_LIMIT_EXCEEDED;
-		return LEDGER_REFUSED;
-	}
-	if ((rc = ledger_balance(db, uid, &txn->balance_minor)) != DB_OK)
-		return ledger_fail(ctx, op, rc);
-	/* The credit held the cap, and the new balance holds the amount. */
-	assert(txn->balance_minor >= amount);
-	assert(txn->balance_minor <= MONEY_BALANCE_MAX_MINOR);
-	if ((rc = ledger_movement(db, uid, amount, txn)) != DB_OK)
-		return ledger_fail(ctx, op, rc);
-	{
-		struct db_val in[] = {
-		    DB_I64_IN(uid),
-		    DB_I64_IN(txn->movement_id),
-		    DB_I64_IN(amount),
-		    DB_I64_IN(txn->balance_minor),
-		    LEDGER_STR_IN(txn->at_sql, strlen(txn->at_sql)),
-		    DB_I64_IN(txn->movement_id),
-		    DB_I64_IN(neg),
-		    LEDGER_STR_IN(txn->at_sql, strlen(txn->at_sql)),
+		struct db_val in[LEDGER_DEPOSIT_PARAM__MAX] = {
+		    [LEDGER_DEPOSIT_USER] = DB_I64_IN(ctx->user_id),
+		    [LEDGER_DEPOSIT_USER_NAME] =
+		        LEDGER_STR_IN(ctx->username, strlen(ctx->username)),
+		    [LEDGER_DEPOSIT_AMOUNT] = DB_I64_IN(op->amount_minor),
+		    [LEDGER_DEPOSIT_ROOM] = DB_I64_IN(room),
+		    [LEDGER_DEPOSIT_AT] =
+		        LEDGER_STR_IN(txn->at_sql, strlen(txn->at_sql)),
+		    [LEDGER_DEPOSIT_KEY] =
+		        LEDGER_STR_IN(key, key != NULL ? strlen(key) : 0),
+		    [LEDGER_DEPOSIT_CANON] =
+		        LEDGER_STR_IN(op->canon, strlen(op->canon)),
 		};
+		struct db_val out[] = {
+		    DB_I64_OUT(), DB_I64_OUT(), DB_I64_OUT()};
+		enum db_rc rc;
 
-		rc = db_exec(db, STMT_ENTRIES_DEPOSIT, in, 8, NULL);
+		in[LEDGER_DEPOSIT_KEY].is_null = key == NULL;
+		rc = db_ensure(ctx->db);
+		if (rc == DB_OK)
+			rc = db_call(ctx->db, STMT_DEPOSIT, in,
+			    LEDGER_DEPOSIT_PARAM__MAX, out, 3);
+		lrc = ledger_called(ctx, op, txn, rc, out[0].i64);
+		txn->movement_id = out[1].i64;
+		txn->balance_minor = out[2].i64;
 	}
-	if (rc != DB_OK)
-		return ledger_fail(ctx, op, rc);
+	if (lrc != LEDGER_DONE)
+		return lrc;
+	/* Read back under the lock: the credit held the cap. */
+	assert(txn->movement_id > 0);
+	assert(txn->balance_minor >= op->amount_minor);
+	assert(txn->balance_minor <= MONEY_BALANCE_MAX_MINOR);
 	handler_balance_body(ctx, txn->balance_minor);
-	return ledger_close(ctx, op, 200);
+	return ledger_answer(ctx, op, STMT_DEPOSIT, 200);
 }
 
 /*
@@ -388,9 +396,10 @@ ledger_fee_account(void)
 }
 
 /*
- * CALL payd_transfer (sql/R__payd_transfer.sql) with op and the caller, into op
- * and txn; *state is its first column (enum ledger_state). A connection that
- * died while idle is replaced first: the CALL itself is never sent twice.
+ * CALL payd_transfer (sql/R__payd_transfer.sql) with op and the caller, into
+ * op and txn; *state is its first column (enum ledger_state). A connection
+ * that died while idle is replaced first: the CALL itself is never sent
+ * twice.
  */
 static enum db_rc
 ledger_transfer_call(struct ctx *ctx, struct ledger_op *op,
@@ -398,31 +407,33 @@ ledger_transfer_call(struct ctx *ctx, struct ledger_op *op,
 {
 	const char *key = op->idem_key;
 	const char *to = op->to_text != NULL ? op->to_text : "";
-	struct db_val in[] = {
-	    DB_I64_IN(ctx->user_id),
-	    LEDGER_STR_IN(ctx->username, strlen(ctx->username)),
-	    DB_I64_IN(op->to_id),
-	    LEDGER_STR_IN(to, op->to_text != NULL ? op->to_len : 0),
-	    DB_I64_IN(op->amount_minor),
-	    DB_I64_IN(op->fee_minor),
-	    DB_I64_IN(room),
-	    DB_I64_IN(ledger_fee_account()),
-	    LEDGER_STR_IN(txn->at_sql, strlen(txn->at_sql)),
-	    LEDGER_STR_IN(key, key != NULL ? strlen(key) : 0),
-	    LEDGER_STR_IN(op->canon, strlen(op->canon)),
+	struct db_val in[LEDGER_TRANSFER_PARAM__MAX] = {
+	    [LEDGER_TRANSFER_FROM] = DB_I64_IN(ctx->user_id),
+	    [LEDGER_TRANSFER_FROM_NAME] =
+	        LEDGER_STR_IN(ctx->username, strlen(ctx->username)),
+	    [LEDGER_TRANSFER_TO] = DB_I64_IN(op->to_id),
+	    [LEDGER_TRANSFER_TO_NAME] =
+	        LEDGER_STR_IN(to, op->to_text != NULL ? op->to_len : 0),
+	    [LEDGER_TRANSFER_AMOUNT] = DB_I64_IN(op->amount_minor),
+	    [LEDGER_TRANSFER_FEE] = DB_I64_IN(op->fee_minor),
+	    [LEDGER_TRANSFER_ROOM] = DB_I64_IN(room),
+	    [LEDGER_TRANSFER_FEE_ACCOUNT] = DB_I64_IN(ledger_fee_account()),
+	    [LEDGER_TRANSFER_AT] =
+	        LEDGER_STR_IN(txn->at_sql, strlen(txn->at_sql)),
+	    [LEDGER_TRANSFER_KEY] =
+	        LEDGER_STR_IN(key, key != NULL ? strlen(key) : 0),
+	    [LEDGER_TRANSFER_CANON] =
+	        LEDGER_STR_IN(op->canon, strlen(op->canon)),
 	};
 	struct db_val out[] = {DB_I64_OUT(), DB_I64_OUT(),
 	    DB_STR_OUT(op->to_name), DB_I64_OUT(), DB_I64_OUT(), DB_I64_OUT()};
 	enum db_rc rc;
 
-	in[9].is_null = key == NULL;
+	in[LEDGER_TRANSFER_KEY].is_null = key == NULL;
 	rc = db_ensure(ctx->db);
 	if (rc == DB_OK)
-		rc = db_call(ctx->db, STMT_TRANSFER, in, 11, out, 6);
-	if (rc == DB_NOT_FOUND) {
-		log_event(LOG_ERROR, "transfer_call", "msg=no_row");
-		rc = DB_ERROR;
-	}
+		rc = db_call(ctx->db, STMT_TRANSFER, in,
+		    LEDGER_TRANSFER_PARAM__MAX, out, 6);
 	if (rc != DB_OK)
 		return rc;
 	*state = out[0].i64;
@@ -434,23 +445,15 @@ ledger_transfer_call(struct ctx *ctx, struct ledger_op *op,
 }
 
 /*
- * A transfer: the whole request in one CALL (sql/R__payd_transfer.sql), which
- * checks the caller and the recipient, claims the key, moves the money and
- * writes the ledger. Without a key it has committed when it answers; with one
- * it leaves the transaction open and ledger_close() stores the answer under the
- * key and commits, so that both are one atomic write.
+ * A transfer: the whole request in one CALL (sql/R__payd_transfer.sql),
+ * which checks the caller and the recipient, claims the key, moves the
+ * money and writes the ledger.
  */
 static enum ledger_rc
 ledger_transfer(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn)
 {
-	static const enum api_err refusals[LEDGER_STATE__MAX] = {
-	    [LEDGER_STATE_NO_USER] = API_UNAUTHORIZED,
-	    [LEDGER_STATE_SELF] = API_INVALID_REQUEST,
-	    [LEDGER_STATE_NO_TO] = API_RECIPIENT_NOT_FOUND,
-	    [LEDGER_STATE_FUNDS] = API_INSUFFICIENT_FUNDS,
-	    [LEDGER_STATE_CAP] = API_LIMIT_EXCEEDED,
-	};
 	int64_t total, room, state = -1;
+	enum ledger_rc lrc;
 	enum db_rc rc;
 
 	assert(op->to_id >= 0 && op->to_id != ctx->user_id);
@@ -462,43 +465,16 @@ ledger_transfer(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn)
 		assert(!"transfer arithmetic overflowed");
 	assert(total >= op->amount_minor && total <= MONEY_BALANCE_MAX_MINOR);
 	rc = ledger_transfer_call(ctx, op, txn, room, &state);
-	if (rc != DB_OK) {
-		op->db_rc = rc;
-		return rc == DB_RETRY ? LEDGER_RETRY : LEDGER_FAILED;
-	}
-	switch (state) {
-	case LEDGER_STATE_DONE:
-		break;
-	case LEDGER_STATE_NO_USER:
-	case LEDGER_STATE_SELF:
-		txn->refusal = refusals[state];
-		return LEDGER_DENIED;
-	case LEDGER_STATE_NO_TO:
-	case LEDGER_STATE_FUNDS:
-	case LEDGER_STATE_CAP:
-		txn->refusal = refusals[state];
-		return LEDGER_REFUSED;
-	case LEDGER_STATE_KEY_TAKEN:
-		return LEDGER_REPLAY;
-	case LEDGER_STATE_KEY_BUSY:
-		return LEDGER_BUSY;
-	default:
-		log_event(LOG_ERROR, "transfer_call", "state=%" PRId64, state);
-		op->db_rc = DB_ERROR;
-		return LEDGER_FAILED;
-	}
+	lrc = ledger_called(ctx, op, txn, rc, state);
+	if (lrc != LEDGER_DONE)
+		return lrc;
 	/* Read back under the locks: never below zero, never over the cap. */
 	assert(txn->movement_id > 0 && op->to_id > 0);
 	assert(txn->balance_minor >= 0);
 	assert(txn->to_balance_minor >= op->amount_minor);
 	assert(txn->to_balance_minor <= MONEY_BALANCE_MAX_MINOR);
 	ledger_body_transfer(ctx, op, txn);
-	if (op->idem_key == NULL) {
-		ctx->resp->status = 201;
-		return LEDGER_DONE;
-	}
-	db_txn_adopt(ctx->db);
-	return ledger_close(ctx, op, 201);
+	return ledger_answer(ctx, op, STMT_TRANSFER, 201);
 }
 
 /* API.md POST /transfer: {"id","from","to","amount","fee","balance",...}. */

@@ -29,7 +29,7 @@ static const struct route routes[] = {
     {"/register", HTTP_POST, h_register, ROUTE_PUBLIC, "register"},
     {"/login", HTTP_POST, h_login, ROUTE_PUBLIC, "login"},
     {"/balance", HTTP_GET, h_balance_get, ROUTE_USER, "balance_get"},
-    {"/balance", HTTP_POST, h_balance_post, ROUTE_USER, "balance_post"},
+    {"/balance", HTTP_POST, h_balance_post, ROUTE_TOKEN, "balance_post"},
     {"/transfer", HTTP_POST, h_transfer, ROUTE_TOKEN, "transfer"},
     {"/transactions", HTTP_GET, h_transactions, ROUTE_USER, "transactions"},
     {"/metrics", HTTP_GET, h_metrics, ROUTE_PUBLIC, "metrics"},

@@ -26,12 +26,21 @@ enum api_err auth_check(struct ctx *ctx);
  * The two halves of auth_check(). auth_token() checks the header and the
  * token only (no database) and fills ctx->user_id and ctx->username from
  * its claims, with ctx->user_checked false: for a handler whose one
- * database call checks the user itself (POST /transfer,
- * sql/R__payd_transfer.sql). auth_user() reads the user's row (once: nothing
- * when user_checked) and sets user_checked and balance_minor.
+ * database call checks the user itself (POST /balance and POST /transfer,
+ * sql/R__payd_deposit.sql, sql/R__payd_transfer.sql). auth_user() reads the
+ * user's row (once: nothing when user_checked) and sets user_checked and
+ * balance_minor.
  */
 enum api_err auth_token(struct ctx *ctx);
 enum api_err auth_user(struct ctx *ctx);
+
+/*
+ * For such a handler that answers before its database call (a 400): reads
+ * the user's row and, when the user is gone or the database cannot say,
+ * answers that instead (401, 503 or 500), so that a token whose user is
+ * gone learns nothing more than on any other route.
+ */
+void auth_user_first(struct ctx *ctx);
 
 /*
  * True when the len bytes at name are a username (API.md POST /register):

@@ -15,15 +15,11 @@
 /* All SQL of the service. The text is in db.c, indexed by this enum. */
 enum stmt {
 	STMT_PING,            /* SELECT 1 */
-	STMT_BEGIN,           /* START TRANSACTION */
 	STMT_SET_LOCK_WAIT,   /* the session's lock-wait timeout */
 	STMT_USER_INSERT,     /* new user: username, hash */
 	STMT_USER_LOGIN,      /* id, hash by username */
 	STMT_USER_GET,        /* username, balance, created_at by id */
-	STMT_USER_CREDIT,     /* balance += ? under the cap */
-	STMT_USER_BALANCE,    /* balance by id, in the transaction */
-	STMT_MOVEMENT_INSERT, /* a deposit's movement */
-	STMT_ENTRIES_DEPOSIT, /* the two entries of a deposit */
+	STMT_DEPOSIT,         /* CALL payd_deposit: a whole top-up */
 	STMT_TRANSFER,        /* CALL payd_transfer: a whole transfer */
 	STMT_HISTORY_PAGE,    /* a user's entries, newest first */
 	STMT_IDEM_INSERT,     /* claim a key for this request */
@@ -84,6 +80,7 @@ struct db {
 	bool connected;
 	enum db_rc txn_rc; /* sticky error of the open transaction */
 	bool in_txn;
+	enum stmt txn_stmt; /* the CALL that opened it, for logs */
 	const struct config *cfg;
 	bool lost; /* logged db_lost, awaiting db_restored */
 	/* Result binding of the statement being read (db_row, db_query). */
@@ -144,13 +141,12 @@ void db_query_end(struct db *db, enum stmt id);
 enum db_rc db_call(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
     struct db_val *out, unsigned nout);
 
-/* Opens a transaction; clears the sticky error. */
-enum db_rc db_txn_begin(struct db *db);
 /*
- * Takes over a transaction that a CALL left open (a transfer with a key), so
- * that db_exec() and db_txn_end() continue it.
+ * Takes over a transaction that the CALL of statement id left open (a
+ * movement with an Idempotency-Key), so that db_exec() and db_txn_end()
+ * continue it; clears the sticky error.
  */
-void db_txn_adopt(struct db *db);
+void db_txn_adopt(struct db *db, enum stmt id);
 /*
  * Commits when the transaction is clean, else rolls back. Returns the
  * sticky error, or the commit's own failure.

@@ -23,8 +23,8 @@ struct ctx {
 	char username[USERNAME_LEN_MAX + 1]; /* "" on public routes */
 	/*
 	 * True once the caller's row has confirmed the token's user (always
-	 * before a handler runs, but for POST /transfer, whose CALL checks
-	 * the user itself: auth.h).
+	 * before a handler runs, but for POST /balance and POST /transfer,
+	 * whose CALL checks the user itself: auth.h).
 	 */
 	bool user_checked;
 	/*

@@ -6,13 +6,14 @@
 -- tests/bench/RESULTS.md); the statements and their order are those the
 -- app ran itself before, so the locking is unchanged:
 --
---   1. the caller, as auth_check() reads it for every other route: the
---      token's user id must still exist under the token's name (compared
---      byte for byte); the recipient, by id or by username (without regard
+--   1. the caller, as auth_check() reads it for every other route
+--      (payd_caller_is, sql/R__payd_caller_is.sql): the token's user id
+--      must still exist under the token's name (compared byte for byte); the recipient, by id or by username (without regard
 --      to case, the column's collation: its id and name in one read),
 --      and not the caller;
 --   2. START TRANSACTION, then the Idempotency-Key's row when there is a
---      key: a concurrent request with the same key waits on its lock;
+--      key (payd_claim_key, sql/R__payd_claim_key.sql): a concurrent
+--      request with the same key waits on its lock;
 --   3. the debit (only if balance >= amount + fee) and the credit (only if
 --      balance <= the cap minus amount), in ascending user id order so
 --      that A->B and B->A cannot deadlock; both always run, so
@@ -54,7 +55,6 @@ CREATE OR REPLACE PROCEDURE payd_transfer(
 proc: BEGIN
 	DECLARE v_total BIGINT DEFAULT p_amount + p_fee;
 	DECLARE v_state TINYINT DEFAULT 0;
-	DECLARE v_name VARCHAR(32) DEFAULT NULL;
 	DECLARE v_to BIGINT DEFAULT NULL;
 	DECLARE v_to_name VARCHAR(32) DEFAULT NULL;
 	DECLARE v_deb INT DEFAULT 0;
@@ -68,29 +68,29 @@ proc: BEGIN
 		RESIGNAL;
 	END;
 
-	-- 1. Who pays, and who is paid: reads outside the transaction, as
-	-- auth_check() does; users are never deleted by the API, and the
-	-- moves below check the rows again under their locks.
-	BEGIN
-		-- No such row leaves the variable NULL, and no warning.
-		DECLARE CONTINUE HANDLER FOR NOT FOUND BEGIN END;
-		SELECT username INTO v_name FROM users WHERE id = p_from;
-		IF p_to > 0 THEN
-			SET v_to = p_to;
-			SELECT username INTO v_to_name FROM users
-			    WHERE id = p_to;
-		ELSE
-			SELECT id, username INTO v_to, v_to_name FROM users
-			    WHERE username = p_to_name;
-		END IF;
-	END;
-	IF v_name IS NULL OR
-	    CAST(v_name AS BINARY) <> CAST(p_from_name AS BINARY) THEN
+	-- 1. Who pays (sql/R__payd_caller_is.sql), and who is paid: reads
+	-- outside the transaction; the moves below check the rows again
+	-- under their locks.
+	IF NOT payd_caller_is(p_from, p_from_name) THEN
 		SET v_state = 1;
-	ELSEIF v_to_name IS NULL THEN
-		SET v_state = 3;
-	ELSEIF v_to = p_from THEN
-		SET v_state = 2;
+	ELSE
+		BEGIN
+			-- No such row leaves the variables NULL, and no warning.
+			DECLARE CONTINUE HANDLER FOR NOT FOUND BEGIN END;
+			IF p_to > 0 THEN
+				SET v_to = p_to;
+				SELECT username INTO v_to_name FROM users
+				    WHERE id = p_to;
+			ELSE
+				SELECT id, username INTO v_to, v_to_name
+				    FROM users WHERE username = p_to_name;
+			END IF;
+		END;
+		IF v_to_name IS NULL THEN
+			SET v_state = 3;
+		ELSEIF v_to = p_from THEN
+			SET v_state = 2;
+		END IF;
 	END IF;
 	IF v_state <> 0 THEN
 		SELECT v_state, v_to, v_to_name, v_mid, v_bal, v_tobal;
@@ -100,14 +100,7 @@ proc: BEGIN
 	-- 2. The transaction, and the key first.
 	START TRANSACTION;
 	IF p_key IS NOT NULL THEN
-		BEGIN
-			DECLARE EXIT HANDLER FOR 1062 SET v_state = 6;
-			DECLARE EXIT HANDLER FOR 1205 SET v_state = 7;
-			INSERT INTO idempotency_keys (user_id, idem_key,
-			    request_hash, status, response)
-			    VALUES (p_from, p_key, UNHEX(SHA2(p_canon, 256)),
-			    NULL, NULL);
-		END;
+		CALL payd_claim_key(p_from, p_key, p_canon, v_state);
 		IF v_state <> 0 THEN
 			ROLLBACK;
 			SELECT v_state, v_to, v_to_name, v_mid, v_bal, v_tobal;

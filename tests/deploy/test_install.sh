@@ -163,8 +163,10 @@ check "migrations applied ($n_sql files in schema_migrations)" \
 n_routines=$(find sql -name 'R__*.sql' | wc -l)
 check "routines applied ($n_routines files in schema_routines)" \
     test "$(sql 'SELECT COUNT(*) FROM payd.schema_routines')" = "$n_routines"
-check "1st run logged R__payd_transfer.sql applied" \
-    grep -q 'file=R__payd_transfer.sql applied=1' "$T/install1.log"
+for r in R__payd_deposit.sql R__payd_transfer.sql; do
+	check "1st run logged $r applied" \
+	    grep -q "file=$r applied=1" "$T/install1.log"
+done
 
 # Second run: nothing that matters changes.
 check "install.sh runs (2nd)" run_install 2
@@ -200,7 +202,7 @@ check "... its new text replaced the stale one" test "$(sql "SELECT
     ROUTINE_COMMENT <> 'stale' FROM information_schema.ROUTINES
     WHERE ROUTINE_SCHEMA = 'payd' AND ROUTINE_NAME = 'payd_transfer'")" = 1
 
-# The app's account: DML and EXECUTE (the CALL of sql/002), no DDL.
+# The app's account: DML and EXECUTE (the CALLs of sql/R__*.sql), no DDL.
 check "app account can SELECT" logged "$T/select.out" \
     app_sql 'SELECT COUNT(*) FROM users'
 check "app account can INSERT and DELETE" app_sql \
@@ -211,6 +213,9 @@ check "app account can UPDATE" app_sql \
 check "app account can CALL payd_transfer (no such caller: state 1)" \
     test "$(app_sql "CALL payd_transfer(0, '', 0, '', 1, 0, 0, 0,
     UTC_TIMESTAMP(), NULL, '')" | cut -f1)" = 1
+check "app account can CALL payd_deposit (no such caller: state 1)" \
+    test "$(app_sql "CALL payd_deposit(0, '', 1, 0, UTC_TIMESTAMP(),
+    NULL, '')" | cut -f1)" = 1
 check "app account cannot CREATE PROCEDURE" \
     sh -c "! MYSQL_PWD='$dbpw1' mariadb --no-defaults -S '$db/mysql.sock' \
     -u payd payd -e 'CREATE PROCEDURE deploy_t() SELECT 1' 2>/dev/null"

@@ -713,6 +713,11 @@ START_TEST(test_auth__deleted_user__401)
 	assert_unauthorized("deleted user, transfer without recipient");
 	post_with("/transfer", p.h, "[]");
 	assert_unauthorized("deleted user, transfer body not an object");
+	/* POST /balance likewise (sql/R__payd_deposit.sql). */
+	post_with("/balance", p.h, "{\"amount\":\"1\"}");
+	assert_unauthorized("deleted user, top-up");
+	post_with("/balance", p.h, "{\"amount\":\"-1\"}");
+	assert_unauthorized("deleted user, top-up of a bad amount");
 }
 END_TEST
 
@@ -738,6 +743,14 @@ START_TEST(test_auth__renamed_user__401_nothing_moved)
 	assert_unauthorized("renamed user");
 	assert_transfer_to_id_unauthorized(
 	    p.h, p.to_id, "renamed user, transfer");
+	post_with("/balance", p.h, "{\"amount\":\"1\"}");
+	assert_unauthorized("renamed user, top-up");
+	/* The renamed row kept its 50.00: neither call moved money. */
+	ck_assert_int_eq(stack_cmd("test \"$(stack_sql \"$STACK_DIR\" "
+	                           "\"SELECT balance FROM payd.users "
+	                           "WHERE id=%lld\")\" = 5000",
+	                     p.id),
+	    0);
 	/* Nothing reached the recipient. */
 	ck_assert_int_eq(balance_with(p.th), 200);
 	ck_assert_ptr_nonnull(strstr(R->body, "\"balance\":\"0.00\""));

@@ -1,0 +1,24 @@
+-- The Idempotency-Key protocol's first step, shared by payd_deposit and
+-- payd_transfer (sql/R__payd_deposit.sql, sql/R__payd_transfer.sql): in
+-- the caller's open transaction, before any money moves, insert the key's
+-- row with the request's hash and no answer yet. A concurrent request with
+-- the same key waits on this row's lock until the first one ends.
+--
+-- p_state (enum ledger_state of app/ledger.c): 0 claimed; 6 the key is
+-- taken (a committed request holds it: the app replays or refuses it);
+-- 7 it is still held by a request that outlasted the lock wait (409).
+-- Any other error is raised to the caller, which rolls back.
+CREATE OR REPLACE PROCEDURE payd_claim_key(
+    IN p_user BIGINT, IN p_key VARBINARY(255), IN p_canon VARBINARY(96),
+    OUT p_state TINYINT)
+    MODIFIES SQL DATA
+    SQL SECURITY INVOKER
+    COMMENT 'Idempotency-Key claim (sql/R__payd_claim_key.sql)'
+BEGIN
+	DECLARE EXIT HANDLER FOR 1062 SET p_state = 6;
+	DECLARE EXIT HANDLER FOR 1205 SET p_state = 7;
+	SET p_state = 0;
+	INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status,
+	    response)
+	    VALUES (p_user, p_key, UNHEX(SHA2(p_canon, 256)), NULL, NULL);
+END;
