@@ -832,6 +832,23 @@ START_TEST(test_transactions__bad_params__400)
 }
 END_TEST
 
+/*
+ * Another session holds the user's row for 2.5 s, past the stack's lock
+ * wait (1 s); returns half a second later, by when it holds it.
+ */
+static void
+hold_user_row(long long id)
+{
+	ck_assert_int_eq(
+	    stack_cmd(
+	        "(stack_sql \"$STACK_DIR\" \""
+	        "START TRANSACTION; SELECT id FROM payd.users WHERE id = %lld "
+	        "FOR UPDATE; DO SLEEP(2.5); COMMIT\" >/dev/null 2>&1 &)",
+	        id),
+	    0);
+	usleep(500000);
+}
+
 START_TEST(test_retry__lock_wait_timeout__applied_once)
 {
 	struct user a, b;
@@ -839,15 +856,7 @@ START_TEST(test_retry__lock_wait_timeout__applied_once)
 	make_user(&a, "rw");
 	make_user(&b, "rw");
 	fund(&a, "10.00");
-	/* Another session holds b's row for 2.5 s, past the lock wait (1 s). */
-	ck_assert_int_eq(
-	    stack_cmd(
-	        "(stack_sql \"$STACK_DIR\" \""
-	        "START TRANSACTION; SELECT id FROM payd.users WHERE id = %lld "
-	        "FOR UPDATE; DO SLEEP(2.5); COMMIT\" >/dev/null 2>&1 &)",
-	        b.id),
-	    0);
-	usleep(500000);
+	hold_user_row(b.id);
 	/* The first attempt times out waiting; a retry applies it once. */
 	ck_assert_int_eq(transfer(&a, b.name, "1.00", "retry-key", R), 201);
 	ck_assert(!is_replayed(R));
@@ -855,6 +864,33 @@ START_TEST(test_retry__lock_wait_timeout__applied_once)
 	ck_assert_int_eq(balance_minor(&b), 100);
 	ck_assert_int_eq(stack_cmd("grep -q 'event=db_retry ' "
 	                           "\"$STACK_DIR\"/payd*.log"),
+	    0);
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
+/*
+ * A top-up is one CALL too (sql/R__payd_deposit.sql): a lock wait inside
+ * it rolls the whole of it back and the app runs it again, once.
+ */
+START_TEST(test_retry__top_up_lock_wait__applied_once)
+{
+	struct user a;
+
+	make_user(&a, "rt");
+	fund(&a, "10.00");
+	hold_user_row(a.id);
+	ck_assert_int_eq(
+	    post("/balance", &a, "{\"amount\":\"1.00\"}", "top-key", R), 200);
+	ck_assert(!is_replayed(R));
+	ck_assert_ptr_nonnull(strstr(R->body, "\"balance\":\"11.00\""));
+	ck_assert_int_eq(
+	    post("/balance", &a, "{\"amount\":\"1.00\"}", "top-key", R), 200);
+	ck_assert(is_replayed(R));
+	ck_assert_int_eq(balance_minor(&a), 1100);
+	ck_assert_int_eq(
+	    stack_cmd("grep -q 'event=db_retry route=balance_post' "
+	              "\"$STACK_DIR\"/payd*.log"),
 	    0);
 	ck_assert_int_eq(run_audit(), 0);
 }
@@ -1159,6 +1195,7 @@ money_http_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_retry__lock_wait_timeout__applied_once);
+	tcase_add_test(tc, test_retry__top_up_lock_wait__applied_once);
 	tcase_add_test(tc, test_faults__db_stopped__503_then_key_retry_once);
 	tcase_add_test(tc, test_audit__tampered_balance__reported_exit_1);
 	suite_add_tcase(s, tc);
