@@ -120,18 +120,23 @@ END {
 			    ratio(v(p[1], sc, "rps"), v(p[2], sc, "rps"))
 		}
 	}
-	printf "\n### CPU split during each run (%% of one core; %s cores = %s%%)\n\n", ENVIRON["ncpu"], 100 * ENVIRON["ncpu"]
-	printf "| run | conns | req/s | nginx | payd | MariaDB | rest (wrk, dblimit, other) | idle | stack CPU µs per request |\n"
-	printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+	printf "\n### CPU split and row-lock waits during each run (CPU in %% of one core; %s cores = %s%%)\n\n", ENVIRON["ncpu"], 100 * ENVIRON["ncpu"]
+	printf "Row-lock waits: InnoDB's count of waits for a row lock during the run (any row: users, fee sub-accounts, keys), per 1000 requests, and their mean length.\n\n"
+	printf "| run | conns | req/s | nginx | payd | MariaDB | rest (wrk, dblimit, other) | idle | stack CPU µs per request | row-lock waits per 1000 | mean wait ms |\n"
+	printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
 	for (i = 1; i <= nr; i++) {
 		split(order[i], lc, SUBSEP)
 		if (lc[1] == "warm") continue
 		stack = v(lc[1], lc[2], "cpu_nginx") + v(lc[1], lc[2], "cpu_app") + v(lc[1], lc[2], "cpu_db")
-		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", lc[1], lc[2],
+		waits = v(lc[1], lc[2], "lock_waits")
+		reqs = v(lc[1], lc[2], "requests")
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", lc[1], lc[2],
 		    n0(v(lc[1], lc[2], "rps")), v(lc[1], lc[2], "cpu_nginx"),
 		    v(lc[1], lc[2], "cpu_app"), v(lc[1], lc[2], "cpu_db"),
 		    v(lc[1], lc[2], "cpu_rest"), v(lc[1], lc[2], "cpu_idle"),
-		    (v(lc[1], lc[2], "rps") > 0 ? sprintf("%.0f", stack / 100 * 1e6 / v(lc[1], lc[2], "rps")) : "-")
+		    (v(lc[1], lc[2], "rps") > 0 ? sprintf("%.0f", stack / 100 * 1e6 / v(lc[1], lc[2], "rps")) : "-"),
+		    (reqs > 0 ? sprintf("%.1f", 1000 * waits / reqs) : "-"),
+		    (waits > 0 ? sprintf("%.2f", v(lc[1], lc[2], "lock_ms") / waits) : "-")
 	}
 	rss_max = 0
 	printf "\n### Resources\n\n"

@@ -205,6 +205,16 @@ cpu_snapshot() { # nginx-pidfile app-pidfile
 	    "$(proc_ticks "$(cat "$bdir/mysqld.pid")") $(machine_ticks)" \
 	    "$(date +%s%N)"
 }
+# InnoDB's row-lock waits so far, and the milliseconds spent in them: every
+# row (users, fee sub-accounts, keys), whoever waited.
+lock_snapshot() {
+	stack_sql "$bdir" "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS
+	    WHERE VARIABLE_NAME IN ('INNODB_ROW_LOCK_WAITS', 'INNODB_ROW_LOCK_TIME')
+	    ORDER BY VARIABLE_NAME DESC" | tr '\n' ' '
+}
+lock_delta() { # before after: "lock_waits=N lock_ms=M" of the window
+	echo "$1 $2" | awk '{ printf "lock_waits=%d lock_ms=%d", $3 - $1, $4 - $2 }'
+}
 audit() { # after-what
 	if ! "$build/payd" -c "$bdir/payd.conf" audit >"$bdir/audit.log" 2>&1; then
 		cat "$bdir/audit.log" >&2
@@ -233,6 +243,7 @@ wrk_run() { # label conns script url [env...]
 	shift 4
 	th=2
 	[ "$c" -lt 2 ] && th=1
+	locks=$(lock_snapshot)
 	if [ "$label" = hello ] || [ "$label" = hello_warm ]; then
 		before=$(cpu_snapshot "$bdir/hello/nginx/nginx.pid" "$bdir/hello.pid")
 	else
@@ -246,17 +257,20 @@ wrk_run() { # label conns script url [env...]
 	else
 		after=$(cpu_snapshot "$bdir/nginx/nginx.pid" "$bdir/payd.pid")
 	fi
-	record "$label" "$c" "$before" "$after" "${line#RESULT }"
+	record "$label" "$c" "$before" "$after" \
+	    "${line#RESULT } $(lock_delta "$locks" "$(lock_snapshot)")"
 }
 db_run() { # label conns dblimit-args...
 	label=$1 c=$2
 	shift 2
+	locks=$(lock_snapshot)
 	before=$(cpu_snapshot /nonexistent /nonexistent)
 	line=$("$build/bench-dblimit" -c "$bdir/payd.conf" -n "$c" -t "$secs" "$@" \
 	    2>"$bdir/dblimit.err" | grep '^RESULT') ||
 	    { tail "$bdir/dblimit.err" >&2; die "dblimit $label c=$c failed"; }
 	after=$(cpu_snapshot /nonexistent /nonexistent)
-	record "$label" "$c" "$before" "$after" "${line#RESULT }"
+	record "$label" "$c" "$before" "$after" \
+	    "${line#RESULT } $(lock_delta "$locks" "$(lock_snapshot)")"
 }
 rss_kib() { # pidfile: "pid:rss_kib" of each child
 	for p in $(ps -o pid= --ppid "$(cat "$1")"); do
