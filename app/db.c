@@ -500,7 +500,14 @@ db_call(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
 	int more;
 
 	assert(!db->in_txn);
-	rc = db_row(db, id, in, nin, out, nout);
+	/*
+	 * A CALL that reached the server may have moved money, so it is
+	 * never sent again on a failure: a connection that died while idle
+	 * is replaced before the CALL is sent (db_ensure: no round trip).
+	 */
+	rc = db_ensure(db);
+	if (rc == DB_OK)
+		rc = db_row(db, id, in, nin, out, nout);
 	if (!db->connected)
 		return rc;
 	/* The result of a failed CALL is its error: nothing follows it. */

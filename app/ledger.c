@@ -354,10 +354,8 @@ ledger_deposit(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn)
 		enum db_rc rc;
 
 		in[LEDGER_DEPOSIT_KEY].is_null = key == NULL;
-		rc = db_ensure(ctx->db);
-		if (rc == DB_OK)
-			rc = db_call(ctx->db, STMT_DEPOSIT, in,
-			    LEDGER_DEPOSIT_PARAM__MAX, out, 3);
+		rc = db_call(ctx->db, STMT_DEPOSIT, in,
+		    LEDGER_DEPOSIT_PARAM__MAX, out, 3);
 		lrc = ledger_called(ctx, op, txn, rc, out[0].i64);
 		txn->movement_id = out[1].i64;
 		txn->balance_minor = out[2].i64;
@@ -397,9 +395,7 @@ ledger_fee_account(void)
 
 /*
  * CALL payd_transfer (sql/R__payd_transfer.sql) with op and the caller, into
- * op and txn; *state is its first column (enum ledger_state). A connection
- * that died while idle is replaced first: the CALL itself is never sent
- * twice.
+ * op and txn; *state is its first column (enum ledger_state).
  */
 static enum db_rc
 ledger_transfer_call(struct ctx *ctx, struct ledger_op *op,
@@ -430,10 +426,8 @@ ledger_transfer_call(struct ctx *ctx, struct ledger_op *op,
 	enum db_rc rc;
 
 	in[LEDGER_TRANSFER_KEY].is_null = key == NULL;
-	rc = db_ensure(ctx->db);
-	if (rc == DB_OK)
-		rc = db_call(ctx->db, STMT_TRANSFER, in,
-		    LEDGER_TRANSFER_PARAM__MAX, out, 6);
+	rc = db_call(
+	    ctx->db, STMT_TRANSFER, in, LEDGER_TRANSFER_PARAM__MAX, out, 6);
 	if (rc != DB_OK)
 		return rc;
 	*state = out[0].i64;

@@ -342,20 +342,18 @@ migrate_run(const struct config *cfg)
 		goto out_close;
 	}
 	/* The tables first: a routine may use any of them. */
-	for (int i = 0; i < count; i++)
-		if (migrate_apply(
-		        conn, cfg->sql_dir, &migs[i], MIGRATE_VERSIONED) != 0) {
-			log_event(LOG_ERROR, "migrate", "file=%s failed=1",
-			    migs[i].name);
+	for (int i = 0; i < count + nroutines; i++) {
+		const bool routine = i >= count;
+		const struct migration *m =
+		    routine ? &routines[i - count] : &migs[i];
+
+		if (migrate_apply(conn, cfg->sql_dir, m,
+		        routine ? MIGRATE_ROUTINE : MIGRATE_VERSIONED) != 0) {
+			log_event(
+			    LOG_ERROR, "migrate", "file=%s failed=1", m->name);
 			goto out_close;
 		}
-	for (int i = 0; i < nroutines; i++)
-		if (migrate_apply(conn, cfg->sql_dir, &routines[i],
-		        MIGRATE_ROUTINE) != 0) {
-			log_event(LOG_ERROR, "migrate", "file=%s failed=1",
-			    routines[i].name);
-			goto out_close;
-		}
+	}
 	log_event(LOG_INFO, "migrate", "files=%d routines=%d done=1", count,
 	    nroutines);
 	rc = 0;

@@ -91,9 +91,9 @@ _Static_assert(
 /* Deadlock and lock-wait retries of one transaction. */
 #define DB_RETRY_COUNT_MAX 5
 /*
- * Row-lock waits that one CALL payd_transfer can make one after another
- * (sql/R__payd_transfer.sql: the Idempotency-Key, the two users, the fee
- * sub-account).
+ * Row-lock waits that one CALL can make one after another: payd_transfer
+ * (sql/R__payd_transfer.sql) waits at most on the Idempotency-Key, the two
+ * users and the fee sub-account; payd_deposit on the key and the user.
  */
 #define DB_CALL_LOCK_WAITS_MAX 4
 /* Fee sub-accounts: spread the fee credit so it is no hot row. */

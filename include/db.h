@@ -136,7 +136,8 @@ void db_query_end(struct db *db, enum stmt id);
 /*
  * Runs a stored procedure CALL that answers one row (db_row), then reads
  * past the CALL's own status so the connection is ready for the next
- * statement. Outside a transaction only.
+ * statement. Outside a transaction only. Replaces a connection that died
+ * while idle first (db_ensure), and never sends the CALL twice.
  */
 enum db_rc db_call(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
     struct db_val *out, unsigned nout);
