@@ -149,12 +149,43 @@ auth_user_first(struct ctx *ctx)
 		http_error(ctx->resp, err, NULL);
 }
 
-enum api_err
-auth_check(struct ctx *ctx)
+void
+auth_users_load(struct ctx *const *ctxs, size_t n)
 {
-	enum api_err err = auth_token(ctx);
+	char name[USERNAME_LEN_MAX + 1] = ""; /* db_fetch fills it */
+	struct db_val in[WORKER_BATCH_MAX];
+	struct db_val out[] = {
+	    DB_I64_OUT(),
+	    {.type = DB_STR, .str = name, .cap = sizeof(name)},
+	    DB_I64_OUT(),
+	};
+	struct db *db;
 
-	return err != API__MAX ? err : auth_user(ctx);
+	assert(n <= WORKER_BATCH_MAX);
+	if (n < 2)
+		return; /* one row: auth_user()'s own read */
+	/* No user has id 0: AUTO_INCREMENT starts at 1. */
+	for (size_t i = 0; i < WORKER_BATCH_MAX; i++)
+		in[i] = DB_I64_IN(i < n ? ctxs[i]->user_id : 0);
+	db = ctxs[0]->db;
+	if (db_ensure(db) != DB_OK || db_query(db, STMT_USER_BATCH, in,
+	                                  WORKER_BATCH_MAX, out, 3) != DB_OK)
+		return; /* each auth_user() tries again and answers */
+	while (db_fetch(db, STMT_USER_BATCH) == DB_OK) {
+		/* The same user may send several requests of a batch. */
+		for (size_t i = 0; i < n; i++) {
+			struct ctx *ctx = ctxs[i];
+
+			if (ctx->user_id != out[0].i64 || ctx->user_checked ||
+			    strcmp(name, ctx->username) != 0)
+				continue;
+			ctx->user_checked = true;
+			ctx->balance_minor = out[2].i64;
+			assert(ctx->balance_minor >= 0 &&
+			       ctx->balance_minor <= MONEY_BALANCE_MAX_MINOR);
+		}
+	}
+	db_query_end(db, STMT_USER_BATCH);
 }
 
 bool

@@ -42,6 +42,13 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
         "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') "
         "FROM users WHERE id = ?",
         1},
+    /* The callers of a batch of requests that a worker took at once
+     * (worker.c), in one point read each: WORKER_BATCH_MAX ids, the
+     * unused ones 0 (no user has id 0). */
+    [STMT_USER_BATCH] = {"user_batch",
+        "SELECT id, username, balance FROM users "
+        "WHERE id IN (?, ?, ?, ?, ?, ?, ?, ?)",
+        WORKER_BATCH_MAX},
     /* The whole of POST /balance in one round trip: the stored procedure
      * of sql/R__payd_deposit.sql. */
     [STMT_DEPOSIT] = {"deposit", "CALL payd_deposit(?, ?, ?, ?, ?, ?, ?)", 7},

@@ -11,9 +11,10 @@
 #include "ledger.h"
 
 /*
- * The caller's name and balance come from the row auth_check() has just
- * read (one statement, outside any transaction, as a separate read would
- * be): GET /balance costs one database round trip, not two.
+ * The caller's name and balance come from the row that auth_user() (or
+ * auth_users_load(), for several requests at once) has just read, in one
+ * statement outside any transaction, as a separate read would be: GET
+ * /balance costs one database round trip, not two.
  */
 void
 h_balance_get(struct ctx *ctx)

@@ -12,7 +12,7 @@
 /* What a route asks of the caller before its handler runs. */
 enum route_auth {
 	ROUTE_PUBLIC, /* nothing */
-	ROUTE_USER,   /* a valid token for a user that exists: auth_check() */
+	ROUTE_USER,   /* a valid token for a user that exists: auth_user() */
 	ROUTE_TOKEN,  /* a valid token; the handler checks the user: auth.h */
 };
 
@@ -43,8 +43,8 @@ static const char *const router_method_names[HTTP_METHOD__MAX] = {
     "",     /* HTTP_OTHER */
 };
 
-void
-router_dispatch(struct ctx *ctx)
+bool
+router_route(struct ctx *ctx)
 {
 	const struct http_req *req = ctx->req;
 	const struct route *hit = NULL;
@@ -53,6 +53,7 @@ router_dispatch(struct ctx *ctx)
 	bool path_known = false;
 	enum api_err err;
 
+	ctx->hit = NULL;
 	buf_init(&allow, allow_store, sizeof(allow_store));
 	for (size_t i = 0; i < ROUTE_COUNT; i++) {
 		if (strcmp(routes[i].path, req->path) != 0)
@@ -72,19 +73,42 @@ router_dispatch(struct ctx *ctx)
 		    path_known ? API_METHOD_NOT_ALLOWED : API_NOT_FOUND, NULL);
 		if (path_known)
 			(void)http_header(ctx->resp, "Allow", allow.data);
-		return;
+		return false;
 	}
 	ctx->route = hit->name;
 	if (req->has_body && !http_is_json(req->content_type)) {
 		http_error(ctx->resp, API_UNSUPPORTED_MEDIA, NULL);
-		return;
+		return false;
 	}
-	err = hit->auth == ROUTE_USER    ? auth_check(ctx)
-	      : hit->auth == ROUTE_TOKEN ? auth_token(ctx)
-	                                 : API__MAX;
+	err = hit->auth != ROUTE_PUBLIC ? auth_token(ctx) : API__MAX;
+	if (err != API__MAX) {
+		http_error(ctx->resp, err, NULL);
+		return false;
+	}
+	ctx->hit = hit;
+	return hit->auth == ROUTE_USER;
+}
+
+void
+router_run(struct ctx *ctx)
+{
+	const struct route *hit = ctx->hit;
+	enum api_err err;
+
+	if (hit == NULL)
+		return; /* answered by router_route() */
+	/* A no-op when auth_users_load() has read the row already. */
+	err = hit->auth == ROUTE_USER ? auth_user(ctx) : API__MAX;
 	if (err != API__MAX) {
 		http_error(ctx->resp, err, NULL);
 		return;
 	}
 	hit->fn(ctx);
+}
+
+void
+router_dispatch(struct ctx *ctx)
+{
+	(void)router_route(ctx);
+	router_run(ctx);
 }

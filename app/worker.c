@@ -1,6 +1,7 @@
 /*
  * The worker process: one database connection, statements prepared once,
- * fixed request buffers, and the accept loop.
+ * fixed request buffers, and the accept loop, which takes the requests
+ * that wait for it in small batches when they only read the caller's row.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -16,6 +17,7 @@
 #include <fcgiapp.h>
 
 #include "bounds.h"
+#include "auth.h"
 #include "db.h"
 #include "handler.h"
 #include "http.h"
@@ -35,19 +37,33 @@ static const struct timespec worker_accept_pause = {0, 10 * 1000 * 1000};
 static volatile sig_atomic_t worker_stop;
 static volatile sig_atomic_t worker_reopen;
 
-/* The request handler and whether it needs the database; see worker.h. */
-void (*worker_dispatch)(struct ctx *ctx) = router_dispatch;
-bool worker_uses_db = true;
+/* What a worker runs for a request; see worker.h. */
+struct worker_app worker_app = {
+    .route = router_route,
+    .load = auth_users_load,
+    .run = router_run,
+    .uses_db = true,
+};
+
+/* One request of a batch, with its own buffers. */
+struct worker_slot {
+	FCGX_Request fcgx;
+	struct http_req req;
+	struct http_resp resp;
+	struct ctx ctx;
+	char *body_store; /* HTTP_BODY_SIZE_MAX + 1 */
+	char *resp_store; /* HTTP_RESPONSE_SIZE_MAX */
+	bool answered;    /* unreadable: answered before any route */
+	int64_t start_us;
+};
 
 /* Long-lived state, allocated once at start-up. */
 struct worker {
 	const struct config *cfg;
 	struct db db;
-	FCGX_Request fcgx;
-	char *body_store; /* HTTP_BODY_SIZE_MAX + 1 */
-	char *resp_store; /* HTTP_RESPONSE_SIZE_MAX */
-	int epoll_fd;     /* the listening socket, EPOLLEXCLUSIVE */
-	bool plain_close; /* a unix socket: close without lingering */
+	struct worker_slot *slot; /* WORKER_BATCH_MAX */
+	int epoll_fd;             /* the listening socket, EPOLLEXCLUSIVE */
+	bool plain_close;         /* a unix socket: close without lingering */
 	int64_t next_purge_ms;
 };
 
@@ -57,8 +73,11 @@ static void worker_signals(sigset_t *wait_mask);
 static int worker_epoll(int listen_fd);
 static bool worker_is_unix(int listen_fd);
 static bool worker_wait(const struct worker *w, const sigset_t *mask);
-static void worker_serve(struct worker *w);
-static void worker_log_request(const struct ctx *ctx, int64_t dur_ms);
+static bool worker_begin(struct worker *w, struct worker_slot *s);
+static size_t worker_take(struct worker *w);
+static void worker_end(struct worker *w, struct worker_slot *s, size_t n);
+static void worker_log_request(
+    const struct ctx *ctx, int64_t dur_ms, size_t batch);
 static void worker_purge(struct worker *w);
 
 static void
@@ -168,7 +187,7 @@ worker_wait(const struct worker *w, const sigset_t *mask)
 {
 	struct epoll_event ev;
 
-	if (w->fcgx.ipcFd >= 0)
+	if (w->slot[0].fcgx.ipcFd >= 0)
 		return true; /* a kept-alive FastCGI connection */
 	if (epoll_pwait(w->epoll_fd, &ev, 1, -1, mask) < 0)
 		return false;
@@ -176,7 +195,7 @@ worker_wait(const struct worker *w, const sigset_t *mask)
 }
 
 static void
-worker_log_request(const struct ctx *ctx, int64_t dur_ms)
+worker_log_request(const struct ctx *ctx, int64_t dur_ms, size_t batch)
 {
 	char path[HTTP_PATH_SIZE_MAX + 16];
 	char method[32];
@@ -191,10 +210,10 @@ worker_log_request(const struct ctx *ctx, int64_t dur_ms)
 	    user, sizeof(user), ctx->username[0] != '\0' ? ctx->username : "-");
 	log_event(level, "request",
 	    "method=%s path=%s route=%s status=%d "
-	    "dur_ms=%lld user=%s uid=%lld err=%s",
+	    "dur_ms=%lld user=%s uid=%lld err=%s batch=%zu",
 	    method, path, ctx->route, ctx->resp->status, (long long)dur_ms,
 	    user, (long long)ctx->user_id,
-	    ctx->resp->err_code != NULL ? ctx->resp->err_code : "-");
+	    ctx->resp->err_code != NULL ? ctx->resp->err_code : "-", batch);
 	if (dur_ms >= ctx->cfg->slow_request_ms)
 		log_event(LOG_WARN, "slow_request",
 		    "route=%s dur_ms=%lld "
@@ -219,39 +238,105 @@ worker_purge(struct worker *w)
 		    (unsigned long long)gone);
 }
 
-static void
-worker_serve(struct worker *w)
+/*
+ * The first half of a request just accepted: read it, route it, check its
+ * token. True when it waits only for its caller's row.
+ */
+static bool
+worker_begin(struct worker *w, struct worker_slot *s)
 {
-	struct http_req req;
-	struct http_resp resp;
-	struct ctx ctx;
-	int64_t start = util_now_us();
+	struct ctx *ctx = &s->ctx;
 	enum api_err err;
+	bool waits = false;
 
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.cfg = w->cfg;
-	ctx.db = &w->db;
-	ctx.req = &req;
-	ctx.resp = &resp;
-	ctx.route = "-";
-	http_resp_init(&resp, w->resp_store, HTTP_RESPONSE_SIZE_MAX);
-	err = http_read(&w->fcgx, &req, w->body_store);
-	log_set_req_id(req.req_id);
-	if (err != API__MAX)
-		http_error(&resp, err, NULL);
+	s->start_us = util_now_us();
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->cfg = w->cfg;
+	ctx->db = &w->db;
+	ctx->req = &s->req;
+	ctx->resp = &s->resp;
+	ctx->route = "-";
+	http_resp_init(&s->resp, s->resp_store, HTTP_RESPONSE_SIZE_MAX);
+	err = http_read(&s->fcgx, &s->req, s->body_store);
+	log_set_req_id(s->req.req_id);
+	s->answered = err != API__MAX;
+	if (s->answered)
+		http_error(&s->resp, err, NULL);
 	else
-		worker_dispatch(&ctx);
+		waits = worker_app.route(ctx);
+	log_set_req_id(NULL);
+	return waits;
+}
+
+/*
+ * Accepts a batch: the first request, and then, as long as each one only
+ * waits for its caller's row (GET /balance, GET /transactions), the next
+ * connections already waiting on the listening socket, up to
+ * WORKER_BATCH_MAX (accept never blocks: the socket is non-blocking).
+ * Their callers are then read in one statement instead of one each:
+ * under load, one database round trip, and one sleep and wake-up of this
+ * worker, serve up to WORKER_BATCH_MAX reads. A request of any other kind
+ * ends the batch, so a worker never holds back a money movement that an
+ * idle worker could run. Only the first slot may have a FastCGI
+ * connection that nginx keeps open (fastcgi_keep_conn, not shipped): the
+ * batch stays one request then. Returns the number taken, 0 for none.
+ */
+static size_t
+worker_take(struct worker *w)
+{
+	struct ctx *waiting[WORKER_BATCH_MAX];
+	size_t n = 0;
+	size_t nwait = 0;
+
+	while (n < WORKER_BATCH_MAX) {
+		struct worker_slot *s = &w->slot[n];
+
+		if (FCGX_Accept_r(&s->fcgx) < 0) {
+			if (n == 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+				(void)nanosleep(&worker_accept_pause, NULL);
+			break;
+		}
+		n++;
+		if (!worker_begin(w, s))
+			break;
+		waiting[nwait++] = &s->ctx;
+		/* nginx keeps its connections (FCGI_KEEP_CONN): no batch. */
+		if (w->slot[0].fcgx.keepConnection)
+			break;
+	}
+	if (nwait > 1 && worker_app.load != NULL)
+		worker_app.load(waiting, nwait);
+	return n;
+}
+
+/* The second half: run the route, answer, log, close. */
+static void
+worker_end(struct worker *w, struct worker_slot *s, size_t n)
+{
+	struct ctx *ctx = &s->ctx;
+	int64_t dur_us;
+
+	log_set_req_id(s->req.req_id);
+	if (!s->answered)
+		worker_app.run(ctx);
 	if (w->db.in_txn) {
 		/* A handler left a transaction open: a bug, not a request. */
-		log_event(LOG_ERROR, "txn_left_open", "route=%s", ctx.route);
+		log_event(LOG_ERROR, "txn_left_open", "route=%s", ctx->route);
 		db_txn_rollback(&w->db);
 	}
-	http_write(&w->fcgx, &req, &resp);
-	start = util_now_us() - start;
-	metrics_request(ctx.route, resp.status, start);
-	worker_log_request(&ctx, start / 1000);
+	http_write(&s->fcgx, &s->req, &s->resp);
+	dur_us = util_now_us() - s->start_us;
+	metrics_request(ctx->route, s->resp.status, dur_us);
+	worker_log_request(ctx, dur_us / 1000, n);
 	log_set_req_id(NULL);
-	explicit_bzero(w->body_store, req.body_len);
+	explicit_bzero(s->body_store, s->req.body_len);
+	/* A detached request is closed with a plain close(2). */
+	if (w->plain_close)
+		(void)FCGX_Detach(&s->fcgx);
+	FCGX_Finish_r(&s->fcgx);
+	/* Only the first slot keeps a connection (worker_wait serves it). */
+	if (s != &w->slot[0] && s->fcgx.ipcFd >= 0)
+		FCGX_Free(&s->fcgx, 1);
 }
 
 int
@@ -259,23 +344,31 @@ worker_run(const struct config *cfg, int listen_fd, int ready_fd)
 {
 	struct worker w;
 	sigset_t wait_mask;
+	size_t n;
 
 	memset(&w, 0, sizeof(w));
 	w.cfg = cfg;
 	worker_signals(&wait_mask);
-	w.body_store = malloc(HTTP_BODY_SIZE_MAX + 1);
-	w.resp_store = malloc(HTTP_RESPONSE_SIZE_MAX);
-	if (w.body_store == NULL || w.resp_store == NULL)
-		fatal("worker: malloc: %s", strerror(errno));
+	w.slot = calloc(WORKER_BATCH_MAX, sizeof(*w.slot));
+	if (w.slot == NULL)
+		fatal("worker: calloc: %s", strerror(errno));
 	if (FCGX_Init() != 0)
 		fatal("worker: FCGX_Init failed");
 	worker_signals(&wait_mask); /* FCGX_Init installs its own handlers */
-	if (FCGX_InitRequest(&w.fcgx, listen_fd, 0) != 0)
-		fatal("worker: FCGX_InitRequest failed");
+	for (size_t i = 0; i < WORKER_BATCH_MAX; i++) {
+		struct worker_slot *s = &w.slot[i];
+
+		s->body_store = malloc(HTTP_BODY_SIZE_MAX + 1);
+		s->resp_store = malloc(HTTP_RESPONSE_SIZE_MAX);
+		if (s->body_store == NULL || s->resp_store == NULL)
+			fatal("worker: malloc: %s", strerror(errno));
+		if (FCGX_InitRequest(&s->fcgx, listen_fd, 0) != 0)
+			fatal("worker: FCGX_InitRequest failed");
+	}
 	w.epoll_fd = worker_epoll(listen_fd);
 	w.plain_close = worker_is_unix(listen_fd);
 	db_init(&w.db, cfg);
-	if (worker_uses_db) {
+	if (worker_app.uses_db) {
 		(void)db_ensure(&w.db);
 		/* The dummy hash for unknown users, once, before any request.
 		 */
@@ -297,23 +390,20 @@ worker_run(const struct config *cfg, int listen_fd, int ready_fd)
 		}
 		if (!worker_wait(&w, &wait_mask))
 			continue;
-		if (FCGX_Accept_r(&w.fcgx) < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				(void)nanosleep(&worker_accept_pause, NULL);
-			continue;
-		}
-		worker_serve(&w);
-		/* A detached request is closed with a plain close(2). */
-		if (w.plain_close)
-			(void)FCGX_Detach(&w.fcgx);
-		FCGX_Finish_r(&w.fcgx);
-		worker_purge(&w);
+		n = worker_take(&w);
+		for (size_t i = 0; i < n; i++)
+			worker_end(&w, &w.slot[i], n);
+		if (n > 0)
+			worker_purge(&w);
 	}
-	FCGX_Free(&w.fcgx, 0);
 	(void)close(w.epoll_fd);
 	db_close(&w.db);
-	free(w.body_store);
-	free(w.resp_store);
+	for (size_t i = 0; i < WORKER_BATCH_MAX; i++) {
+		FCGX_Free(&w.slot[i].fcgx, 0);
+		free(w.slot[i].body_store);
+		free(w.slot[i].resp_store);
+	}
+	free(w.slot);
 	log_event(LOG_INFO, "worker_exit", "reason=signal");
 	return 0;
 }

@@ -13,26 +13,31 @@
 #include "handler.h"
 
 /*
- * Checks the Authorization header of ctx->req: the Bearer or JWT scheme,
- * an HS256 token signed with the configured secret, not expired (30 s
- * skew), for a user that still exists under the token's name. On success
- * fills ctx->user_id and ctx->username and returns API__MAX; otherwise
- * returns API_UNAUTHORIZED, or API_UNAVAILABLE when the database cannot
- * say (API_INTERNAL when it fails otherwise).
- */
-enum api_err auth_check(struct ctx *ctx);
-
-/*
- * The two halves of auth_check(). auth_token() checks the header and the
- * token only (no database) and fills ctx->user_id and ctx->username from
- * its claims, with ctx->user_checked false: for a handler whose one
- * database call checks the user itself (POST /balance and POST /transfer,
- * sql/R__payd_deposit.sql, sql/R__payd_transfer.sql). auth_user() reads the
- * user's row (once: nothing when user_checked) and sets user_checked and
- * balance_minor.
+ * The token, then the user (API.md Authentication). auth_token() checks the
+ * Authorization header of ctx->req (no database): the Bearer or JWT
+ * scheme, an HS256 token signed with the configured secret, not expired
+ * (30 s skew). It fills ctx->user_id and ctx->username from the claims,
+ * with ctx->user_checked false, and returns API__MAX, or API_UNAUTHORIZED.
+ * auth_user() then reads the user's row (nothing when user_checked):
+ * the user must still exist under the token's name. It sets user_checked
+ * and balance_minor and returns API__MAX, or API_UNAUTHORIZED, or
+ * API_UNAVAILABLE when the database cannot say (API_INTERNAL when it
+ * fails otherwise). POST /balance and POST /transfer call only
+ * auth_token(): their one database call checks the user itself
+ * (sql/R__payd_deposit.sql, sql/R__payd_transfer.sql).
  */
 enum api_err auth_token(struct ctx *ctx);
 enum api_err auth_user(struct ctx *ctx);
+
+/*
+ * auth_user() for up to WORKER_BATCH_MAX requests at once, in one
+ * statement: the requests that a worker took together (worker.c), each
+ * with a good token. A request whose user is found under its token's name
+ * is checked, with its balance; any other is left as it was, and its own
+ * auth_user() then answers (401, 503, 500), as it would alone. Reads
+ * nothing for fewer than two requests.
+ */
+void auth_users_load(struct ctx *const *ctxs, size_t n);
 
 /*
  * For such a handler that answers before its database call (a 400): reads

@@ -98,6 +98,12 @@ _Static_assert(
 #define DB_CALL_LOCK_WAITS_MAX 4
 /* Fee sub-accounts: spread the fee credit so it is no hot row. */
 #define DB_FEE_ACCOUNT_COUNT 16
+/*
+ * Requests a worker takes from the listening socket at once when they are
+ * reads of the caller's row (GET /balance, GET /transactions): their users
+ * are read in one statement (STMT_USER_BATCH has this many parameters).
+ */
+#define WORKER_BATCH_MAX 8
 /* Result columns of one statement. */
 #define DB_COLUMN_COUNT_MAX 8
 #define DB_PARAM_COUNT_MAX 16

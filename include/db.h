@@ -19,6 +19,7 @@ enum stmt {
 	STMT_USER_INSERT,     /* new user: username, hash */
 	STMT_USER_LOGIN,      /* id, hash by username */
 	STMT_USER_GET,        /* username, balance, created_at by id */
+	STMT_USER_BATCH,      /* id, username, balance of up to 8 ids */
 	STMT_DEPOSIT,         /* CALL payd_deposit: a whole top-up */
 	STMT_TRANSFER,        /* CALL payd_transfer: a whole transfer */
 	STMT_HISTORY_PAGE,    /* a user's entries, newest first */

@@ -13,13 +13,16 @@
 #include "db.h"
 #include "http.h"
 
+struct route; /* router.c */
+
 struct ctx {
 	const struct config *cfg;
 	struct db *db;
 	struct http_req *req;
 	struct http_resp *resp;
-	const char *route;                   /* route name, for logs */
-	int64_t user_id;                     /* 0 on public routes */
+	const char *route;       /* route name, for logs */
+	const struct route *hit; /* NULL once answered without a handler */
+	int64_t user_id;         /* 0 on public routes */
 	char username[USERNAME_LEN_MAX + 1]; /* "" on public routes */
 	/*
 	 * True once the caller's row has confirmed the token's user (always
@@ -28,7 +31,8 @@ struct ctx {
 	 */
 	bool user_checked;
 	/*
-	 * The caller's balance as auth_check() read it with the user's row,
+	 * The caller's balance as auth_user() or auth_users_load() read it
+	 * with the user's row,
 	 * outside any transaction: GET /balance answers it without reading
 	 * the same row again. Never used inside a money movement.
 	 */

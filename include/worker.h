@@ -6,6 +6,7 @@
 #define WORKER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "config.h"
 
@@ -16,12 +17,22 @@
 int worker_run(const struct config *cfg, int listen_fd, int ready_fd);
 
 /*
- * What a worker runs for each request: router_dispatch, unless a program
- * built from the same loop (the benchmark's trivial responder) replaces it
- * before master_run. worker_uses_db = false skips the database at start-up.
+ * What a worker runs for each request, in two halves (router.h): route()
+ * reads the request's route and token and returns true when the request
+ * then only waits for its caller's row; load() (may be NULL) reads the
+ * callers of the n such requests taken together (auth_users_load); run()
+ * answers. The payd defaults are router_route, auth_users_load and
+ * router_run; a program built from the same loop (the benchmark's
+ * trivial responder) replaces them before master_run. uses_db = false
+ * skips the database at start-up.
  */
 struct ctx;
-extern void (*worker_dispatch)(struct ctx *ctx);
-extern bool worker_uses_db;
+struct worker_app {
+	bool (*route)(struct ctx *ctx);
+	void (*load)(struct ctx *const *ctxs, size_t n);
+	void (*run)(struct ctx *ctx);
+	bool uses_db;
+};
+extern struct worker_app worker_app;
 
 #endif /* WORKER_H */

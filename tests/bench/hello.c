@@ -17,13 +17,24 @@
 #include "master.h"
 #include "worker.h"
 
-static void hello_dispatch(struct ctx *ctx);
+static bool hello_route(struct ctx *ctx);
+static void hello_run(struct ctx *ctx);
+
+/*
+ * Every request is a read, like GET /balance: the worker takes them in
+ * the same batches (worker.c), with nothing to load.
+ */
+static bool
+hello_route(struct ctx *ctx)
+{
+	ctx->route = "hello";
+	return true;
+}
 
 /* The body of a GET /balance answer, so both move the same bytes. */
 static void
-hello_dispatch(struct ctx *ctx)
+hello_run(struct ctx *ctx)
 {
-	ctx->route = "hello";
 	ctx->resp->status = 200;
 	(void)buf_puts(&ctx->resp->body, "{\"username\":\"hello\",\"balance\":"
 	                                 "\"12.50\",\"currency\":\"USD\"}");
@@ -58,7 +69,9 @@ main(int argc, char *argv[])
 	log_init(cfg.log_level);
 	if (log_open_file(cfg.log_file) != 0)
 		fatal("log_file: %s", cfg.log_file);
-	worker_dispatch = hello_dispatch;
-	worker_uses_db = false;
+	worker_app.route = hello_route;
+	worker_app.load = NULL;
+	worker_app.run = hello_run;
+	worker_app.uses_db = false;
 	return master_run(path, &cfg);
 }

@@ -4,10 +4,11 @@
  * the token check before every protected handler, and otherwise the
  * contract's error (404, 405 with Allow, 415, 401 with WWW-Authenticate).
  *
- * The handlers, auth_check() and auth_token() are replaced here by
+ * The handlers, auth_token() and auth_user() are replaced here by
  * recorders, so the target links only router.c, http.c, buf.c and util.c
  * of the app and needs no database. Input: byte 0 the method, byte 1 flags (a
- * body, a Content-Type, what auth_check answers), then the path up to '\n',
+ * body, a Content-Type, what the token check answers), then the path up to
+ * '\n',
  * then the Content-Type.
  * Properties, against the endpoint table of API.md:
  *  - a known method + path runs its handler once and nothing else, unless
@@ -91,21 +92,21 @@ FUZZ_HANDLER(h_transfer, FUZZ_H_TRANSFER)
 FUZZ_HANDLER(h_transactions, FUZZ_H_TRANSACTIONS)
 FUZZ_HANDLER(h_metrics, FUZZ_H_METRICS)
 
-enum api_err
-auth_check(struct ctx *ctx)
-{
-	(void)ctx;
-	fuzz_auth_calls++;
-	return fuzz_auth_answer;
-}
-
-/* POST /transfer's token check (the user is checked by its CALL). */
+/* The token check of every protected route; its answer is the input's. */
 enum api_err
 auth_token(struct ctx *ctx)
 {
 	(void)ctx;
 	fuzz_auth_calls++;
 	return fuzz_auth_answer;
+}
+
+/* The caller's row, read after a good token (GET routes): found. */
+enum api_err
+auth_user(struct ctx *ctx)
+{
+	ctx->user_checked = true;
+	return API__MAX;
 }
 
 static void fuzz_check_error(const struct http_resp *resp, enum api_err err);

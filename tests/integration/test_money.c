@@ -1146,6 +1146,123 @@ START_TEST(test_concurrency__50_top_ups__exact_sum)
 }
 END_TEST
 
+/*
+ * Readers of GET /balance and GET /transactions at once, each its own user
+ * with its own amount; a worker takes such requests in batches and reads
+ * their users in one statement (app/worker.c, auth_users_load), so every
+ * answer must still be its own caller's, and a deleted user's 401. The
+ * workers are stopped (SIGSTOP) while the readers send their first
+ * requests, which therefore wait on the listening sockets together and
+ * are taken in batches when the workers go on (SIGCONT).
+ */
+#define BATCH_READERS 24
+#define BATCH_ROUNDS 10
+/* How long the workers stay stopped while the first requests queue. */
+#define BATCH_STOP_US (1000 * 1000)
+
+struct batch_reader {
+	struct user u;
+	char amount[16]; /* its one top-up, and so its balance */
+	bool gone;       /* deleted: every answer is 401 */
+	int wrong;       /* answers that were not its own */
+	char seen[256];  /* the first of them */
+};
+
+/* Every worker of both app instances (children of their masters). */
+#define BATCH_WORKERS_SIGNAL                                                   \
+	"for f in \"$STACK_DIR\"/payd*.pid; do "                               \
+	"pkill -%s -P \"$(cat \"$f\")\" || exit 1; done"
+
+static bool
+batch_answer_ok(
+    const struct batch_reader *r, const struct resp *resp, bool history_read)
+{
+	struct json_object *list, *e;
+
+	if (r->gone)
+		return resp->status == 401 &&
+		       strcmp(resp_err(resp), "unauthorized") == 0;
+	if (resp->status != 200)
+		return false;
+	if (!history_read)
+		return strcmp(resp_str(resp, "username"), r->u.name) == 0 &&
+		       strcmp(resp_str(resp, "balance"), r->amount) == 0;
+	if (!json_object_object_get_ex(resp->json, "transactions", &list) ||
+	    json_object_array_length(list) != 1)
+		return false;
+	e = json_object_array_get_idx(list, 0);
+	return json_object_object_get_ex(e, "amount", &e) &&
+	       strcmp(json_object_get_string(e), r->amount) == 0;
+}
+
+/* Client i < BATCH_READERS reads; the last one lets the workers go on. */
+static void
+batch_read(int i, void *arg)
+{
+	struct batch_reader *r = (struct batch_reader *)arg + i;
+	struct resp *resp;
+
+	if (i == BATCH_READERS) {
+		(void)usleep(BATCH_STOP_US);
+		_exit(stack_cmd(BATCH_WORKERS_SIGNAL, "CONT") == 0 ? 0 : 1);
+	}
+	resp = calloc(1, sizeof(*resp));
+	if (resp == NULL)
+		_exit(2);
+	for (int k = 0; k < BATCH_ROUNDS * 2; k++) {
+		bool history_read = k % 2 == 1;
+
+		if (api("GET", history_read ? "/transactions" : "/balance",
+		        r->u.token, NULL, NULL, resp) != 0)
+			_exit(3);
+		if (!batch_answer_ok(r, resp, history_read) && r->wrong++ == 0)
+			(void)snprintf(r->seen, sizeof(r->seen), "%ld %.200s",
+			    resp->status, resp->body);
+		resp_free(resp);
+	}
+	free(resp);
+}
+
+START_TEST(test_balance_get__batched_readers__each_own_answer)
+{
+	struct batch_reader *rs = shared(sizeof(*rs) * BATCH_READERS);
+
+	for (int i = 0; i < BATCH_READERS; i++) {
+		make_user(&rs[i].u, "batchrd");
+		rs[i].gone = i % 4 == 3;
+		/* Only a user without money is deleted: the ledger stays whole.
+		 */
+		if (rs[i].gone) {
+			ck_assert_int_eq(
+			    stack_cmd("stack_sql \"$STACK_DIR\" \"DELETE FROM "
+			              "payd.users WHERE id=%lld\"",
+			        rs[i].u.id),
+			    0);
+			continue;
+		}
+		(void)snprintf(
+		    rs[i].amount, sizeof(rs[i].amount), "%d.%02d", i + 1, i);
+		ck_assert_int_eq(top_up(rs[i].u.token, rs[i].amount), 200);
+	}
+	ck_assert_int_eq(stack_cmd(BATCH_WORKERS_SIGNAL, "STOP"), 0);
+	run_clients(BATCH_READERS + 1, batch_read, rs);
+	for (int i = 0; i < BATCH_READERS; i++)
+		ck_assert_msg(rs[i].wrong == 0, "reader %d (%s): %d wrong, %s",
+		    i, rs[i].gone ? "deleted" : "live", rs[i].wrong,
+		    rs[i].seen);
+	/* They were read in batches, found and refused alike. */
+	ck_assert_int_eq(stack_cmd("grep -Eq 'route=balance_get status=200 "
+	                           ".* user=batchrd[0-9a-z]+ .* batch=[2-8]$' "
+	                           "\"$STACK_DIR\"/payd*.log"),
+	    0);
+	ck_assert_int_eq(stack_cmd("grep -Eq 'route=balance_get status=401 "
+	                           ".* user=batchrd[0-9a-z]+ .* batch=[2-8]$' "
+	                           "\"$STACK_DIR\"/payd*.log"),
+	    0);
+	munmap(rs, sizeof(*rs) * BATCH_READERS);
+}
+END_TEST
+
 Suite *
 money_http_suite(void)
 {
@@ -1190,6 +1307,7 @@ money_http_suite(void)
 	tcase_add_test(tc, test_concurrency__500_random_transfers__conserved);
 	tcase_add_test(tc, test_concurrency__crossing_transfers__all_complete);
 	tcase_add_test(tc, test_concurrency__50_top_ups__exact_sum);
+	tcase_add_test(tc, test_balance_get__batched_readers__each_own_answer);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("faults");
 	tcase_add_checked_fixture(tc, setup, teardown);
