@@ -1162,7 +1162,7 @@ END_TEST
 
 struct batch_reader {
 	struct user u;
-	char amount[16]; /* its one top-up, and so its balance */
+	char amount[32]; /* its one top-up, and so its balance */
 	bool gone;       /* deleted: every answer is 401 */
 	int wrong;       /* answers that were not its own */
 	char seen[256];  /* the first of them */
