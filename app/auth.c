@@ -22,6 +22,8 @@
 static const char *auth_token_of(const char *header);
 static enum db_rc auth_load_user(struct ctx *ctx, int64_t user_id,
     char name[USERNAME_LEN_MAX + 1], int64_t *balance_minor);
+static bool auth_row_is_callers(
+    struct ctx *ctx, int64_t user_id, const char *name, int64_t balance_minor);
 static enum api_err auth_read_field(struct ctx *ctx, struct json_object *obj,
     const char *field, const char **out, size_t *len);
 
@@ -108,6 +110,26 @@ auth_token(struct ctx *ctx)
 	return API__MAX;
 }
 
+/*
+ * Whether the users row (user_id, name, balance) is the token's user; if
+ * so, the caller is checked and its balance kept. The name must match
+ * too: should an id ever be reused after its user was deleted, an old
+ * token would not open the new account.
+ */
+static bool
+auth_row_is_callers(
+    struct ctx *ctx, int64_t user_id, const char *name, int64_t balance_minor)
+{
+	if (user_id != ctx->user_id || strcmp(name, ctx->username) != 0)
+		return false;
+	ctx->user_checked = true;
+	ctx->balance_minor = balance_minor;
+	/* The schema's CHECK keeps every balance in [0, cap]. */
+	assert(ctx->balance_minor >= 0 &&
+	       ctx->balance_minor <= MONEY_BALANCE_MAX_MINOR);
+	return true;
+}
+
 enum api_err
 auth_user(struct ctx *ctx)
 {
@@ -123,20 +145,12 @@ auth_user(struct ctx *ctx)
 		return API_UNAVAILABLE;
 	if (rc != DB_OK && rc != DB_NOT_FOUND)
 		return API_INTERNAL;
-	/*
-	 * The name must match too: should an id ever be reused after its
-	 * user was deleted, an old token would not open the new account.
-	 */
-	if (rc == DB_NOT_FOUND || strcmp(name, ctx->username) != 0) {
+	if (rc == DB_NOT_FOUND ||
+	    !auth_row_is_callers(ctx, ctx->user_id, name, balance_minor)) {
 		log_event(LOG_INFO, "auth_rejected", "reason=no_user uid=%lld",
 		    (long long)ctx->user_id);
 		return API_UNAUTHORIZED;
 	}
-	ctx->user_checked = true;
-	ctx->balance_minor = balance_minor;
-	/* The schema's CHECK keeps every balance in [0, cap]. */
-	assert(ctx->balance_minor >= 0 &&
-	       ctx->balance_minor <= MONEY_BALANCE_MAX_MINOR);
 	return API__MAX;
 }
 
@@ -173,17 +187,10 @@ auth_users_load(struct ctx *const *ctxs, size_t n)
 		return; /* each auth_user() tries again and answers */
 	while (db_fetch(db, STMT_USER_BATCH) == DB_OK) {
 		/* The same user may send several requests of a batch. */
-		for (size_t i = 0; i < n; i++) {
-			struct ctx *ctx = ctxs[i];
-
-			if (ctx->user_id != out[0].i64 || ctx->user_checked ||
-			    strcmp(name, ctx->username) != 0)
-				continue;
-			ctx->user_checked = true;
-			ctx->balance_minor = out[2].i64;
-			assert(ctx->balance_minor >= 0 &&
-			       ctx->balance_minor <= MONEY_BALANCE_MAX_MINOR);
-		}
+		for (size_t i = 0; i < n; i++)
+			if (!ctxs[i]->user_checked)
+				(void)auth_row_is_callers(
+				    ctxs[i], out[0].i64, name, out[2].i64);
 	}
 	db_query_end(db, STMT_USER_BATCH);
 }

@@ -16,8 +16,8 @@
 
 #include <fcgiapp.h>
 
-#include "bounds.h"
 #include "auth.h"
+#include "bounds.h"
 #include "db.h"
 #include "handler.h"
 #include "http.h"
@@ -304,7 +304,7 @@ worker_take(struct worker *w)
 		if (w->slot[0].fcgx.keepConnection)
 			break;
 	}
-	if (nwait > 1 && worker_app.load != NULL)
+	if (worker_app.load != NULL)
 		worker_app.load(waiting, nwait);
 	return n;
 }

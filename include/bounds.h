@@ -107,6 +107,8 @@ _Static_assert(
 /* Result columns of one statement. */
 #define DB_COLUMN_COUNT_MAX 8
 #define DB_PARAM_COUNT_MAX 16
+_Static_assert(WORKER_BATCH_MAX <= DB_PARAM_COUNT_MAX,
+    "STMT_USER_BATCH binds one parameter per request of a batch");
 
 /* Configuration: a line, a key, a value, a path. */
 #define CONFIG_LINE_SIZE_MAX 1024

@@ -20,7 +20,8 @@ int worker_run(const struct config *cfg, int listen_fd, int ready_fd);
  * What a worker runs for each request, in two halves (router.h): route()
  * reads the request's route and token and returns true when the request
  * then only waits for its caller's row; load() (may be NULL) reads the
- * callers of the n such requests taken together (auth_users_load); run()
+ * callers of the n (0 or more) such requests taken together, or leaves
+ * them to run() (auth_users_load reads only for two or more); run()
  * answers. The payd defaults are router_route, auth_users_load and
  * router_run; a program built from the same loop (the benchmark's
  * trivial responder) replaces them before master_run. uses_db = false
