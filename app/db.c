@@ -56,6 +56,18 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
      * of sql/R__payd_transfer.sql. */
     [STMT_TRANSFER] = {"transfer",
         "CALL payd_transfer(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 11},
+    /* Up to WORKER_BATCH_MAX transfers in one transaction: the stored
+     * procedure of sql/R__payd_transfer_batch.sql, DB_TRANSFER_SLOT_PARAMS
+     * a slot, then the fee sub-account and the instant. */
+    [STMT_TRANSFER_BATCH] = {"transfer_batch",
+        "CALL payd_transfer_batch("
+#define DB_TRANSFER_SLOT "?, ?, ?, ?, ?, ?, ?, "
+        DB_TRANSFER_SLOT DB_TRANSFER_SLOT DB_TRANSFER_SLOT DB_TRANSFER_SLOT
+        DB_TRANSFER_SLOT DB_TRANSFER_SLOT DB_TRANSFER_SLOT DB_TRANSFER_SLOT
+#undef DB_TRANSFER_SLOT
+        "?, ?)",
+        WORKER_BATCH_MAX * DB_TRANSFER_SLOT_PARAMS +
+            DB_TRANSFER_SHARED_PARAMS},
     [STMT_HISTORY_PAGE] = {"history_page",
         "SELECT e.movement_id, e.type, m.amount, m.fee, u.username, "
         "e.balance_after, "
@@ -499,12 +511,10 @@ db_row(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
 }
 
 enum db_rc
-db_call(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
+db_call_query(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
     struct db_val *out, unsigned nout)
 {
-	MYSQL_STMT *st;
 	enum db_rc rc;
-	int more;
 
 	assert(!db->in_txn);
 	/*
@@ -514,9 +524,19 @@ db_call(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
 	 */
 	rc = db_ensure(db);
 	if (rc == DB_OK)
-		rc = db_row(db, id, in, nin, out, nout);
+		rc = db_query(db, id, in, nin, out, nout);
+	return rc;
+}
+
+enum db_rc
+db_call_end(struct db *db, enum stmt id, enum db_rc rc)
+{
+	MYSQL_STMT *st;
+	int more;
+
+	db_query_end(db, id);
 	if (!db->connected)
-		return rc;
+		return rc == DB_OK ? DB_CONN : rc;
 	/* The result of a failed CALL is its error: nothing follows it. */
 	st = db->stmt[id];
 	while ((more = mysql_stmt_next_result(st)) == 0)
@@ -524,6 +544,17 @@ db_call(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
 	if (more > 0 && rc == DB_OK)
 		rc = db_stmt_fail(db, id);
 	return rc;
+}
+
+enum db_rc
+db_call(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
+    struct db_val *out, unsigned nout)
+{
+	enum db_rc rc = db_call_query(db, id, in, nin, out, nout);
+
+	if (rc == DB_OK)
+		rc = db_fetch(db, id);
+	return db_call_end(db, id, rc);
 }
 
 void

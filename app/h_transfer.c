@@ -66,43 +66,98 @@ transfer_read_to(struct ctx *ctx, struct json_object *obj, struct ledger_op *op,
 	return 0;
 }
 
-void
-h_transfer(struct ctx *ctx)
-{
+/* A request of POST /transfer, read before it runs. */
+struct h_transfer_slot {
 	struct ledger_op op;
-	struct json_object *obj = NULL;
+	struct json_object *obj; /* the body; op->to_text points into it */
+	bool ready; /* read and valid: ledger_run() answers it */
+};
+
+/* The requests of a batch (worker.c): allocated once, as the worker's. */
+static struct h_transfer_slot h_transfer_slots[WORKER_BATCH_MAX];
+
+/*
+ * Reads the request into t: 0 when it is ready to run, or -1 once
+ * answered (400, or 401 when the caller is gone too).
+ */
+static int
+transfer_read(struct ctx *ctx, struct h_transfer_slot *t)
+{
+	struct ledger_op *op = &t->op;
 
 	assert(ctx->user_id > 0);
-	memset(&op, 0, sizeof(op));
-	op.kind = LEDGER_TRANSFER;
-	if (ledger_read_request(ctx, &op, &obj) != 0 ||
-	    transfer_read_to(ctx, obj, &op, &op.to_text, &op.to_len) != 0) {
+	memset(t, 0, sizeof(*t));
+	op->kind = LEDGER_TRANSFER;
+	if (ledger_read_request(ctx, op, &t->obj) != 0 ||
+	    transfer_read_to(ctx, t->obj, op, &op->to_text, &op->to_len) != 0) {
 		auth_user_first(ctx);
-		goto out_put;
+		return -1;
 	}
 	/* API.md: a fixed part plus basis points, rounded half up. */
-	if (money_fee(op.amount_minor, ctx->cfg->fee_fixed_minor,
-	        ctx->cfg->fee_bps, &op.fee_minor) != MONEY_OK) {
+	if (money_fee(op->amount_minor, ctx->cfg->fee_fixed_minor,
+	        ctx->cfg->fee_bps, &op->fee_minor) != MONEY_OK) {
 		http_error(ctx->resp, API_INTERNAL, NULL);
-		goto out_put;
+		return -1;
 	}
-	if (op.to_id == ctx->user_id) {
+	if (op->to_id == ctx->user_id) {
 		http_error(ctx->resp, API_INVALID_REQUEST, LEDGER_SELF_MESSAGE);
 		auth_user_first(ctx);
-		goto out_put;
+		return -1;
 	}
 	/*
 	 * No lookup of the recipient here: the CALL finds it by id or by
-	 * username (sql/R__payd_transfer.sql), and with it the caller's row, in
-	 * one round trip. A name that no user can have (bytes that are not
-	 * UTF-8 among them) is sent as "", which no user has either: its 404 is
-	 * found and recorded under the Idempotency-Key like any other.
+	 * username (sql/R__payd_transfer_who.sql), and with it the caller's
+	 * row, in one round trip. A name that no user can have (bytes that
+	 * are not UTF-8 among them) is sent as "", which no user has either:
+	 * its 404 is found and recorded under the Idempotency-Key like any
+	 * other.
 	 */
-	if (op.to_text != NULL &&
-	    !auth_username_is_valid(op.to_text, op.to_len))
-		op.to_len = 0;
-	ledger_run(ctx, &op);
-out_put:
-	if (obj != NULL)
-		json_object_put(obj);
+	if (op->to_text != NULL &&
+	    !auth_username_is_valid(op->to_text, op->to_len))
+		op->to_len = 0;
+	t->ready = true;
+	return 0;
+}
+
+void
+h_transfer_load(struct ctx *const *ctxs, size_t n)
+{
+	struct ctx *run[WORKER_BATCH_MAX];
+	struct ledger_op *ops[WORKER_BATCH_MAX];
+	size_t k = 0;
+
+	assert(n <= WORKER_BATCH_MAX);
+	if (n < 2)
+		return; /* one: h_transfer() reads and runs it */
+	for (size_t i = 0; i < n; i++) {
+		struct h_transfer_slot *t = &h_transfer_slots[i];
+
+		ctxs[i]->transfer = t;
+		/* A key's claim runs in its own transaction (ledger_run). */
+		if (transfer_read(ctxs[i], t) == 0 && t->op.idem_key == NULL) {
+			run[k] = ctxs[i];
+			ops[k++] = &t->op;
+		}
+	}
+	if (k >= 2)
+		ledger_transfer_batch(run, ops, k);
+}
+
+void
+h_transfer(struct ctx *ctx)
+{
+	struct h_transfer_slot one;
+	struct h_transfer_slot *t = ctx->transfer;
+
+	if (t == NULL) {
+		t = &one;
+		(void)transfer_read(ctx, t);
+	}
+	/* Runs it, or answers what ledger_transfer_batch() did. */
+	if (t->ready)
+		ledger_run(ctx, &t->op);
+	if (t->obj != NULL)
+		json_object_put(t->obj);
+	t->obj = NULL;
+	ctx->transfer = NULL;
 }

@@ -87,7 +87,8 @@ enum ledger_transfer_param {
 
 static int ledger_read_amount(
     struct ctx *ctx, struct json_object *obj, struct ledger_op *op);
-static void ledger_txn_init(struct ledger_txn *txn);
+static void ledger_txn_init(struct ledger_txn *txn, const struct ledger_op *op);
+static void ledger_txn_at(struct ledger_txn *txn, time_t now);
 static enum ledger_rc ledger_fail(
     struct ctx *ctx, struct ledger_op *op, enum db_rc rc);
 static enum ledger_rc ledger_close(
@@ -186,11 +187,21 @@ ledger_read_request(
 	return 0;
 }
 
-/* The instant of the movement, taken once and written in both forms. */
+/*
+ * The instant of the movement, taken once (or the batch's, which its CALL
+ * wrote) and written in both forms.
+ */
 static void
-ledger_txn_init(struct ledger_txn *txn)
+ledger_txn_init(struct ledger_txn *txn, const struct ledger_op *op)
 {
-	time_t now = time(NULL);
+	ledger_txn_at(
+	    txn, op->batched.ran ? (time_t)op->batched.at_s : time(NULL));
+}
+
+/* ledger_txn_init() at the instant now. */
+static void
+ledger_txn_at(struct ledger_txn *txn, time_t now)
+{
 	struct tm tm;
 	size_t n;
 
@@ -458,7 +469,18 @@ ledger_transfer(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn)
 	        MONEY_OK)
 		assert(!"transfer arithmetic overflowed");
 	assert(total >= op->amount_minor && total <= MONEY_BALANCE_MAX_MINOR);
-	rc = ledger_transfer_call(ctx, op, txn, room, &state);
+	if (op->batched.ran) {
+		/* Answered by the batch's CALL (ledger_transfer_batch). */
+		op->batched.ran = false;
+		rc = op->batched.rc;
+		state = op->batched.state;
+		op->to_id = op->batched.to_id;
+		txn->movement_id = op->batched.movement_id;
+		txn->balance_minor = op->batched.balance_minor;
+		txn->to_balance_minor = op->batched.to_balance_minor;
+	} else {
+		rc = ledger_transfer_call(ctx, op, txn, room, &state);
+	}
 	lrc = ledger_called(ctx, op, txn, rc, state);
 	if (lrc != LEDGER_DONE)
 		return lrc;
@@ -541,6 +563,112 @@ ledger_replay(struct ctx *ctx, const struct ledger_op *op)
 }
 
 void
+ledger_transfer_batch(
+    struct ctx *const *ctxs, struct ledger_op *const *ops, size_t n)
+{
+	enum {
+		SLOT = DB_TRANSFER_SLOT_PARAMS,
+		NIN = WORKER_BATCH_MAX * DB_TRANSFER_SLOT_PARAMS +
+		      DB_TRANSFER_SHARED_PARAMS,
+	};
+	struct db_val in[NIN];
+	char name[LEDGER_NAME_SIZE_MAX] = ""; /* db_fetch fills it */
+	/* slot, state, to_id, to_name, movement_id, balance, to_balance */
+	struct db_val out[] = {DB_I64_OUT(), DB_I64_OUT(), DB_I64_OUT(),
+	    DB_STR_OUT(name), DB_I64_OUT(), DB_I64_OUT(), DB_I64_OUT()};
+	bool answered[WORKER_BATCH_MAX] = {false};
+	bool any = false;
+	time_t now = time(NULL);
+	struct ledger_txn txn;
+	struct db *db;
+	enum db_rc rc;
+
+	assert(n >= 2 && n <= WORKER_BATCH_MAX);
+	ledger_txn_at(&txn, now);
+	for (size_t i = 0; i < WORKER_BATCH_MAX; i++) {
+		struct db_val *slot = &in[i * SLOT];
+		const struct ledger_op *op = i < n ? ops[i] : NULL;
+		int64_t room = 0;
+
+		/* No user has id 0: a slot whose payer is 0 is unused. */
+		if (op == NULL) {
+			for (size_t j = 0; j < SLOT; j++)
+				slot[j] = DB_I64_IN(0);
+			slot[1] = LEDGER_STR_IN("", 0);
+			slot[3] = LEDGER_STR_IN("", 0);
+			continue;
+		}
+		assert(op->kind == LEDGER_TRANSFER && op->idem_key == NULL);
+		assert(op->to_id >= 0 && op->to_id != ctxs[i]->user_id);
+		assert(!op->batched.ran);
+		/* Exact: amount is in (0, MONEY_AMOUNT_MAX_MINOR]. */
+		if (money_sub(MONEY_BALANCE_MAX_MINOR, op->amount_minor,
+		        &room) != MONEY_OK)
+			assert(!"transfer arithmetic overflowed");
+		slot[0] = DB_I64_IN(ctxs[i]->user_id);
+		slot[1] = LEDGER_STR_IN(
+		    ctxs[i]->username, strlen(ctxs[i]->username));
+		slot[2] = DB_I64_IN(op->to_id);
+		slot[3] = op->to_text != NULL
+		              ? LEDGER_STR_IN(op->to_text, op->to_len)
+		              : LEDGER_STR_IN("", 0);
+		slot[4] = DB_I64_IN(op->amount_minor);
+		slot[5] = DB_I64_IN(op->fee_minor);
+		slot[6] = DB_I64_IN(room);
+	}
+	in[NIN - 2] = DB_I64_IN(ledger_fee_account());
+	in[NIN - 1] = LEDGER_STR_IN(txn.at_sql, strlen(txn.at_sql));
+	db = ctxs[0]->db;
+	rc = db_call_query(db, STMT_TRANSFER_BATCH, in, NIN, out, 7);
+	while (rc == DB_OK && (rc = db_fetch(db, STMT_TRANSFER_BATCH)) == DB_OK) {
+		int64_t k = out[0].i64 - 1;
+		struct ledger_batched *b;
+
+		/* Rows come only after the COMMIT. */
+		any = true;
+		if (k < 0 || k >= WORKER_BATCH_MAX) {
+			log_event(LOG_ERROR, "ledger_call",
+			    "route=transfer_batch slot=%" PRId64, k + 1);
+			rc = DB_ERROR;
+			break;
+		}
+		if ((size_t)k >= n)
+			continue; /* unused */
+		b = &ops[k]->batched;
+		b->state = out[1].i64;
+		b->to_id = out[2].i64;
+		b->movement_id = out[4].i64;
+		b->balance_minor = out[5].i64;
+		b->to_balance_minor = out[6].i64;
+		_Static_assert(sizeof(name) == sizeof(ops[k]->to_name),
+		    "the recipient's name is copied whole");
+		memcpy(ops[k]->to_name, name, sizeof(name));
+		answered[k] = true;
+	}
+	if (rc == DB_NOT_FOUND)
+		rc = DB_OK;
+	rc = db_call_end(db, STMT_TRANSFER_BATCH, rc);
+	if (rc == DB_RETRY && !any) {
+		/* Rolled back whole: each runs on its own, with its retries. */
+		log_event(LOG_WARN, "batch_fallback", "route=transfer n=%zu",
+		    n);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ledger_batched *b = &ops[i]->batched;
+
+		b->ran = true;
+		b->at_s = (int64_t)now;
+		b->rc = rc == DB_RETRY ? DB_ERROR : rc;
+		if (b->rc == DB_OK && !answered[i]) {
+			log_event(LOG_ERROR, "ledger_call",
+			    "route=transfer_batch msg=no_row slot=%zu", i + 1);
+			b->rc = DB_ERROR;
+		}
+	}
+}
+
+void
 ledger_refuse(struct ctx *ctx, struct ledger_op *op, enum api_err err)
 {
 	const struct buf *b = &ctx->resp->body;
@@ -595,7 +723,7 @@ ledger_run(struct ctx *ctx, struct ledger_op *op)
 			    db_rc_name(op->db_rc));
 			db_retry_sleep(attempt - 1);
 		}
-		ledger_txn_init(&txn);
+		ledger_txn_init(&txn, op);
 		rc = op->kind == LEDGER_DEPOSIT
 		         ? ledger_deposit(ctx, op, &txn)
 		         : ledger_transfer(ctx, op, &txn);

@@ -21,18 +21,24 @@ struct route {
 	enum http_method method;
 	void (*fn)(struct ctx *ctx);
 	enum route_auth auth;
-	const char *name; /* for logs and metrics */
+	enum router_batch batch; /* what it may be taken with (worker.c) */
+	const char *name;        /* for logs and metrics */
 };
 
 static const struct route routes[] = {
-    {"/healthz", HTTP_GET, h_healthz, ROUTE_PUBLIC, "healthz"},
-    {"/register", HTTP_POST, h_register, ROUTE_PUBLIC, "register"},
-    {"/login", HTTP_POST, h_login, ROUTE_PUBLIC, "login"},
-    {"/balance", HTTP_GET, h_balance_get, ROUTE_USER, "balance_get"},
-    {"/balance", HTTP_POST, h_balance_post, ROUTE_TOKEN, "balance_post"},
-    {"/transfer", HTTP_POST, h_transfer, ROUTE_TOKEN, "transfer"},
-    {"/transactions", HTTP_GET, h_transactions, ROUTE_USER, "transactions"},
-    {"/metrics", HTTP_GET, h_metrics, ROUTE_PUBLIC, "metrics"},
+    {"/healthz", HTTP_GET, h_healthz, ROUTE_PUBLIC, ROUTER_ALONE, "healthz"},
+    {"/register", HTTP_POST, h_register, ROUTE_PUBLIC, ROUTER_ALONE,
+        "register"},
+    {"/login", HTTP_POST, h_login, ROUTE_PUBLIC, ROUTER_ALONE, "login"},
+    {"/balance", HTTP_GET, h_balance_get, ROUTE_USER, ROUTER_READS,
+        "balance_get"},
+    {"/balance", HTTP_POST, h_balance_post, ROUTE_TOKEN, ROUTER_ALONE,
+        "balance_post"},
+    {"/transfer", HTTP_POST, h_transfer, ROUTE_TOKEN, ROUTER_TRANSFERS,
+        "transfer"},
+    {"/transactions", HTTP_GET, h_transactions, ROUTE_USER, ROUTER_READS,
+        "transactions"},
+    {"/metrics", HTTP_GET, h_metrics, ROUTE_PUBLIC, ROUTER_ALONE, "metrics"},
 };
 
 #define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))
@@ -43,7 +49,7 @@ static const char *const router_method_names[HTTP_METHOD__MAX] = {
     "",     /* HTTP_OTHER */
 };
 
-bool
+unsigned
 router_route(struct ctx *ctx)
 {
 	const struct http_req *req = ctx->req;
@@ -73,20 +79,38 @@ router_route(struct ctx *ctx)
 		    path_known ? API_METHOD_NOT_ALLOWED : API_NOT_FOUND, NULL);
 		if (path_known)
 			(void)http_header(ctx->resp, "Allow", allow.data);
-		return false;
+		return ROUTER_ALONE;
 	}
 	ctx->route = hit->name;
 	if (req->has_body && !http_is_json(req->content_type)) {
 		http_error(ctx->resp, API_UNSUPPORTED_MEDIA, NULL);
-		return false;
+		return ROUTER_ALONE;
 	}
 	err = hit->auth != ROUTE_PUBLIC ? auth_token(ctx) : API__MAX;
 	if (err != API__MAX) {
 		http_error(ctx->resp, err, NULL);
-		return false;
+		return ROUTER_ALONE;
 	}
 	ctx->hit = hit;
-	return hit->auth == ROUTE_USER;
+	return hit->batch;
+}
+
+void
+router_load(struct ctx *const *ctxs, size_t n)
+{
+	if (n == 0)
+		return;
+	/* worker.c takes only requests of one kind together. */
+	switch (ctxs[0]->hit->batch) {
+	case ROUTER_READS:
+		auth_users_load(ctxs, n);
+		break;
+	case ROUTER_TRANSFERS:
+		h_transfer_load(ctxs, n);
+		break;
+	default:
+		break;
+	}
 }
 
 void

@@ -40,7 +40,7 @@ static volatile sig_atomic_t worker_reopen;
 /* What a worker runs for a request; see worker.h. */
 struct worker_app worker_app = {
     .route = router_route,
-    .load = auth_users_load,
+    .load = router_load,
     .run = router_run,
     .uses_db = true,
 };
@@ -73,7 +73,7 @@ static void worker_signals(sigset_t *wait_mask);
 static int worker_epoll(int listen_fd);
 static bool worker_is_unix(int listen_fd);
 static bool worker_wait(const struct worker *w, const sigset_t *mask);
-static bool worker_begin(struct worker *w, struct worker_slot *s);
+static unsigned worker_begin(struct worker *w, struct worker_slot *s);
 static size_t worker_take(struct worker *w);
 static void worker_end(struct worker *w, struct worker_slot *s, size_t n);
 static void worker_log_request(
@@ -240,14 +240,14 @@ worker_purge(struct worker *w)
 
 /*
  * The first half of a request just accepted: read it, route it, check its
- * token. True when it waits only for its caller's row.
+ * token. Returns the kind of batch it may join, 0 for none.
  */
-static bool
+static unsigned
 worker_begin(struct worker *w, struct worker_slot *s)
 {
 	struct ctx *ctx = &s->ctx;
 	enum api_err err;
-	bool waits = false;
+	unsigned kind = 0;
 
 	s->start_us = util_now_us();
 	memset(ctx, 0, sizeof(*ctx));
@@ -263,21 +263,24 @@ worker_begin(struct worker *w, struct worker_slot *s)
 	if (s->answered)
 		http_error(&s->resp, err, NULL);
 	else
-		waits = worker_app.route(ctx);
+		kind = worker_app.route(ctx);
 	log_set_req_id(NULL);
-	return waits;
+	return kind;
 }
 
 /*
- * Accepts a batch: the first request, and then, as long as each one only
- * waits for its caller's row (GET /balance, GET /transactions), the next
+ * Accepts a batch: the first request, and then, as long as each one is of
+ * the first one's kind (reads of the caller's row, or transfers), the next
  * connections already waiting on the listening socket, up to
  * WORKER_BATCH_MAX (accept never blocks: the socket is non-blocking).
- * Their callers are then read in one statement instead of one each:
- * under load, one database round trip, and one sleep and wake-up of this
- * worker, serve up to WORKER_BATCH_MAX reads. A request of any other kind
- * ends the batch, so a worker never holds back a money movement that an
- * idle worker could run. Only the first slot may have a FastCGI
+ * load() then serves them with one statement instead of one each (their
+ * callers read at once, or their transfers in one transaction): under
+ * load, one database round trip, one commit, and one sleep and wake-up of
+ * this worker, serve up to WORKER_BATCH_MAX requests. A request of any
+ * other kind ends the batch (it is served last), so a worker never holds
+ * back a request that an idle worker could run for long. Nothing waits
+ * for a batch to fill: only connections already waiting are taken. Only
+ * the first slot may have a FastCGI
  * connection that nginx keeps open (fastcgi_keep_conn, not shipped): the
  * batch stays one request then. Returns the number taken, 0 for none.
  */
@@ -287,9 +290,11 @@ worker_take(struct worker *w)
 	struct ctx *waiting[WORKER_BATCH_MAX];
 	size_t n = 0;
 	size_t nwait = 0;
+	unsigned first = 0;
 
 	while (n < WORKER_BATCH_MAX) {
 		struct worker_slot *s = &w->slot[n];
+		unsigned kind;
 
 		if (FCGX_Accept_r(&s->fcgx) < 0) {
 			if (n == 0 && errno != EAGAIN && errno != EWOULDBLOCK)
@@ -297,7 +302,10 @@ worker_take(struct worker *w)
 			break;
 		}
 		n++;
-		if (!worker_begin(w, s))
+		kind = worker_begin(w, s);
+		if (n == 1)
+			first = kind;
+		if (kind == 0 || kind != first)
 			break;
 		waiting[nwait++] = &s->ctx;
 		/* nginx keeps its connections (FCGI_KEEP_CONN): no batch. */

@@ -100,15 +100,24 @@ _Static_assert(
 #define DB_FEE_ACCOUNT_COUNT 16
 /*
  * Requests a worker takes from the listening socket at once when they are
- * reads of the caller's row (GET /balance, GET /transactions): their users
- * are read in one statement (STMT_USER_BATCH has this many parameters).
+ * of one kind that runs together: reads of the caller's row (GET /balance,
+ * GET /transactions), whose users are read in one statement
+ * (STMT_USER_BATCH has this many parameters), or transfers, run in one
+ * transaction (STMT_TRANSFER_BATCH has this many slots).
  */
 #define WORKER_BATCH_MAX 8
+/* The parameters of one slot of STMT_TRANSFER_BATCH, and the shared ones. */
+#define DB_TRANSFER_SLOT_PARAMS 7
+#define DB_TRANSFER_SHARED_PARAMS 2
 /* Result columns of one statement. */
 #define DB_COLUMN_COUNT_MAX 8
-#define DB_PARAM_COUNT_MAX 16
+#define DB_PARAM_COUNT_MAX 64
 _Static_assert(WORKER_BATCH_MAX <= DB_PARAM_COUNT_MAX,
     "STMT_USER_BATCH binds one parameter per request of a batch");
+_Static_assert(WORKER_BATCH_MAX * DB_TRANSFER_SLOT_PARAMS +
+                       DB_TRANSFER_SHARED_PARAMS <=
+                   DB_PARAM_COUNT_MAX,
+    "STMT_TRANSFER_BATCH binds every slot of a batch");
 
 /* Configuration: a line, a key, a value, a path. */
 #define CONFIG_LINE_SIZE_MAX 1024

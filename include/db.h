@@ -22,6 +22,7 @@ enum stmt {
 	STMT_USER_BATCH,      /* id, username, balance of up to 8 ids */
 	STMT_DEPOSIT,         /* CALL payd_deposit: a whole top-up */
 	STMT_TRANSFER,        /* CALL payd_transfer: a whole transfer */
+	STMT_TRANSFER_BATCH,  /* CALL payd_transfer_batch: up to 8 at once */
 	STMT_HISTORY_PAGE,    /* a user's entries, newest first */
 	STMT_IDEM_INSERT,     /* claim a key for this request */
 	STMT_IDEM_GET,        /* hash match, status, response of a key */
@@ -142,6 +143,15 @@ void db_query_end(struct db *db, enum stmt id);
  */
 enum db_rc db_call(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
     struct db_val *out, unsigned nout);
+/*
+ * The same for a CALL that answers several rows: db_call_query(), then
+ * db_fetch() until it returns DB_NOT_FOUND, then db_call_end() with the
+ * outcome so far, which returns the CALL's final outcome (an error raised
+ * after its rows, or the one given).
+ */
+enum db_rc db_call_query(struct db *db, enum stmt id, struct db_val *in,
+    unsigned nin, struct db_val *out, unsigned nout);
+enum db_rc db_call_end(struct db *db, enum stmt id, enum db_rc rc);
 
 /*
  * Takes over a transaction that the CALL of statement id left open (a

@@ -6,6 +6,7 @@
 #define HANDLER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "bounds.h"
@@ -13,7 +14,8 @@
 #include "db.h"
 #include "http.h"
 
-struct route; /* router.c */
+struct route;          /* router.c */
+struct h_transfer_slot; /* h_transfer.c */
 
 struct ctx {
 	const struct config *cfg;
@@ -37,6 +39,12 @@ struct ctx {
 	 * the same row again. Never used inside a money movement.
 	 */
 	int64_t balance_minor;
+	/*
+	 * POST /transfer taken with others: its request read, and its
+	 * transfer maybe run with theirs, by h_transfer_load(), for
+	 * h_transfer() to answer. NULL otherwise.
+	 */
+	struct h_transfer_slot *transfer;
 };
 
 /* One file each: app/h_<name>.c. Each fills ctx->resp. */
@@ -46,6 +54,13 @@ void h_login(struct ctx *ctx);
 void h_balance_get(struct ctx *ctx);
 void h_balance_post(struct ctx *ctx);
 void h_transfer(struct ctx *ctx);
+/*
+ * The POST /transfers ctxs[0..n) that a worker took together: reads each
+ * request (answering the bad ones, 400 or 401, as h_transfer would), and
+ * runs those without an Idempotency-Key in one transaction
+ * (ledger_transfer_batch) when there are two or more.
+ */
+void h_transfer_load(struct ctx *const *ctxs, size_t n);
 void h_transactions(struct ctx *ctx);
 void h_metrics(struct ctx *ctx);
 

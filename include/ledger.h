@@ -14,6 +14,7 @@
 #define LEDGER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <json-c/json.h>
@@ -34,6 +35,17 @@ enum ledger_kind {
 	LEDGER_KIND__MAX
 };
 
+/*
+ * The outcome of a transfer that ledger_transfer_batch() ran with others,
+ * which ledger_run() then answers without a CALL of its own.
+ */
+struct ledger_batched {
+	bool ran;     /* the batch's CALL answered for this transfer */
+	enum db_rc rc; /* DB_OK, or how the CALL failed (never DB_RETRY) */
+	int64_t at_s; /* the batch's instant, as time(2) */
+	int64_t state, to_id, movement_id, balance_minor, to_balance_minor;
+};
+
 /* One money movement: what the handler asks for. */
 struct ledger_op {
 	enum ledger_kind kind;
@@ -47,6 +59,7 @@ struct ledger_op {
 	/* What the request hash covers; the same request, the same text. */
 	char canon[LEDGER_CANON_SIZE_MAX];
 	enum db_rc db_rc; /* the last database failure */
+	struct ledger_batched batched;
 };
 
 /*
@@ -83,6 +96,18 @@ int ledger_read_request(
  * key too long; 503 or 500 when the database fails.
  */
 void ledger_run(struct ctx *ctx, struct ledger_op *op);
+
+/*
+ * Runs the n transfers ops (2 to WORKER_BATCH_MAX, without an
+ * Idempotency-Key, of the callers ctxs) in one transaction: CALL
+ * payd_transfer_batch (sql/R__payd_transfer_batch.sql). Each op's
+ * outcome goes to op->batched, for ledger_run() to answer. On a deadlock
+ * or a lock-wait timeout nothing moved, and nothing is set: ledger_run()
+ * runs each on its own. Any other failure may have come after the commit,
+ * so each op keeps it, to answer 503 or 500 as its own CALL's would.
+ */
+void ledger_transfer_batch(
+    struct ctx *const *ctxs, struct ledger_op *const *ops, size_t n);
 
 /*
  * Answers a business refusal found before any transaction (404

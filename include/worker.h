@@ -18,18 +18,18 @@ int worker_run(const struct config *cfg, int listen_fd, int ready_fd);
 
 /*
  * What a worker runs for each request, in two halves (router.h): route()
- * reads the request's route and token and returns true when the request
- * then only waits for its caller's row; load() (may be NULL) reads the
- * callers of the n (0 or more) such requests taken together, or leaves
- * them to run() (auth_users_load reads only for two or more); run()
- * answers. The payd defaults are router_route, auth_users_load and
+ * reads the request's route and token and returns the kind of batch it
+ * may join, or 0 when it runs alone; load() (may be NULL) serves the n
+ * (0 or more) requests of one kind taken together as far as it can (one
+ * statement for all), or leaves them to run() (a batch of one is left);
+ * run() answers each. The payd defaults are router_route, router_load and
  * router_run; a program built from the same loop (the benchmark's
  * trivial responder) replaces them before master_run. uses_db = false
  * skips the database at start-up.
  */
 struct ctx;
 struct worker_app {
-	bool (*route)(struct ctx *ctx);
+	unsigned (*route)(struct ctx *ctx);
 	void (*load)(struct ctx *const *ctxs, size_t n);
 	void (*run)(struct ctx *ctx);
 	bool uses_db;

@@ -17,18 +17,18 @@
 #include "master.h"
 #include "worker.h"
 
-static bool hello_route(struct ctx *ctx);
+static unsigned hello_route(struct ctx *ctx);
 static void hello_run(struct ctx *ctx);
 
 /*
  * Every request is a read, like GET /balance: the worker takes them in
  * the same batches (worker.c), with nothing to load.
  */
-static bool
+static unsigned
 hello_route(struct ctx *ctx)
 {
 	ctx->route = "hello";
-	return true;
+	return 1; /* one kind of request: all may go together */
 }
 
 /* The body of a GET /balance answer, so both move the same bytes. */

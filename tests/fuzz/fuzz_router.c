@@ -109,6 +109,21 @@ auth_user(struct ctx *ctx)
 	return API__MAX;
 }
 
+/* The batch loaders: router_dispatch() serves one request, never a batch. */
+void
+auth_users_load(struct ctx *const *ctxs, size_t n)
+{
+	(void)ctxs;
+	FUZZ_CHECK(n == 0, "auth_users_load called from router_dispatch");
+}
+
+void
+h_transfer_load(struct ctx *const *ctxs, size_t n)
+{
+	(void)ctxs;
+	FUZZ_CHECK(n == 0, "h_transfer_load called from router_dispatch");
+}
+
 static void fuzz_check_error(const struct http_resp *resp, enum api_err err);
 static bool fuzz_has_header(const struct http_resp *resp, const char *line);
 static void fuzz_check_allow(const struct http_resp *resp, const char *path);
