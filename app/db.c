@@ -58,16 +58,16 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
         "CALL payd_transfer(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 11},
     /* Up to WORKER_BATCH_MAX transfers in one transaction: the stored
      * procedure of sql/R__payd_transfer_batch.sql, DB_TRANSFER_SLOT_PARAMS
-     * a slot, then the fee sub-account and the instant. */
+     * a slot, then the fee sub-account, the instant and the time its
+     * row locks may take. */
     [STMT_TRANSFER_BATCH] = {"transfer_batch",
         "CALL payd_transfer_batch("
 #define DB_TRANSFER_SLOT "?, ?, ?, ?, ?, ?, ?, "
         DB_TRANSFER_SLOT DB_TRANSFER_SLOT DB_TRANSFER_SLOT DB_TRANSFER_SLOT
-        DB_TRANSFER_SLOT DB_TRANSFER_SLOT DB_TRANSFER_SLOT DB_TRANSFER_SLOT
+            DB_TRANSFER_SLOT DB_TRANSFER_SLOT DB_TRANSFER_SLOT DB_TRANSFER_SLOT
 #undef DB_TRANSFER_SLOT
-        "?, ?)",
-        WORKER_BATCH_MAX * DB_TRANSFER_SLOT_PARAMS +
-            DB_TRANSFER_SHARED_PARAMS},
+        "?, ?, ?)",
+        WORKER_BATCH_MAX *DB_TRANSFER_SLOT_PARAMS + DB_TRANSFER_SHARED_PARAMS},
     [STMT_HISTORY_PAGE] = {"history_page",
         "SELECT e.movement_id, e.type, m.amount, m.fee, u.username, "
         "e.balance_after, "

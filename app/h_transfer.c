@@ -70,7 +70,7 @@ transfer_read_to(struct ctx *ctx, struct json_object *obj, struct ledger_op *op,
 struct h_transfer_slot {
 	struct ledger_op op;
 	struct json_object *obj; /* the body; op->to_text points into it */
-	bool ready; /* read and valid: ledger_run() answers it */
+	bool ready;              /* read and valid: ledger_run() answers it */
 };
 
 /* The requests of a batch (worker.c): allocated once, as the worker's. */

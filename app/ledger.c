@@ -606,8 +606,8 @@ ledger_transfer_batch(
 		        &room) != MONEY_OK)
 			assert(!"transfer arithmetic overflowed");
 		slot[0] = DB_I64_IN(ctxs[i]->user_id);
-		slot[1] = LEDGER_STR_IN(
-		    ctxs[i]->username, strlen(ctxs[i]->username));
+		slot[1] =
+		    LEDGER_STR_IN(ctxs[i]->username, strlen(ctxs[i]->username));
 		slot[2] = DB_I64_IN(op->to_id);
 		slot[3] = op->to_text != NULL
 		              ? LEDGER_STR_IN(op->to_text, op->to_len)
@@ -616,11 +616,14 @@ ledger_transfer_batch(
 		slot[5] = DB_I64_IN(op->fee_minor);
 		slot[6] = DB_I64_IN(room);
 	}
-	in[NIN - 2] = DB_I64_IN(ledger_fee_account());
-	in[NIN - 1] = LEDGER_STR_IN(txn.at_sql, strlen(txn.at_sql));
+	in[NIN - 3] = DB_I64_IN(ledger_fee_account());
+	in[NIN - 2] = LEDGER_STR_IN(txn.at_sql, strlen(txn.at_sql));
+	in[NIN - 1] = DB_I64_IN((int64_t)ctxs[0]->cfg->db_lock_wait_timeout_s *
+	                        1000 * DB_BATCH_LOCK_WAITS);
 	db = ctxs[0]->db;
 	rc = db_call_query(db, STMT_TRANSFER_BATCH, in, NIN, out, 7);
-	while (rc == DB_OK && (rc = db_fetch(db, STMT_TRANSFER_BATCH)) == DB_OK) {
+	while (
+	    rc == DB_OK && (rc = db_fetch(db, STMT_TRANSFER_BATCH)) == DB_OK) {
 		int64_t k = out[0].i64 - 1;
 		struct ledger_batched *b;
 
@@ -650,8 +653,8 @@ ledger_transfer_batch(
 	rc = db_call_end(db, STMT_TRANSFER_BATCH, rc);
 	if (rc == DB_RETRY && !any) {
 		/* Rolled back whole: each runs on its own, with its retries. */
-		log_event(LOG_WARN, "batch_fallback", "route=transfer n=%zu",
-		    n);
+		log_event(
+		    LOG_WARN, "batch_fallback", "route=transfer n=%zu", n);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -96,6 +96,16 @@ _Static_assert(
  * users and the fee sub-account; payd_deposit on the key and the user.
  */
 #define DB_CALL_LOCK_WAITS_MAX 4
+/*
+ * payd_transfer_batch (sql/R__payd_transfer_batch.sql) locks up to 16
+ * users in one read, which may wait on each: it rolls back (as a lock-wait
+ * timeout) when that took longer than this many lock waits, so that with
+ * the fee sub-account's one wait after it the CALL stays within
+ * DB_CALL_LOCK_WAITS_MAX waits.
+ */
+#define DB_BATCH_LOCK_WAITS 2
+_Static_assert(DB_BATCH_LOCK_WAITS + 1 < DB_CALL_LOCK_WAITS_MAX,
+    "a batch's lock waits, and the fee row's, fit a CALL's");
 /* Fee sub-accounts: spread the fee credit so it is no hot row. */
 #define DB_FEE_ACCOUNT_COUNT 16
 /*
@@ -108,15 +118,15 @@ _Static_assert(
 #define WORKER_BATCH_MAX 8
 /* The parameters of one slot of STMT_TRANSFER_BATCH, and the shared ones. */
 #define DB_TRANSFER_SLOT_PARAMS 7
-#define DB_TRANSFER_SHARED_PARAMS 2
+#define DB_TRANSFER_SHARED_PARAMS 3
 /* Result columns of one statement. */
 #define DB_COLUMN_COUNT_MAX 8
 #define DB_PARAM_COUNT_MAX 64
 _Static_assert(WORKER_BATCH_MAX <= DB_PARAM_COUNT_MAX,
     "STMT_USER_BATCH binds one parameter per request of a batch");
-_Static_assert(WORKER_BATCH_MAX * DB_TRANSFER_SLOT_PARAMS +
-                       DB_TRANSFER_SHARED_PARAMS <=
-                   DB_PARAM_COUNT_MAX,
+_Static_assert(
+    WORKER_BATCH_MAX *DB_TRANSFER_SLOT_PARAMS + DB_TRANSFER_SHARED_PARAMS <=
+        DB_PARAM_COUNT_MAX,
     "STMT_TRANSFER_BATCH binds every slot of a batch");
 
 /* Configuration: a line, a key, a value, a path. */

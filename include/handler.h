@@ -14,7 +14,7 @@
 #include "db.h"
 #include "http.h"
 
-struct route;          /* router.c */
+struct route;           /* router.c */
 struct h_transfer_slot; /* h_transfer.c */
 
 struct ctx {

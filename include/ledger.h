@@ -40,9 +40,9 @@ enum ledger_kind {
  * which ledger_run() then answers without a CALL of its own.
  */
 struct ledger_batched {
-	bool ran;     /* the batch's CALL answered for this transfer */
+	bool ran;      /* the batch's CALL answered for this transfer */
 	enum db_rc rc; /* DB_OK, or how the CALL failed (never DB_RETRY) */
-	int64_t at_s; /* the batch's instant, as time(2) */
+	int64_t at_s;  /* the batch's instant, as time(2) */
 	int64_t state, to_id, movement_id, balance_minor, to_balance_minor;
 };
 

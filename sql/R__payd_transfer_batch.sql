@@ -6,14 +6,19 @@
 --
 -- Slot i (1 to 8) has the parameters of payd_transfer but the key: payer
 -- and name, payee by id or name, amount, fee, room (the cap minus amount);
--- a slot whose payer is 0 is unused. All slots share the fee sub-account
--- and the instant.
+-- a slot whose payer is 0 is unused. All slots share the fee sub-account,
+-- the instant, and p_lock_ms (step 2).
 --
 --   1. payd_transfer_who for every slot, outside the transaction;
 --   2. START TRANSACTION, and every payer and payee of the slots that go on
 --      locked in one read, in ascending id order: two batches (or a batch
 --      and a payd_transfer, which locks its two rows in ascending order
---      too) cannot deadlock on users, however their transfers cross;
+--      too) cannot deadlock on users, however their transfers cross.
+--      That read may wait on up to 16 rows, one after another: if it took
+--      more than p_lock_ms since the CALL began, the batch rolls back as
+--      if a lock wait had timed out, because what is left (the fee row's
+--      one wait, the commit) must end before the app's read timeout
+--      (app/config.c): a batch never commits after the app gave up;
 --   3. payd_transfer_move for every slot, in slot order: each sees the
 --      balances that the slots before it left, as if they had run one
 --      after the other. A refused slot (422) changes nothing, and the
@@ -52,7 +57,7 @@ CREATE OR REPLACE PROCEDURE payd_transfer_batch(
     IN p_from8 BIGINT, IN p_from_name8 VARCHAR(32), IN p_to8 BIGINT,
     IN p_to_name8 VARCHAR(32), IN p_amount8 BIGINT, IN p_fee8 BIGINT,
     IN p_room8 BIGINT,
-    IN p_fee_account INT, IN p_at DATETIME)
+    IN p_fee_account INT, IN p_at DATETIME, IN p_lock_ms INT)
     MODIFIES SQL DATA
     SQL SECURITY INVOKER
     COMMENT 'POST /transfer, several at once (R__payd_transfer_batch.sql)'
@@ -83,6 +88,8 @@ BEGIN
 	DECLARE v_to_name8 VARCHAR(32) DEFAULT NULL;
 	DECLARE v_fees BIGINT DEFAULT 0;
 	DECLARE v_locked INT DEFAULT 0;
+	-- SYSDATE, not NOW: the clock, not the CALL's start.
+	DECLARE v_t0 DATETIME(6) DEFAULT SYSDATE(6);
 	DECLARE EXIT HANDLER FOR SQLEXCEPTION
 	BEGIN
 		ROLLBACK;
@@ -135,6 +142,13 @@ BEGIN
 	    IF(v_state7 = 0, p_from7, NULL), IF(v_state7 = 0, v_to7, NULL),
 	    IF(v_state8 = 0, p_from8, NULL), IF(v_state8 = 0, v_to8, NULL))
 	    FOR UPDATE;
+	-- Each row may have waited up to the lock wait; past p_lock_ms in all
+	-- the app may have stopped reading, so nothing commits: as a lock-wait
+	-- timeout (1205), the app runs each transfer on its own.
+	IF TIMESTAMPDIFF(MICROSECOND, v_t0, SYSDATE(6)) > p_lock_ms * 1000 THEN
+		SIGNAL SQLSTATE 'HY000' SET MYSQL_ERRNO = 1205,
+		    MESSAGE_TEXT = 'payd_transfer_batch: row locks took too long';
+	END IF;
 
 	-- 3. The moves and the ledger rows, slot by slot.
 	CALL payd_transfer_move(p_from1, v_to1, p_amount1, p_fee1,

@@ -141,8 +141,13 @@ START_TEST(test_worker_sigkill_under_money_load__one_request_at_most)
 	ck_assert_int_eq(stack_cmd("kill -9 %s", victim), 0);
 	money_load_wait(l, pids, &sum);
 	ck_assert_int_gt(sum.ok, 20);
-	/* Only the request the killed worker held may fail. */
-	ck_assert_int_le(sum.other + sum.unavailable, 1);
+	/*
+	 * Only the requests the killed worker held may fail: since a worker
+	 * takes waiting transfers in batches (app/worker.c), up to one per
+	 * client here. Failures after the kill (a replacement that does not
+	 * serve, nginx giving up on the socket) would be more.
+	 */
+	ck_assert_int_le(sum.other + sum.unavailable, MONEY_CLIENTS);
 	ck_assert_int_eq(run_audit(), 0);
 }
 END_TEST
