@@ -12,6 +12,8 @@
 
 /* Each audit statement stops at this many rows (LIMIT in db.c). */
 #define AUDIT_ROWS_MAX 100
+/* The read timeout of its queries, which read the whole ledger. */
+#define AUDIT_RW_TIMEOUT_S 600
 
 static int audit_totals(struct db *db);
 static int audit_balances(struct db *db, enum stmt id, const char *what);
@@ -141,9 +143,17 @@ int
 audit_run(const struct config *cfg)
 {
 	static struct db db;
+	static struct config audit_cfg;
 	int counts[5], problems = 0, failed = 0;
 
-	db_init(&db, cfg);
+	/*
+	 * Its queries read the whole ledger: a request's read timeout would
+	 * cut them short on a large one.
+	 */
+	audit_cfg = *cfg;
+	if (audit_cfg.db_rw_timeout_s < AUDIT_RW_TIMEOUT_S)
+		audit_cfg.db_rw_timeout_s = AUDIT_RW_TIMEOUT_S;
+	db_init(&db, &audit_cfg);
 	if (db_ensure(&db) != DB_OK) {
 		(void)printf("audit: cannot connect to the database\n");
 		return 2;

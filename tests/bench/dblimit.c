@@ -5,7 +5,13 @@
  * FastCGI in front. N processes, one connection each, for a fixed time.
  *
  * Usage: bench-dblimit -c payd.conf -n conns -t seconds
- *            -s sender_min -S sender_max -r to_min -R to_max
+ *            -s sender_min -S sender_max -r to_min -R to_max [-b batch]
+ *
+ * With -b K (2 to WORKER_BATCH_MAX) each process runs its transfers K at a
+ * time in one transaction, as a worker does with the transfers it takes
+ * together (ledger_transfer_batch(), CALL payd_transfer_batch): what the
+ * database gives the app's batches, with no HTTP. Each transfer's latency
+ * is its batch's.
  *
  * Senders are user ids in [sender_min, sender_max], recipients user ids in
  * [to_min, to_max] (never the sender). The app's CALL checks the caller's
@@ -60,6 +66,7 @@ struct dblimit_args {
 	const char *config;
 	int conns;
 	int seconds;
+	int batch; /* transfers a CALL: 1, or 2 to WORKER_BATCH_MAX */
 	int64_t sender_min, sender_max, to_min, to_max;
 	char (*names)[USERNAME_LEN_MAX + 1]; /* by id - sender_min */
 };
@@ -67,8 +74,8 @@ struct dblimit_args {
 static void dblimit_usage(void);
 static int64_t dblimit_arg(const char *text, int64_t min, int64_t max);
 static int64_t dblimit_pick(int64_t min, int64_t max);
-static int dblimit_transfer(
-    struct ctx *ctx, const struct dblimit_args *a, char *resp_store);
+static void dblimit_draw(struct ctx *ctx, struct ledger_op *op,
+    const struct dblimit_args *a, char *resp_store);
 static void dblimit_load_names(struct dblimit_args *a);
 static void dblimit_child(int slot, const struct dblimit_args *a,
     struct dblimit_shared *sh, uint32_t *samples, uint32_t cap, int ready_fd,
@@ -82,7 +89,8 @@ dblimit_usage(void)
 {
 	(void)fprintf(stderr,
 	    "usage: bench-dblimit -c config -n conns "
-	    "-t seconds -s sender_min -S sender_max -r to_min -R to_max\n");
+	    "-t seconds -s sender_min -S sender_max -r to_min -R to_max "
+	    "[-b batch]\n");
 	exit(2);
 }
 
@@ -109,38 +117,32 @@ dblimit_pick(int64_t min, int64_t max)
 }
 
 /*
- * One transfer as h_transfer() runs it once the request is read: the
- * op, the fee of the configuration, then ledger_run(). Returns the status.
+ * Draws one transfer of 1.00 into op: a random sender as ctx's caller (what
+ * auth_token() takes from a token) and a random recipient by id.
  */
-static int
-dblimit_transfer(
-    struct ctx *ctx, const struct dblimit_args *a, char *resp_store)
+static void
+dblimit_draw(struct ctx *ctx, struct ledger_op *op,
+    const struct dblimit_args *a, char *resp_store)
 {
-	struct http_resp *resp = ctx->resp;
-	struct ledger_op op;
 	int n;
 
-	http_resp_init(resp, resp_store, HTTP_RESPONSE_SIZE_MAX);
-	memset(&op, 0, sizeof(op));
-	op.kind = LEDGER_TRANSFER;
-	op.amount_minor = DBLIMIT_AMOUNT_MINOR;
+	http_resp_init(ctx->resp, resp_store, HTTP_RESPONSE_SIZE_MAX);
+	memset(op, 0, sizeof(*op));
+	op->kind = LEDGER_TRANSFER;
+	op->amount_minor = DBLIMIT_AMOUNT_MINOR;
 	ctx->user_id = dblimit_pick(a->sender_min, a->sender_max);
 	do
-		op.to_id = dblimit_pick(a->to_min, a->to_max);
-	while (op.to_id == ctx->user_id);
-	if (money_fee(op.amount_minor, ctx->cfg->fee_fixed_minor,
-	        ctx->cfg->fee_bps, &op.fee_minor) != MONEY_OK)
+		op->to_id = dblimit_pick(a->to_min, a->to_max);
+	while (op->to_id == ctx->user_id);
+	if (money_fee(op->amount_minor, ctx->cfg->fee_fixed_minor,
+	        ctx->cfg->fee_bps, &op->fee_minor) != MONEY_OK)
 		fatal("dblimit: fee overflowed");
-	n = snprintf(op.canon, sizeof(op.canon),
-	    "transfer|to_id=%" PRId64 "|%" PRId64, op.to_id, op.amount_minor);
-	assert(n > 0 && (size_t)n < sizeof(op.canon));
-	/* What auth_token() takes from the token. */
+	n = snprintf(op->canon, sizeof(op->canon),
+	    "transfer|to_id=%" PRId64 "|%" PRId64, op->to_id, op->amount_minor);
+	assert(n > 0 && (size_t)n < sizeof(op->canon));
 	(void)snprintf(ctx->username, sizeof(ctx->username), "%s",
 	    a->names[ctx->user_id - a->sender_min]);
 	ctx->user_checked = false;
-	ledger_run(ctx, &op);
-	assert(!ctx->db->in_txn);
-	return resp->status;
 }
 
 /*
@@ -210,21 +212,34 @@ dblimit_child(int slot, const struct dblimit_args *a, struct dblimit_shared *sh,
     uint32_t *samples, uint32_t cap, int ready_fd, int go_fd)
 {
 	static struct config cfg;
-	struct http_req req;
-	struct http_resp resp;
-	struct ctx ctx;
+	static struct http_req req;
+	static struct http_resp resp[WORKER_BATCH_MAX];
+	static struct ctx ctx[WORKER_BATCH_MAX];
+	static struct ledger_op op[WORKER_BATCH_MAX];
+	struct ctx *ctxs[WORKER_BATCH_MAX];
+	struct ledger_op *ops[WORKER_BATCH_MAX];
+	char *resp_store[WORKER_BATCH_MAX];
 	struct db db;
 	char err[256], c;
-	char *resp_store = malloc(HTTP_RESPONSE_SIZE_MAX);
 	int64_t deadline, now;
 
 	config_defaults(&cfg);
 	if (config_load(&cfg, a->config, err, sizeof(err)) != 0)
 		fatal("config: %s", err);
 	log_init(cfg.log_level);
-	if (resp_store == NULL)
-		fatal("dblimit: malloc: %s", strerror(errno));
 	db_init(&db, &cfg);
+	for (int k = 0; k < a->batch; k++) {
+		resp_store[k] = malloc(HTTP_RESPONSE_SIZE_MAX);
+		if (resp_store[k] == NULL)
+			fatal("dblimit: malloc: %s", strerror(errno));
+		ctx[k].cfg = &cfg;
+		ctx[k].db = &db;
+		ctx[k].req = &req;
+		ctx[k].resp = &resp[k];
+		ctx[k].route = "dblimit";
+		ctxs[k] = &ctx[k];
+		ops[k] = &op[k];
+	}
 	c = db_ensure(&db) == DB_OK ? 'R' : 'F';
 	(void)!write(ready_fd, &c, 1);
 	if (c == 'F')
@@ -232,31 +247,35 @@ dblimit_child(int slot, const struct dblimit_args *a, struct dblimit_shared *sh,
 	/* The parent closes go_fd's other end to start everyone at once. */
 	while (read(go_fd, &c, 1) < 0 && errno == EINTR)
 		;
-	memset(&ctx, 0, sizeof(ctx));
-	memset(&req, 0, sizeof(req));
-	ctx.cfg = &cfg;
-	ctx.db = &db;
-	ctx.req = &req;
-	ctx.resp = &resp;
-	ctx.route = "dblimit";
 	deadline = sh->t0_us + (int64_t)a->seconds * 1000000;
 	for (now = util_now_us(); now < deadline;) {
 		int64_t start = now;
-		int status = dblimit_transfer(&ctx, a, resp_store);
 
+		for (int k = 0; k < a->batch; k++)
+			dblimit_draw(&ctx[k], &op[k], a, resp_store[k]);
+		if (a->batch > 1)
+			ledger_transfer_batch(ctxs, ops, (size_t)a->batch);
+		for (int k = 0; k < a->batch; k++) {
+			ledger_run(&ctx[k], &op[k]);
+			assert(!db.in_txn);
+		}
 		now = util_now_us();
-		if (status == 201)
-			sh->ok[slot]++;
-		else if (status == 422)
-			sh->refused[slot]++;
-		else
-			sh->failed[slot]++;
-		if (sh->nsamples[slot] < cap)
-			samples[sh->nsamples[slot]++] = (uint32_t)(now - start);
+		for (int k = 0; k < a->batch; k++) {
+			if (resp[k].status == 201)
+				sh->ok[slot]++;
+			else if (resp[k].status == 422)
+				sh->refused[slot]++;
+			else
+				sh->failed[slot]++;
+			if (sh->nsamples[slot] < cap)
+				samples[sh->nsamples[slot]++] =
+				    (uint32_t)(now - start);
+		}
 	}
 	sh->end_us[slot] = now;
 	db_close(&db);
-	free(resp_store);
+	for (int k = 0; k < a->batch; k++)
+		free(resp_store[k]);
 	_exit(0);
 }
 
@@ -308,13 +327,16 @@ dblimit_report(const struct dblimit_args *a, struct dblimit_shared *sh,
 int
 main(int argc, char *argv[])
 {
-	struct dblimit_args a = {.conns = 1, .seconds = 5};
+	struct dblimit_args a = {.conns = 1, .seconds = 5, .batch = 1};
 	struct dblimit_shared *sh;
 	uint32_t *samples, cap;
 	int ch, ready[2], go[2], failed = 0, started = 0;
 
-	while ((ch = getopt(argc, argv, "c:n:t:s:S:r:R:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:n:t:s:S:r:R:b:")) != -1) {
 		switch (ch) {
+		case 'b':
+			a.batch = (int)dblimit_arg(optarg, 1, WORKER_BATCH_MAX);
+			break;
 		case 'c':
 			a.config = optarg;
 			break;

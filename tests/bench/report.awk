@@ -54,7 +54,8 @@ function rss_sum(s,    n, i, a, kv, t) {
 	for (k in kv) R[label, c, k] = kv[k]
 	delete kv
 	if (!((label) in seen)) { seen[label] = 1 }
-	if (!((c) in cseen) && label != "warm") { cseen[c] = 1; clist[++nc] = c }
+	if (!((c) in cseen) && label != "warm" && label != "dblimit_batch") { cseen[c] = 1; clist[++nc] = c }
+	if (label == "dblimit_batch") batch_c = c
 	order[++nr] = label SUBSEP c
 }
 END {
@@ -72,7 +73,7 @@ END {
 	printf "- wrk, the stack and the limits all share these %s cores; other work on the machine shows as \"rest\" in the CPU split. Expect a few %% of noise, more when the machine is busy.\n\n", ENVIRON["ncpu"]
 
 	printf "### POST /transfer vs the database limit (same connections)\n\n"
-	printf "The database limit is bench-dblimit: the app's own ledger_run() (the same CALL payd_transfer of sql/R__payd_transfer.sql: the caller's row, the moves, the ledger rows, the same fee sub-accounts) on N direct connections, no HTTP.\n\n"
+	printf "The database limit is bench-dblimit: the app's own ledger_run() (the same CALL payd_transfer of sql/R__payd_transfer.sql: the caller's row, the moves, the ledger rows, the same fee sub-accounts) on N direct connections, one transfer per transaction, no HTTP. The service takes the transfers that wait for a worker together, up to 8 in one transaction (CALL payd_transfer_batch); below the table, what the database does with such batches.\n\n"
 	printf "| conns | transfers/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx (422) | DB limit/s | DB p50 | DB p99 | DB max | ratio | p99 ratio |\n"
 	printf "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
 	for (i = 1; i <= nc; i++) {
@@ -88,6 +89,13 @@ END {
 		    ms(v("dblimit", c, "p99_ms")), ms(v("dblimit", c, "max_ms")),
 		    ratio(v("transfer", c, "rps"), v("dblimit", c, "rps")),
 		    ratio(v("transfer", c, "p99_ms"), v("dblimit", c, "p99_ms"))
+	}
+	if (has("dblimit_batch", batch_c)) {
+		printf "\nThe database with the app's batches (bench-dblimit -b 8: CALL payd_transfer_batch, 8 transfers a transaction, on %s connections, one per worker; no HTTP): %s transfers/s, p50 %s ms, p99 %s ms", batch_c,
+		    n0(v("dblimit_batch", batch_c, "rps")), ms(v("dblimit_batch", batch_c, "p50_ms")), ms(v("dblimit_batch", batch_c, "p99_ms"))
+		if (has("transfer", 64))
+			printf "; POST /transfer at 64 connections is %s of it", ratio(v("transfer", 64, "rps"), v("dblimit_batch", batch_c, "rps"))
+		printf ".\n"
 	}
 	printf "\n### GET /balance vs the HTTP + FastCGI limit (nginx + payd-hello)\n\n"
 	printf "| conns | reads/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | hello/s | hello p50 | hello p99 | ratio |\n"

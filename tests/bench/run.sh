@@ -7,7 +7,9 @@
 # once, then for each concurrency runs wrk against POST /transfer and
 # GET /balance, and beside them the limits: bench-dblimit (the app's own
 # transfer transaction straight on the database socket, as many
-# connections) and nginx in front of payd-hello (HTTP + FastCGI, no SQL).
+# connections) and nginx in front of payd-hello (HTTP + FastCGI, no SQL);
+# and, for information, bench-dblimit -b 8 with one connection a worker
+# (the database running the app's batches of transfers).
 # Contention shapes at 64 connections: 10 hot accounts, and every sender
 # into one merchant, each beside its database limit. CPU split
 # (/proc/<pid>/stat around each run) and the workers' RSS. `payd audit`
@@ -304,6 +306,14 @@ for c in $conns_list; do
 		audit "the database limit c=$c"
 	fi
 done
+if has_part dblimit; then
+	# The database with batches as the workers make them: one connection a
+	# worker, 8 transfers a transaction (informative; no target).
+	nw=$(ps -o pid= --ppid "$(cat "$bdir/payd.pid")" | wc -l)
+	note "database with batches of 8, $nw connections"
+	db_run dblimit_batch "$nw" -b 8 -s "$first" -S "$snd_last" -r "$first" -R "$last"
+	audit "the database with batches"
+fi
 for c in $conns_list; do
 	if has_part balance; then
 		note "GET /balance, $c connections"
