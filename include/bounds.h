@@ -72,14 +72,17 @@ _Static_assert(MONEY_BALANCE_MAX_MINOR < INT64_MAX / 4,
 #define WORKER_COUNT_MAX 256
 /*
  * Workers per CPU when the configuration says 0. A worker waits on the
- * database for most of a transfer (then 9 round trips, now one CALL that
- * waits for its commit), so one per CPU leaves the CPUs idle: make bench
- * on 2 vCPUs, POST /transfer at 64 connections, gave about 1.5x the
- * transfers/s with 8 workers as with 2, and GET /balance about the same;
- * 16 or 32 gave no more (tests/bench/RESULTS.md). Four per CPU also keeps the
- * database's connections few (it wants few: lock convoys past about 16).
+ * database for much of a request, so one per CPU leaves the CPUs idle
+ * (POST /transfer gave 0.6x the transfers/s with 2 workers as with 8 when
+ * each transfer had its own commit). Since a worker takes the transfers
+ * and the reads that wait for it in batches (worker.c), fewer workers
+ * mean fuller batches: on 2 vCPUs at 64 connections, 4 workers gave as
+ * many transfers/s as 8 with a lower p99, and 10-30 % more reads
+ * (tests/bench/RESULTS.md). Requests that run alone (top-ups, logins)
+ * have fewer workers to wait for. Few workers also keep the database's
+ * connections few (it wants few: lock convoys past about 16).
  */
-#define WORKER_PER_CPU_DEFAULT 4
+#define WORKER_PER_CPU_DEFAULT 2
 _Static_assert(
     WORKER_PER_CPU_DEFAULT >= 1 && WORKER_PER_CPU_DEFAULT <= WORKER_COUNT_MAX,
     "workers per CPU");

@@ -14,7 +14,7 @@
 
 struct config {
 	char listen[CONFIG_VALUE_SIZE_MAX];   /* host:port or a socket path */
-	int workers;                          /* 0: 4 per CPU (bounds.h) */
+	int workers;                          /* 0: 2 per CPU (bounds.h) */
 	int drain_s;                          /* SIGTERM grace period */
 	char db_socket[CONFIG_PATH_SIZE_MAX]; /* unix socket, or "" */
 	char db_host[CONFIG_VALUE_SIZE_MAX];

@@ -68,7 +68,7 @@ END {
 	    ENVIRON["nginx_v"]
 	printf "- %s s per run; %s accounts, %s of them sending (logged in once), 1.00 per transfer (fee 0.75); payd workers: %s (config %s), log level %s, nginx FastCGI keep-alive: %s.\n",
 	    ENVIRON["secs"], ENVIRON["accounts"], ENVIRON["senders"],
-	    ENVIRON["app_workers"], (ENVIRON["workers"] == 0 ? "0 = four per CPU" : ENVIRON["workers"]),
+	    ENVIRON["app_workers"], (ENVIRON["workers"] == 0 ? "0 = two per CPU" : ENVIRON["workers"]),
 	    ENVIRON["log_level"], (ENVIRON["fcgi_keepalive"] > 0 ? ENVIRON["fcgi_keepalive"] : "off (as shipped)")
 	printf "- wrk, the stack and the limits all share these %s cores; other work on the machine shows as \"rest\" in the CPU split. Expect a few %% of noise, more when the machine is busy.\n\n", ENVIRON["ncpu"]
 

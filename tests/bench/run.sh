@@ -23,7 +23,7 @@
 #   BENCH_SHAPE_CONNS=64     the contention shapes' concurrency
 #   BENCH_ACCOUNTS=10000     accounts; BENCH_SENDERS (all) of them log in
 #                            (bench accounts get a cost-4 bcrypt hash: fast logins)
-#   BENCH_WORKERS=0          payd and payd-hello workers (0: four per CPU, as shipped)
+#   BENCH_WORKERS=0          payd and payd-hello workers (0: two per CPU, as shipped)
 #   BENCH_LOG_LEVEL=info     payd's log level (as shipped)
 #   BENCH_FCGI_KEEPALIVE=0   N > 0: nginx keeps N idle FastCGI connections
 #                            per worker (keepalive N; fastcgi_keep_conn on)
