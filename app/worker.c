@@ -1,7 +1,8 @@
 /*
  * The worker process: one database connection, statements prepared once,
  * fixed request buffers, and the accept loop, which takes the requests
- * that wait for it in small batches when they only read the caller's row.
+ * that wait for it in small batches when they are reads of the caller's
+ * row or transfers.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -277,12 +278,12 @@ worker_begin(struct worker *w, struct worker_slot *s)
  * callers read at once, or their transfers in one transaction): under
  * load, one database round trip, one commit, and one sleep and wake-up of
  * this worker, serve up to WORKER_BATCH_MAX requests. A request of any
- * other kind ends the batch (it is served last), so a worker never holds
- * back a request that an idle worker could run for long. Nothing waits
- * for a batch to fill: only connections already waiting are taken. Only
- * the first slot may have a FastCGI
- * connection that nginx keeps open (fastcgi_keep_conn, not shipped): the
- * batch stays one request then. Returns the number taken, 0 for none.
+ * other kind ends the batch and is served right after it, so it waits
+ * for one batch at most. Nothing waits for a batch to fill: only
+ * connections already waiting are taken. Only the first slot may have a
+ * FastCGI connection that nginx keeps open (fastcgi_keep_conn, not
+ * shipped): the batch stays one request then.
+ * Returns the number taken, 0 for none.
  */
 static size_t
 worker_take(struct worker *w)
