@@ -21,16 +21,17 @@
 --      (app/config.c): a batch never commits after the app gave up;
 --   3. payd_transfer_move for every slot, in slot order: each sees the
 --      balances that the slots before it left, as if they had run one
---      after the other. A refused slot (422) changes nothing, and the
---      others go on;
+--      after the other. A refused slot (400, 401, 404 from step 1, 422
+--      here) changes nothing, and the others go on;
 --   4. the fee sub-account credited once with the sum of the fees, last;
 --   5. COMMIT, then one row per slot (slot, state, to_id, to_name,
 --      movement_id, balance, to_balance; state as payd_transfer's, 8 for
 --      an unused slot), so no row reaches the app before the commit.
 --
--- Any error (a deadlock, a lock-wait timeout, a lost connection) rolls the
--- whole batch back and is raised: nothing moved, and the app runs each
--- transfer again on its own (app/ledger.c ledger_transfer_batch).
+-- Any error rolls the whole batch back and is raised: nothing moved. On a
+-- deadlock or a lock-wait timeout the app runs each transfer again on its
+-- own; any other error each transfer answers as its own CALL's would
+-- (app/ledger.c ledger_transfer_batch).
 -- Generated slot by slot: the same lines for slots 1 to 8.
 CREATE OR REPLACE PROCEDURE payd_transfer_batch(
     IN p_from1 BIGINT, IN p_from_name1 VARCHAR(32), IN p_to1 BIGINT,
