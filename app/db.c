@@ -67,7 +67,7 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
             DB_TRANSFER_SLOT DB_TRANSFER_SLOT DB_TRANSFER_SLOT DB_TRANSFER_SLOT
 #undef DB_TRANSFER_SLOT
         "?, ?, ?)",
-        WORKER_BATCH_MAX *DB_TRANSFER_SLOT_PARAMS + DB_TRANSFER_SHARED_PARAMS},
+        DB_TRANSFER_BATCH_PARAMS},
     [STMT_HISTORY_PAGE] = {"history_page",
         "SELECT e.movement_id, e.type, m.amount, m.fee, u.username, "
         "e.balance_after, "

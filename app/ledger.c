@@ -85,6 +85,9 @@ enum ledger_transfer_param {
 	LEDGER_TRANSFER_PARAM__MAX
 };
 
+_Static_assert(DB_TRANSFER_SLOT_PARAMS == LEDGER_TRANSFER_ROOM + 1,
+    "a slot of payd_transfer_batch has payd_transfer's first parameters");
+
 static int ledger_read_amount(
     struct ctx *ctx, struct json_object *obj, struct ledger_op *op);
 static void ledger_txn_init(struct ledger_txn *txn, const struct ledger_op *op);
@@ -100,8 +103,10 @@ static enum ledger_rc ledger_answer(
 static enum ledger_rc ledger_deposit(
     struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn);
 static int64_t ledger_fee_account(void);
+static void ledger_transfer_params(
+    const struct ctx *ctx, const struct ledger_op *op, struct db_val *in);
 static enum db_rc ledger_transfer_call(struct ctx *ctx, struct ledger_op *op,
-    struct ledger_txn *txn, int64_t room, int64_t *state);
+    struct ledger_txn *txn, int64_t *state);
 static enum ledger_rc ledger_transfer(
     struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn);
 static void ledger_body_transfer(
@@ -405,25 +410,42 @@ ledger_fee_account(void)
 }
 
 /*
+ * The transfer's own parameters, in[LEDGER_TRANSFER_FROM] to
+ * in[LEDGER_TRANSFER_ROOM]: the same for CALL payd_transfer and for a slot
+ * of CALL payd_transfer_batch.
+ */
+static void
+ledger_transfer_params(
+    const struct ctx *ctx, const struct ledger_op *op, struct db_val *in)
+{
+	int64_t room;
+
+	/* Exact: amount is in (0, MONEY_AMOUNT_MAX_MINOR]. */
+	if (money_sub(MONEY_BALANCE_MAX_MINOR, op->amount_minor, &room) !=
+	    MONEY_OK)
+		assert(!"transfer arithmetic overflowed");
+	in[LEDGER_TRANSFER_FROM] = DB_I64_IN(ctx->user_id);
+	in[LEDGER_TRANSFER_FROM_NAME] =
+	    LEDGER_STR_IN(ctx->username, strlen(ctx->username));
+	in[LEDGER_TRANSFER_TO] = DB_I64_IN(op->to_id);
+	in[LEDGER_TRANSFER_TO_NAME] =
+	    op->to_text != NULL ? LEDGER_STR_IN(op->to_text, op->to_len)
+	                        : LEDGER_STR_IN("", 0);
+	in[LEDGER_TRANSFER_AMOUNT] = DB_I64_IN(op->amount_minor);
+	in[LEDGER_TRANSFER_FEE] = DB_I64_IN(op->fee_minor);
+	in[LEDGER_TRANSFER_ROOM] = DB_I64_IN(room);
+}
+
+/*
  * CALL payd_transfer (sql/R__payd_transfer.sql) with op and the caller, into
  * op and txn; *state is its first column (enum ledger_state).
  */
 static enum db_rc
 ledger_transfer_call(struct ctx *ctx, struct ledger_op *op,
-    struct ledger_txn *txn, int64_t room, int64_t *state)
+    struct ledger_txn *txn, int64_t *state)
 {
 	const char *key = op->idem_key;
-	const char *to = op->to_text != NULL ? op->to_text : "";
 	struct db_val in[LEDGER_TRANSFER_PARAM__MAX] = {
-	    [LEDGER_TRANSFER_FROM] = DB_I64_IN(ctx->user_id),
-	    [LEDGER_TRANSFER_FROM_NAME] =
-	        LEDGER_STR_IN(ctx->username, strlen(ctx->username)),
-	    [LEDGER_TRANSFER_TO] = DB_I64_IN(op->to_id),
-	    [LEDGER_TRANSFER_TO_NAME] =
-	        LEDGER_STR_IN(to, op->to_text != NULL ? op->to_len : 0),
-	    [LEDGER_TRANSFER_AMOUNT] = DB_I64_IN(op->amount_minor),
-	    [LEDGER_TRANSFER_FEE] = DB_I64_IN(op->fee_minor),
-	    [LEDGER_TRANSFER_ROOM] = DB_I64_IN(room),
 	    [LEDGER_TRANSFER_FEE_ACCOUNT] = DB_I64_IN(ledger_fee_account()),
 	    [LEDGER_TRANSFER_AT] =
 	        LEDGER_STR_IN(txn->at_sql, strlen(txn->at_sql)),
@@ -436,6 +458,7 @@ ledger_transfer_call(struct ctx *ctx, struct ledger_op *op,
 	    DB_STR_OUT(op->to_name), DB_I64_OUT(), DB_I64_OUT(), DB_I64_OUT()};
 	enum db_rc rc;
 
+	ledger_transfer_params(ctx, op, in);
 	in[LEDGER_TRANSFER_KEY].is_null = key == NULL;
 	rc = db_call(
 	    ctx->db, STMT_TRANSFER, in, LEDGER_TRANSFER_PARAM__MAX, out, 6);
@@ -457,16 +480,14 @@ ledger_transfer_call(struct ctx *ctx, struct ledger_op *op,
 static enum ledger_rc
 ledger_transfer(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn)
 {
-	int64_t total, room, state = -1;
+	int64_t total, state = -1;
 	enum ledger_rc lrc;
 	enum db_rc rc;
 
 	assert(op->to_id >= 0 && op->to_id != ctx->user_id);
 	assert(op->fee_minor >= 0);
 	/* Bounded by the configuration: amount and fee are each <= 10^11. */
-	if (money_add(op->amount_minor, op->fee_minor, &total) != MONEY_OK ||
-	    money_sub(MONEY_BALANCE_MAX_MINOR, op->amount_minor, &room) !=
-	        MONEY_OK)
+	if (money_add(op->amount_minor, op->fee_minor, &total) != MONEY_OK)
 		assert(!"transfer arithmetic overflowed");
 	assert(total >= op->amount_minor && total <= MONEY_BALANCE_MAX_MINOR);
 	if (op->batched.ran) {
@@ -479,7 +500,7 @@ ledger_transfer(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn)
 		txn->balance_minor = op->batched.balance_minor;
 		txn->to_balance_minor = op->batched.to_balance_minor;
 	} else {
-		rc = ledger_transfer_call(ctx, op, txn, room, &state);
+		rc = ledger_transfer_call(ctx, op, txn, &state);
 	}
 	lrc = ledger_called(ctx, op, txn, rc, state);
 	if (lrc != LEDGER_DONE)
@@ -566,11 +587,7 @@ void
 ledger_transfer_batch(
     struct ctx *const *ctxs, struct ledger_op *const *ops, size_t n)
 {
-	enum {
-		SLOT = DB_TRANSFER_SLOT_PARAMS,
-		NIN = WORKER_BATCH_MAX * DB_TRANSFER_SLOT_PARAMS +
-		      DB_TRANSFER_SHARED_PARAMS,
-	};
+	enum { SLOT = DB_TRANSFER_SLOT_PARAMS, NIN = DB_TRANSFER_BATCH_PARAMS };
 	struct db_val in[NIN];
 	char name[LEDGER_NAME_SIZE_MAX] = ""; /* db_fetch fills it */
 	/* slot, state, to_id, to_name, movement_id, balance, to_balance */
@@ -588,33 +605,19 @@ ledger_transfer_batch(
 	for (size_t i = 0; i < WORKER_BATCH_MAX; i++) {
 		struct db_val *slot = &in[i * SLOT];
 		const struct ledger_op *op = i < n ? ops[i] : NULL;
-		int64_t room = 0;
 
 		/* No user has id 0: a slot whose payer is 0 is unused. */
 		if (op == NULL) {
 			for (size_t j = 0; j < SLOT; j++)
 				slot[j] = DB_I64_IN(0);
-			slot[1] = LEDGER_STR_IN("", 0);
-			slot[3] = LEDGER_STR_IN("", 0);
+			slot[LEDGER_TRANSFER_FROM_NAME] = LEDGER_STR_IN("", 0);
+			slot[LEDGER_TRANSFER_TO_NAME] = LEDGER_STR_IN("", 0);
 			continue;
 		}
 		assert(op->kind == LEDGER_TRANSFER && op->idem_key == NULL);
 		assert(op->to_id >= 0 && op->to_id != ctxs[i]->user_id);
 		assert(!op->batched.ran);
-		/* Exact: amount is in (0, MONEY_AMOUNT_MAX_MINOR]. */
-		if (money_sub(MONEY_BALANCE_MAX_MINOR, op->amount_minor,
-		        &room) != MONEY_OK)
-			assert(!"transfer arithmetic overflowed");
-		slot[0] = DB_I64_IN(ctxs[i]->user_id);
-		slot[1] =
-		    LEDGER_STR_IN(ctxs[i]->username, strlen(ctxs[i]->username));
-		slot[2] = DB_I64_IN(op->to_id);
-		slot[3] = op->to_text != NULL
-		              ? LEDGER_STR_IN(op->to_text, op->to_len)
-		              : LEDGER_STR_IN("", 0);
-		slot[4] = DB_I64_IN(op->amount_minor);
-		slot[5] = DB_I64_IN(op->fee_minor);
-		slot[6] = DB_I64_IN(room);
+		ledger_transfer_params(ctxs[i], op, slot);
 	}
 	in[NIN - 3] = DB_I64_IN(ledger_fee_account());
 	in[NIN - 2] = LEDGER_STR_IN(txn.at_sql, strlen(txn.at_sql));

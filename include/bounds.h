@@ -119,17 +119,21 @@ _Static_assert(DB_BATCH_LOCK_WAITS + 1 < DB_CALL_LOCK_WAITS_MAX,
  * transaction (STMT_TRANSFER_BATCH has this many slots).
  */
 #define WORKER_BATCH_MAX 8
-/* The parameters of one slot of STMT_TRANSFER_BATCH, and the shared ones. */
+/*
+ * The parameters of one slot of STMT_TRANSFER_BATCH (payd_transfer's first
+ * seven), the shared ones after the slots, and all of them.
+ */
 #define DB_TRANSFER_SLOT_PARAMS 7
 #define DB_TRANSFER_SHARED_PARAMS 3
+#define DB_TRANSFER_BATCH_PARAMS                                               \
+	((WORKER_BATCH_MAX * DB_TRANSFER_SLOT_PARAMS) +                        \
+	    DB_TRANSFER_SHARED_PARAMS)
 /* Result columns of one statement. */
 #define DB_COLUMN_COUNT_MAX 8
 #define DB_PARAM_COUNT_MAX 64
 _Static_assert(WORKER_BATCH_MAX <= DB_PARAM_COUNT_MAX,
     "STMT_USER_BATCH binds one parameter per request of a batch");
-_Static_assert(
-    WORKER_BATCH_MAX *DB_TRANSFER_SLOT_PARAMS + DB_TRANSFER_SHARED_PARAMS <=
-        DB_PARAM_COUNT_MAX,
+_Static_assert(DB_TRANSFER_BATCH_PARAMS <= DB_PARAM_COUNT_MAX,
     "STMT_TRANSFER_BATCH binds every slot of a batch");
 
 /* Configuration: a line, a key, a value, a path. */
