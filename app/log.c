@@ -1,6 +1,7 @@
 /*
  * Logging: key=value lines on stderr or a file, formatted on the stack.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -191,42 +192,62 @@ log_event(enum log_level level, const char *event, const char *fmt, ...)
 	errno = saved;
 }
 
+/* A byte written as itself, or as \xNN (4 bytes) when unsafe in a log. */
+static unsigned
+log_quote_width(unsigned char c)
+{
+	return c < 0x20 || c >= 0x7f || c == '"' || c == '\\' ? 4 : 1;
+}
+
+/*
+ * The value whole when it fits in size bytes with its quotes and NUL;
+ * else as many whole characters (an escape is never cut) as leave room
+ * for LOG_QUOTE_MARK, the closing quote and the NUL.
+ */
 const char *
 log_quote(char *out, unsigned size, const char *value)
 {
 	static const char hex[] = "0123456789abcdef";
+	const unsigned char *v = (const unsigned char *)value;
 	bool quote = value[0] == '\0';
-	unsigned o = 0;
+	size_t need, room, tail, o = 0, i;
 
-	if (size < 8) {
+	if (size < LOG_QUOTE_SIZE_MIN) {
 		if (size > 0)
 			out[0] = '\0';
 		return out;
 	}
-	for (const char *p = value; *p != '\0'; p++)
-		if (*p == ' ' || *p == '"' || *p == '=')
+	for (i = 0; v[i] != '\0'; i++)
+		if (v[i] == ' ' || v[i] == '"' || v[i] == '=')
 			quote = true;
+	tail = (quote ? 1 : 0) + 1; /* the closing quote and the NUL */
+	need = (quote ? 1 : 0) + tail;
+	for (i = 0; v[i] != '\0' && need <= size; i++)
+		need += log_quote_width(v[i]);
+	room = need <= size ? size : size - (sizeof(LOG_QUOTE_MARK) - 1);
 	if (quote)
 		out[o++] = '"';
-	for (const unsigned char *p = (const unsigned char *)value; *p != '\0';
-	     p++) {
-		if (o + 6 >= size) {
-			out[o++] = '.';
-			out[o++] = '.';
-			out[o++] = '.';
+	for (i = 0; v[i] != '\0'; i++) {
+		unsigned w = log_quote_width(v[i]);
+
+		if (o + w + tail > room)
 			break;
+		if (w == 1) {
+			out[o++] = (char)v[i];
+			continue;
 		}
-		if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\') {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[*p >> 4];
-			out[o++] = hex[*p & 0xf];
-		} else {
-			out[o++] = (char)*p;
-		}
+		out[o++] = '\\';
+		out[o++] = 'x';
+		out[o++] = hex[v[i] >> 4];
+		out[o++] = hex[v[i] & 0xf];
+	}
+	if (v[i] != '\0') {
+		memcpy(out + o, LOG_QUOTE_MARK, sizeof(LOG_QUOTE_MARK) - 1);
+		o += sizeof(LOG_QUOTE_MARK) - 1;
 	}
 	if (quote)
 		out[o++] = '"';
+	assert(o < size);
 	out[o] = '\0';
 	return out;
 }

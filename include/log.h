@@ -46,9 +46,18 @@ void log_set_req_id(const char *req_id);
 void log_event(enum log_level level, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* What log_quote() writes where it cut a value short. */
+#define LOG_QUOTE_MARK "..."
+/* The smallest out for log_quote(): quotes, mark, NUL and two bytes more. */
+#define LOG_QUOTE_SIZE_MIN 8
+
 /*
- * Writes value into out (size bytes) as a safe log value: quoted when it has
- * spaces, control bytes escaped as \xNN. Returns out; marks truncation.
+ * Writes value into out (size bytes) as a safe log value: quoted when it is
+ * empty or has a space, '"' or '='; bytes outside printable ASCII, '"' and
+ * '\\' escaped as \xNN. A value that does not fit is cut before a whole
+ * character and ends in LOG_QUOTE_MARK (inside the quotes). Never writes
+ * past out[size - 1]; out is always terminated. size below
+ * LOG_QUOTE_SIZE_MIN gives "". Returns out.
  */
 const char *log_quote(char *out, unsigned size, const char *value);
 

@@ -9,4 +9,5 @@
 	X(ops)                                                                 \
 	X(auth)                                                                \
 	X(money_http)                                                          \
+	X(edges)                                                               \
 	X(faults)

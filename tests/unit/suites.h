@@ -10,4 +10,5 @@
 	X(password)                                                            \
 	X(token)                                                               \
 	X(money)                                                               \
-	X(ledger)
+	X(ledger)                                                              \
+	X(log)
