@@ -35,7 +35,7 @@ UNIT_OBJ = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.o)
 INTEG_SRC = $(wildcard tests/integration/*.c)
 INTEG_OBJ = $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%.o)
 
-.PHONY: all deps run test test-unit test-integration test-asan asan test-deploy \
+.PHONY: all deps run test check test-unit test-integration test-asan asan test-deploy \
 	bench fuzz lint format format-check valgrind clean lint-cppcheck \
 	fuzz-build test-hardening
 
@@ -73,6 +73,12 @@ $(BUILD)/check_integration: $(INTEG_OBJ)
 run: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/lib/run.sh
+
+# The fast inner loop: the unit tests, then every integration suite against
+# one private stack started once (a few minutes; make test is everything).
+check: all $(BUILD)/check_unit $(BUILD)/check_integration
+	@$(MAKE) --no-print-directory test-unit
+	@$(MAKE) --no-print-directory test-integration
 
 test-unit: $(BUILD)/check_unit
 	$(BUILD)/check_unit
