@@ -263,3 +263,20 @@ run_audit(void)
 	return stack_cmd("\"$PAYD_BIN\" -c \"$STACK_DIR/payd.conf\" audit "
 	                 ">>\"$STACK_DIR/audit.log\" 2>&1");
 }
+
+struct resp *R;
+
+void
+resp_setup(void)
+{
+	R = calloc(1, sizeof(*R));
+	ck_assert_ptr_nonnull(R);
+}
+
+void
+resp_teardown(void)
+{
+	resp_free(R);
+	free(R);
+	R = NULL;
+}

@@ -31,6 +31,12 @@ int api(const char *method, const char *path, const char *token,
     const char *body, const char *const *extra, struct resp *r);
 void resp_free(struct resp *r);
 
+/* The answer most tests read, allocated per test by resp_setup(). */
+extern struct resp *R;
+/* Check fixtures: a zeroed R for each test, freed after it. */
+void resp_setup(void);
+void resp_teardown(void);
+
 /* A response header's value (case-insensitive name) into out, or NULL. */
 const char *resp_header(
     const struct resp *r, const char *name, char *out, size_t size);

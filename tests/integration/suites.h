@@ -8,6 +8,12 @@
 	X(foundation)                                                          \
 	X(ops)                                                                 \
 	X(auth)                                                                \
-	X(money_http)                                                          \
+	X(balance)                                                             \
+	X(transfer)                                                            \
+	X(idempotency)                                                         \
+	X(history)                                                             \
+	X(concurrency)                                                         \
+	X(batching)                                                            \
+	X(money_faults)                                                        \
 	X(edges)                                                               \
 	X(faults)

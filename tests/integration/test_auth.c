@@ -23,23 +23,6 @@ Suite *auth_suite(void);
 /* Concurrent registrations of one name. */
 #define AUTH_RACERS 8
 
-static struct resp *R;
-
-static void
-setup(void)
-{
-	R = malloc(sizeof(*R));
-	ck_assert_ptr_nonnull(R);
-	memset(R, 0, sizeof(*R));
-}
-
-static void
-teardown(void)
-{
-	resp_free(R);
-	free(R);
-}
-
 /* One request into R; extra may carry an Authorization header. */
 static long
 call(const char *method, const char *path, const char *body,
@@ -764,7 +747,7 @@ auth_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("register");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, resp_setup, resp_teardown);
 	tcase_add_test(tc, test_register__valid__201_fields);
 	tcase_add_test(tc, test_register__username_length__paired);
 	tcase_add_test(tc, test_register__username_characters__400);
@@ -775,13 +758,13 @@ auth_suite(void)
 	tcase_add_test(tc, test_register__concurrent_same_name__one_201);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("login");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, resp_setup, resp_teardown);
 	tcase_add_test(tc, test_login__valid__200_token);
 	tcase_add_test(tc, test_login__unknown_or_wrong__same_401);
 	tcase_add_test(tc, test_login__missing_or_mistyped_fields__400);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("auth_check");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, resp_setup, resp_teardown);
 	tcase_add_test(tc, test_auth__bearer_and_jwt_schemes__accepted);
 	tcase_add_test(tc, test_auth__bad_headers_and_tokens__401);
 	tcase_add_test(tc, test_auth__expiry__skew_30s);

@@ -30,23 +30,6 @@ Suite *edges_suite(void);
 /* Requests of each kind: more than the stack's 4 workers. */
 #define EDGE_REPEAT 12
 
-static struct resp *R;
-
-static void
-setup(void)
-{
-	R = malloc(sizeof(*R));
-	ck_assert_ptr_nonnull(R);
-	memset(R, 0, sizeof(*R));
-}
-
-static void
-teardown(void)
-{
-	resp_free(R);
-	free(R);
-}
-
 static int
 stack_port(void)
 {
@@ -409,13 +392,13 @@ edges_suite(void)
 	TCase *log = tcase_create("logged_values");
 	TCase *nginx = tcase_create("nginx_errors");
 
-	tcase_add_checked_fixture(log, setup, teardown);
+	tcase_add_checked_fixture(log, resp_setup, resp_teardown);
 	tcase_add_test(
 	    log, test_login_long_non_ascii_username__401_worker_lives);
 	tcase_add_test(log, test_long_escaped_path__404_worker_lives);
 	suite_add_tcase(s, log);
 
-	tcase_add_checked_fixture(nginx, setup, teardown);
+	tcase_add_checked_fixture(nginx, resp_setup, resp_teardown);
 	tcase_add_test(nginx, test_malformed_request_line__400_json);
 	tcase_add_test(nginx, test_http2_preface_on_http1__400_json);
 	tcase_add_test(nginx, test_lowercase_method__400_json);

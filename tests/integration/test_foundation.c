@@ -11,22 +11,6 @@
 
 Suite *foundation_suite(void);
 
-static struct resp *R;
-
-static void
-setup(void)
-{
-	R = malloc(sizeof(*R));
-	ck_assert_ptr_nonnull(R);
-}
-
-static void
-teardown(void)
-{
-	resp_free(R);
-	free(R);
-}
-
 static void
 assert_conventions(const struct resp *r)
 {
@@ -140,7 +124,7 @@ foundation_suite(void)
 	Suite *s = suite_create("foundation");
 	TCase *tc = tcase_create("http");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, resp_setup, resp_teardown);
 	tcase_add_test(tc, test_healthz__db_up__200_ok);
 	tcase_add_test(tc, test_unknown_path__404_not_found);
 	tcase_add_test(tc, test_wrong_method__405_with_allow);

@@ -28,22 +28,6 @@ struct load {
 	long last_bad_status;
 };
 
-static struct resp *R;
-
-static void
-setup(void)
-{
-	R = malloc(sizeof(*R));
-	ck_assert_ptr_nonnull(R);
-}
-
-static void
-teardown(void)
-{
-	resp_free(R);
-	free(R);
-}
-
 static double
 now_s(void)
 {
@@ -324,7 +308,7 @@ ops_suite(void)
 	Suite *s = suite_create("ops");
 	TCase *tc = tcase_create("ops");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, resp_setup, resp_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_metrics__prometheus_text__counters_move);
 	tcase_add_test(tc, test_metrics__transfers_and_refusals__counted);

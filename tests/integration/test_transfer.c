@@ -1,0 +1,181 @@
+/*
+ * Goal: POST /transfer: every field of a 201, and every refusal (422, 404, 400)
+ * leaving both balances as they were.
+ */
+#include <ctype.h>
+#include <check.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "money_util.h"
+
+Suite *transfer_suite(void);
+
+START_TEST(test_transfer__ok__201_every_field)
+{
+	struct user a, b;
+	char upper[40];
+
+	make_user(&a, "ta");
+	make_user(&b, "tb");
+	fund(&a, "100.00");
+	ck_assert_int_eq(transfer(&a, b.name, "10.00", NULL, R), 201);
+	ck_assert_int_gt(resp_int(R, "id"), 0);
+	ck_assert_str_eq(resp_str(R, "from"), a.name);
+	ck_assert_str_eq(resp_str(R, "to"), b.name);
+	ck_assert_str_eq(resp_str(R, "amount"), "10.00");
+	ck_assert_str_eq(resp_str(R, "fee"), "0.75");
+	ck_assert_str_eq(resp_str(R, "balance"), "89.25");
+	assert_rfc3339(resp_str(R, "created_at"));
+	ck_assert_int_eq(balance_minor(&b), 1000);
+	/* By id, and by a name in another case: the same recipient. */
+	(void)snprintf(upper, sizeof(upper),
+	    "{\"to_id\":%lld,"
+	    "\"amount\":2.5}",
+	    b.id);
+	ck_assert_int_eq(post("/transfer", &a, upper, NULL, R), 201);
+	ck_assert_str_eq(resp_str(R, "to"), b.name);
+	ck_assert_str_eq(resp_str(R, "amount"), "2.50");
+	ck_assert_str_eq(resp_str(R, "balance"), "86.00");
+	(void)snprintf(upper, sizeof(upper), "%s", b.name);
+	for (char *p = upper; *p != '\0'; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	ck_assert_int_eq(transfer(&a, upper, "1", NULL, R), 201);
+	ck_assert_str_eq(resp_str(R, "to"), b.name);
+	ck_assert_str_eq(resp_str(R, "balance"), "84.25");
+	ck_assert_int_eq(balance_minor(&b), 1350);
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
+START_TEST(test_transfer__insufficient__422_then_exact_ok)
+{
+	struct user a, b;
+
+	make_user(&a, "ti");
+	make_user(&b, "ti");
+	fund(&a, "10.00");
+	/* 9.26 + 0.75 is one cent more than the balance. */
+	ck_assert_int_eq(transfer(&a, b.name, "9.26", NULL, R), 422);
+	ck_assert_str_eq(resp_err(R), "insufficient_funds");
+	ck_assert_int_eq(balance_minor(&a), 1000);
+	ck_assert_int_eq(balance_minor(&b), 0);
+	ck_assert_int_eq(transfer(&a, b.name, "9.25", NULL, R), 201);
+	ck_assert_str_eq(resp_str(R, "balance"), "0.00");
+	ck_assert_int_eq(transfer(&a, b.name, "0.01", NULL, R), 422);
+	ck_assert_str_eq(resp_err(R), "insufficient_funds");
+	ck_assert_int_eq(balance_minor(&b), 925);
+}
+END_TEST
+
+START_TEST(test_transfer__unknown_recipient__404_unchanged)
+{
+	struct user a;
+	char body[128];
+
+	make_user(&a, "tn");
+	fund(&a, "10.00");
+	ck_assert_int_eq(transfer(&a, "nosuchuser_zz9", "1.00", NULL, R), 404);
+	ck_assert_str_eq(resp_err(R), "recipient_not_found");
+	/* Names no user can have: 404 as well, never a 500. */
+	ck_assert_int_eq(transfer(&a, "no such user!", "1.00", NULL, R), 404);
+	ck_assert_str_eq(resp_err(R), "recipient_not_found");
+	ck_assert_int_eq(transfer(&a, "z\\u00e9\\u4e2d", "1.00", NULL, R), 404);
+	ck_assert_str_eq(resp_err(R), "recipient_not_found");
+	ck_assert_int_eq(transfer(&a, "ab", "1.00", NULL, R), 404);
+	ck_assert_str_eq(resp_err(R), "recipient_not_found");
+	(void)snprintf(body, sizeof(body), "{\"to_id\":%lld,\"amount\":1}",
+	    (long long)1 << 60);
+	ck_assert_int_eq(post("/transfer", &a, body, NULL, R), 404);
+	ck_assert_str_eq(resp_err(R), "recipient_not_found");
+	ck_assert_int_eq(balance_minor(&a), 1000);
+}
+END_TEST
+
+START_TEST(test_transfer__bad_requests__400_unchanged)
+{
+	struct user a, b;
+	char bodies[12][160], key[300];
+	int n = 0;
+
+	make_user(&a, "tr");
+	make_user(&b, "tr");
+	fund(&a, "10.00");
+	(void)snprintf(
+	    bodies[n++], 160, "{\"to\":\"%s\",\"amount\":\"1\"}", a.name);
+	(void)snprintf(
+	    bodies[n++], 160, "{\"to_id\":%lld,\"amount\":\"1\"}", a.id);
+	(void)snprintf(bodies[n++], 160, "{\"amount\":\"1\"}");
+	(void)snprintf(bodies[n++], 160,
+	    "{\"to\":\"%s\",\"to_id\":%lld,"
+	    "\"amount\":\"1\"}",
+	    b.name, b.id);
+	(void)snprintf(bodies[n++], 160, "{\"to\":5,\"amount\":\"1\"}");
+	(void)snprintf(bodies[n++], 160, "{\"to\":null,\"amount\":\"1\"}");
+	(void)snprintf(bodies[n++], 160,
+	    "{\"to_id\":\"%lld\","
+	    "\"amount\":\"1\"}",
+	    b.id);
+	(void)snprintf(bodies[n++], 160, "{\"to_id\":0,\"amount\":\"1\"}");
+	(void)snprintf(bodies[n++], 160, "{\"to\":\"%s\"}", b.name);
+	(void)snprintf(
+	    bodies[n++], 160, "{\"to\":\"%s\",\"amount\":[]}", b.name);
+	(void)snprintf(bodies[n++], 160, "[\"%s\"]", b.name);
+	/* Oneself by name in another case: still oneself. */
+	(void)snprintf(
+	    bodies[n], 160, "{\"to\":\"%s\",\"amount\":\"1\"}", a.name);
+	for (char *p = bodies[n++]; *p != '\0'; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	ck_assert_int_le(n, 12);
+	for (int i = 0; i < n; i++) {
+		ck_assert_int_eq(
+		    post("/transfer", &a, bodies[i], NULL, R), 400);
+		ck_assert_msg(strcmp(resp_err(R), "invalid_request") == 0,
+		    "%s: %s", bodies[i], R->body);
+	}
+	ck_assert_int_eq(transfer(&a, b.name, "1.001", NULL, R), 400);
+	ck_assert_str_eq(resp_err(R), "invalid_amount");
+	/* Idempotency-Key: 255 characters pass, 256 do not. */
+	memset(key, 'k', 256);
+	key[256] = '\0';
+	ck_assert_int_eq(transfer(&a, b.name, "1.00", key, R), 400);
+	ck_assert_str_eq(resp_err(R), "invalid_request");
+	ck_assert_int_eq(transfer(&a, b.name, "1.00", "bad\x01key", R), 400);
+	ck_assert_str_eq(resp_err(R), "invalid_request");
+	/* A 400 is never stored: the key stays free for a real request. */
+	ck_assert_int_eq(
+	    post("/transfer", &a, bodies[n - 1], "self-key", R), 400);
+	ck_assert_int_eq(balance_minor(&a), 1000);
+	ck_assert_int_eq(balance_minor(&b), 0);
+	key[255] = '\0';
+	ck_assert_int_eq(transfer(&a, b.name, "1.00", key, R), 201);
+	ck_assert_int_eq(balance_minor(&a), 825);
+	ck_assert_int_eq(transfer(&a, b.name, "1.00", "self-key", R), 201);
+	ck_assert(!is_replayed(R));
+	ck_assert_int_eq(balance_minor(&a), 650);
+}
+END_TEST
+
+Suite *
+transfer_suite(void)
+{
+	Suite *s = suite_create("transfer");
+	TCase *tc = tcase_create("transfer");
+
+	tcase_add_checked_fixture(tc, resp_setup, resp_teardown);
+	tcase_add_test(tc, test_transfer__ok__201_every_field);
+	tcase_add_test(tc, test_transfer__insufficient__422_then_exact_ok);
+	tcase_add_test(tc, test_transfer__unknown_recipient__404_unchanged);
+	tcase_add_test(tc, test_transfer__bad_requests__400_unchanged);
+	suite_add_tcase(s, tc);
+	return s;
+}
