@@ -138,8 +138,7 @@ $(BUILD)/bench-dblimit: $(BUILD)/tests/bench/dblimit.o $(LIB_OBJ)
 # The service against its limits on a private stack, with wrk (Debian's);
 # about 5 minutes. Report on stdout and in tests/bench/RESULTS.md
 # (tests/bench/run.sh; BENCH_SECONDS=, BENCH_WORKERS=, ... tune it).
-bench:
-	@sh deploy/deps.sh wrk
+bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/payd-hello $(BUILD)/bench-dblimit
 	@sh tests/bench/run.sh $(BUILD)
 

@@ -10,11 +10,6 @@
 #include "db.h"
 #include "money.h"
 
-/* Each audit statement stops at this many rows (LIMIT in db.c). */
-#define AUDIT_ROWS_MAX 100
-/* The read timeout of its queries, which read the whole ledger. */
-#define AUDIT_RW_TIMEOUT_S 600
-
 static int audit_totals(struct db *db);
 static int audit_balances(struct db *db, enum stmt id, const char *what);
 static int audit_movements(struct db *db);

@@ -16,9 +16,6 @@
 #include "money.h"
 #include "token.h"
 
-/* A created_at as STMT_USER_GET formats it, "2026-11-26T03:15:49Z". */
-#define AUTH_TIME_SIZE 32
-
 static const char *auth_token_of(const char *header);
 static enum db_rc auth_load_user(struct ctx *ctx, int64_t user_id,
     char name[USERNAME_LEN_MAX + 1], int64_t *balance_minor);

@@ -14,9 +14,6 @@
 #include "password.h"
 #include "util.h"
 
-/* "YYYY-MM-DD HH:MM:SS" and its NUL: a DATETIME as MariaDB reads it. */
-#define REGISTER_DATETIME_SIZE 20
-
 static int register_times(
     time_t now, char db[REGISTER_DATETIME_SIZE], char api[UTIL_TIME_SIZE]);
 static enum db_rc register_insert(struct ctx *ctx,

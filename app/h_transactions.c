@@ -11,13 +11,6 @@
 #include "money.h"
 #include "util.h"
 
-/* The longest value of ?limit= or ?before= worth reading: 19 digits. */
-#define TXN_PARAM_SIZE_MAX 24
-/* entries.type: "transfer_out" is the longest. */
-#define TXN_TYPE_SIZE_MAX 16
-/* One entry in JSON is under 512 bytes: ~120 of keys, names of <= 32. */
-#define TXN_ROW_JSON_SIZE_MAX 512
-
 _Static_assert(
     TXN_PAGE_LIMIT_MAX *TXN_ROW_JSON_SIZE_MAX + 64 <= HTTP_RESPONSE_SIZE_MAX,
     "a full page fits the response buffer");

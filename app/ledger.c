@@ -16,9 +16,6 @@
 #include "money.h"
 #include "util.h"
 
-/* "YYYY-MM-DD HH:MM:SS" and its NUL: a DATETIME as MariaDB reads it. */
-#define LEDGER_SQL_TIME_SIZE 20
-
 /* How one attempt ended. Every outcome but LEDGER_DONE has rolled back. */
 enum ledger_rc {
 	LEDGER_DONE,    /* committed; ctx->resp holds the answer */

@@ -26,16 +26,6 @@
 #include "util.h"
 #include "worker.h"
 
-/* A worker that dies sooner than this after its start is crash-looping. */
-#define MASTER_CRASH_WINDOW_MS 1000
-#define MASTER_BACKOFF_MS_MIN 100
-/* How long a reload waits for a new worker to say it is ready. */
-#define MASTER_READY_WAIT_MS 5000
-/* The supervision loop wakes at least this often. */
-#define MASTER_TICK_MS 100
-/* Old workers still draining after a reload. */
-#define MASTER_RETIRED_MAX (2 * WORKER_COUNT_MAX)
-
 _Static_assert(MASTER_BACKOFF_MS_MIN < WORKER_BACKOFF_MS_MAX,
     "back-off must be able to grow");
 

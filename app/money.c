@@ -9,11 +9,6 @@
 
 #include "money.h"
 
-/* One basis point is 1/10000 of the amount. */
-#define MONEY_BPS_DENOMINATOR 10000
-/* A fractional part has at most two digits: cents (API.md Conventions). */
-#define MONEY_FRAC_DIGITS_MAX 2
-
 _Static_assert(MONEY_SCALE == 100, "two fractional digits are cents");
 _Static_assert(MONEY_BPS_MAX == MONEY_BPS_DENOMINATOR,
     "the largest fee rate is 100 % of the amount");

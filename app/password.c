@@ -12,9 +12,6 @@
 #include "password.h"
 #include "util.h"
 
-/* Random bytes of the dummy password; it is never used to log in. */
-#define PASSWORD_DUMMY_RANDOM_SIZE 24
-
 /*
  * libcrypt's scratch space, 32 KiB: one per process, because a worker
  * serves one request at a time. It is wiped after every use, since it

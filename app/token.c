@@ -18,11 +18,6 @@
 #include "token.h"
 #include "util.h"
 
-/* Random bytes of a jti (RFC 7519 section 4.1.7): 128 bits, as hex. */
-#define TOKEN_JTI_SIZE 16
-/* A decoded header: {"alg":"HS256","typ":"JWT"} and little more. */
-#define TOKEN_HEADER_SIZE_MAX 256
-
 static const char *const token_rc_names[TOKEN_RC__MAX] = {
     "ok",        /* TOKEN_OK */
     "malformed", /* TOKEN_MALFORMED */

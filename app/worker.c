@@ -29,9 +29,6 @@
 #include "util.h"
 #include "worker.h"
 
-/* Purge expired idempotency keys at most this often, per worker. */
-#define WORKER_PURGE_INTERVAL_MS (60 * 1000)
-
 /* A failed accept (not EAGAIN) waits this long: no busy loop. */
 static const struct timespec worker_accept_pause = {0, 10 * 1000 * 1000};
 

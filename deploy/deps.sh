@@ -2,17 +2,29 @@
 # Installs the Debian packages the project needs, when any is missing.
 # As root: apt-get install -y. Otherwise: prints the exact command, fails.
 # Usage: deploy/deps.sh [extra-package ...]
+#        deploy/deps.sh --list    prints the packages, one a line
 set -eu
+list=0
+if [ "${1:-}" = --list ]; then
+	list=1
+	shift
+fi
+# wrk: make bench's load generator.
 pkgs="build-essential pkg-config libfcgi-dev libmariadb-dev libjson-c-dev
 libjwt-dev libcrypt-dev check libcurl4-openssl-dev libsystemd-dev
 mariadb-server mariadb-client nginx curl procps psmisc
 systemd socat logrotate
 clang libclang-rt-14-dev clang-tidy clang-format cppcheck valgrind libssl-dev
-shellcheck
+shellcheck wrk
 chromium $*"
 # The browser test needs node and npm; any install of them will do (a
 # machine may carry its own Node.js build), else Debian's.
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
+if [ "$list" = 1 ]; then
+	# shellcheck disable=SC2086 # $pkgs is a list of package names
+	printf '%s\n' $pkgs
+	exit 0
+fi
 missing=""
 for p in $pkgs; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

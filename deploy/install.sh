@@ -20,8 +20,9 @@
 #      never touched);
 #   5. /etc/payd/payd.conf, 0600 payd:payd, with a fresh 48-byte JWT secret
 #      and a fresh database password, only when it does not exist yet;
-#   6. the database, the app's account with SELECT, INSERT, UPDATE and
-#      DELETE on it and nothing else (narrowed again if someone widened it),
+#   6. the database, the app's account with SELECT, INSERT, UPDATE, DELETE
+#      and EXECUTE on it and nothing else (narrowed again if someone
+#      widened it),
 #      and the migrations, run with the administrator's account.
 # It starts nothing; it prints the commands that do.
 #

@@ -10,9 +10,6 @@
 
 #include <json-c/json.h>
 
-/* Nesting deeper than this is refused; our bodies are flat. */
-#define JSONIO_DEPTH_MAX 16
-
 enum jsonio_rc {
 	JSONIO_OK,      /* the field is there with the right type */
 	JSONIO_MISSING, /* absent */

@@ -24,8 +24,6 @@
 
 /* A username read back from the database: utf8mb4 is 4 bytes a char. */
 #define LEDGER_NAME_SIZE_MAX (USERNAME_LEN_MAX * 4 + 1)
-/* The canonical request: "transfer|to=<32 bytes>|<19 digits>" and NUL. */
-#define LEDGER_CANON_SIZE_MAX 96
 /* The message of the 400 for a transfer to oneself, by id or by name. */
 #define LEDGER_SELF_MESSAGE "A transfer to oneself is not allowed."
 

@@ -48,8 +48,6 @@ void log_event(enum log_level level, const char *event, const char *fmt, ...)
 
 /* What log_quote() writes where it cut a value short. */
 #define LOG_QUOTE_MARK "..."
-/* The smallest out for log_quote(): quotes, mark, NUL and two bytes more. */
-#define LOG_QUOTE_SIZE_MIN 8
 
 /*
  * Writes value into out (size bytes) as a safe log value: quoted when it is

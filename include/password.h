@@ -11,14 +11,6 @@
 
 #include "bounds.h"
 
-/*
- * The yescrypt cost given to crypt_gensalt_ra("$y$", ...). Measured on the
- * 2-core build machine, one hash or verification takes about 67 ms at 5
- * (4: 29 ms, 6: 132 ms). 5 is also libxcrypt's own default: tens of ms per
- * guess for an attacker holding the table, still ~15 logins/s per core.
- */
-#define PASSWORD_HASH_COST 5
-
 enum password_rc {
 	PASSWORD_OK,       /* hashed, or the password matches */
 	PASSWORD_MISMATCH, /* the password does not match the hash */

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bounds.h"
+
 /*
  * Copies src into dst (size bytes with the NUL). Returns 0, or -1 without
  * truncating (dst is then "") when src does not fit.
@@ -25,7 +27,6 @@ int64_t util_now_ms(void);
 int64_t util_now_us(void);
 
 /* Formats a UNIX time as RFC 3339 UTC "2026-11-26T03:15:49Z" into out[21]. */
-#define UTIL_TIME_SIZE 21
 void util_format_time(char out[UTIL_TIME_SIZE], int64_t unix_s);
 
 /* Fills buf with len bytes from getrandom(2). Returns 0 or -1. */

@@ -57,7 +57,7 @@ ncpu=$(nproc)
 for b in payd payd-hello bench-dblimit; do
 	[ -x "$build/$b" ] || { echo "bench: $build/$b is missing (make bench builds it)" >&2; exit 2; }
 done
-command -v wrk >/dev/null || { echo "bench: wrk is missing (apt-get install wrk)" >&2; exit 2; }
+command -v wrk >/dev/null || { echo "bench: wrk is missing (make deps installs it)" >&2; exit 2; }
 
 bdir=$(mktemp -d /tmp/payd-bench.XXXXXX)
 chmod 755 "$bdir"

@@ -241,6 +241,38 @@ check "after narrowing, the app account cannot CREATE" \
     -u payd payd -e 'CREATE TABLE deploy_t (i INT)' 2>/dev/null"
 check "after narrowing: exactly USAGE and the DML grant" \
     test "$(sql "SHOW GRANTS FOR 'payd'@'localhost'" | wc -l)" = 2
+# What the docs say the app's account may do is what it has.
+docs_name_rights() {
+	sql "SHOW GRANTS FOR 'payd'@'localhost'" |
+	    sed -n 's/^GRANT \(.*\) ON .*/\1/p' | tr ',' '\n' |
+	    sed 's/^ *//; s/ *(.*//' | grep -v '^USAGE$' | sort -u >"$T/rights"
+	[ -s "$T/rights" ] || return 1
+	while read -r r; do
+		for f in docs/operations.md deploy/payd.conf.example; do
+			grep -q "$r" "$f" ||
+			    { echo "$f does not name the right $r" >&2; return 1; }
+		done
+	done <"$T/rights"
+}
+check "docs and payd.conf.example name every right of the app's account" \
+    docs_name_rights
+
+# make bench's tools (what tests/bench/run.sh requires) come from packages
+# that make deps installs, as make run's and make test's do.
+bench_tools_installed() {
+	sh deploy/deps.sh --list >"$T/pkgs"
+	tools=$(sed -n 's/.*command -v \([a-z0-9_-]*\) .*/\1/p' \
+	    tests/bench/run.sh)
+	[ -n "$tools" ] || return 1
+	for t in $tools; do
+		p=$(command -v "$t") || { echo "$t: not installed" >&2; return 1; }
+		pkg=$(dpkg -S "$(readlink -f "$p")" 2>/dev/null | head -n 1 |
+		    cut -d: -f1)
+		grep -qx "$pkg" "$T/pkgs" ||
+		    { echo "$t ($pkg) is not in deploy/deps.sh" >&2; return 1; }
+	done
+}
+check "deploy/deps.sh installs the tools of make bench" bench_tools_installed
 
 # The example configuration documents every key of app/config.c.
 sed -n '/config_keys\[\] = {/,/^};/p' app/config.c |
@@ -299,6 +331,18 @@ check "nginx.conf points at /run/payd/payd.sock" \
     grep -q 'server unix:/run/payd/payd.sock max_fails=3 fail_timeout=5s;' "$nconf"
 check "nginx.conf includes from /etc/payd/nginx" \
     grep -q 'include /etc/payd/nginx/fastcgi.conf;' "$nconf"
+# The docs state the upstream settings the installer writes, and no other.
+docs_upstream() {
+	want=$(grep -o 'max_fails=[0-9]* fail_timeout=[0-9]*s' "$nconf" | sort -u)
+	got=$(cat README.md docs/*.md |
+	    grep -o 'max_fails=[0-9]* fail_timeout=[0-9]*s' | sort -u)
+	if [ -z "$want" ] || [ "$got" != "$want" ]; then
+		echo "docs: '$got', nginx.conf: '$want'" >&2
+		return 1
+	fi
+}
+check "the docs state nginx's max_fails and fail_timeout as installed" \
+    docs_upstream
 mkdir -p "$D/run/payd-nginx" "$D/var/log/payd-nginx" "$D/run/payd" \
     "$D/var/log/payd"
 stage_nginx_conf() { # port [user]

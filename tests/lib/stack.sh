@@ -5,8 +5,9 @@
 #   stack_db_boot DIR         MariaDB on DIR/mysql.sock (data in DIR/data),
 #                             root over the socket without a password, no
 #                             other account, no schema
-#   stack_db_start DIR        stack_db_boot, then the database payd, its DML
-#                             account payd (DIR/db-password) and migrations
+#   stack_db_start DIR        stack_db_boot, then the database payd, its
+#                             account payd with DML and EXECUTE rights
+#                             (DIR/db-password) and migrations
 #   stack_app_start DIR BIN   payd on DIR/payd.sock (config DIR/payd.conf)
 #   stack_nginx_start DIR PORT|auto   nginx on 127.0.0.1:PORT
 #   stack_stop DIR            stops all three, whatever state they are in
@@ -83,7 +84,8 @@ stack_db_start() {
 	    ALTER USER 'payd'@'localhost' IDENTIFIED BY '$pw';
 	    GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE ON payd.* TO
 	    'payd'@'localhost';"
-	# Migrations run with the privileged account, the app with DML only.
+	# Migrations run with the privileged account, the app with DML and
+	# EXECUTE only.
 	PAYD_DB_SOCKET="$dir/mysql.sock" PAYD_DB_USER=root PAYD_DB_PASSWORD= \
 	    PAYD_SQL_DIR="$STACK_ROOT/sql" PAYD_DEV_MODE=1 \
 	    "${STACK_BIN:-$STACK_ROOT/build/payd}" migrate 2>>"$dir/migrate.log" ||

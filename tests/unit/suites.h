@@ -11,4 +11,5 @@
 	X(token)                                                               \
 	X(money)                                                               \
 	X(ledger)                                                              \
-	X(log)
+	X(log)                                                                 \
+	X(source)
