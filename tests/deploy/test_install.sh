@@ -28,6 +28,18 @@ check() { # description command...
 	shift
 	if "$@"; then ok "$desc"; else nok "$desc"; return 1; fi
 }
+# Runs a command until it succeeds, every 0.1 s, at most tries times: a
+# guard against a hang, not a bound on how fast the machine is.
+eventually() { # tries command...
+	et=$1
+	shift
+	ei=0
+	until "$@"; do
+		ei=$((ei + 1))
+		[ "$ei" -ge "$et" ] && return 1
+		sleep 0.1
+	done
+}
 # Runs a command with its output into a file (not the check's own line).
 logged() { # file command...
 	lf=$1
@@ -447,18 +459,22 @@ while ! grep -q 'event=log_reopen' "$plog" 2>/dev/null && [ "$i" -lt 50 ]; do
 done
 check "SIGUSR1: the master reopens log_file" \
     grep -q 'event=log_reopen' "$plog"
+# A request is logged just after its answer is written: wait for its line.
 check "SIGUSR1: the workers write their request lines to the new file" \
-    sh -c "curl -s -m 5 -o /dev/null '$url/healthz'; sleep 0.3;
-    grep -q 'event=request' '$plog'"
+    sh -c "curl -s -m 5 -o /dev/null '$url/healthz'" &&
+    check "... its line is in the new file" \
+    eventually 100 grep -q 'event=request' "$plog"
 
 # SIGHUP: RELOADING=1, workers replaced, READY=1 again; the new workers
 # write to the new file.
 kill -HUP "$serve_pid"
 check "SIGHUP: RELOADING=1" notified 'RELOADING=1' 1 100
 check "SIGHUP: READY=1 again after the reload" notified 'READY=1' 2 100
-check "after the reload, requests are logged in the new file" \
-    sh -c "curl -s -m 5 -o /dev/null '$url/healthz'; sleep 0.3;
-    grep -q 'event=request' '$plog'"
+reqs=$(grep -c 'event=request' "$plog")
+check "after the reload, a request is answered" \
+    sh -c "curl -s -m 5 -o /dev/null '$url/healthz'" &&
+    check "... and logged in the new file" eventually 100 \
+    sh -c "[ \$(grep -c 'event=request' '$plog') -gt $reqs ]"
 
 # SIGTERM: STOPPING=1, a drain, a clean exit, the socket removed.
 kill -TERM "$serve_pid"
@@ -499,7 +515,8 @@ workers_www() {
 	www=$(pgrep -P "$npid" -u www-data | wc -l)
 	[ "$all" -gt 0 ] && [ "$all" -eq "$www" ]
 }
-check "its workers run as www-data" workers_www
+# A worker just forked is root until it switches: wait for the switch.
+check "its workers run as www-data" eventually 100 workers_www
 check "GET / serves the installed page with its headers" \
     sh -c "curl -s -m 5 -D '$T/page.h' -o '$T/page.out' '$url/' &&
     grep -q '^HTTP/1.1 200' '$T/page.h' &&

@@ -233,16 +233,42 @@ balance_of(const char *token, char *out, size_t size)
 	return out;
 }
 
+static int client_stack_run(const char *cmd);
+
 int
 stack_cmd(const char *fmt, ...)
 {
-	char cmd[2048], script[4096];
+	char cmd[2048];
 	va_list ap;
-	int st;
 
 	va_start(ap, fmt);
 	(void)vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
+	return client_stack_run(cmd);
+}
+
+int
+stack_wait(const char *fmt, ...)
+{
+	char cond[2048], cmd[2400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(cond, sizeof(cond), fmt, ap);
+	va_end(ap);
+	(void)snprintf(cmd, sizeof(cmd),
+	    "n=0; until %s; do n=$((n + 1)); "
+	    "[ $n -ge %d ] && exit 1; sleep 0.1; done; exit 0",
+	    cond, STACK_WAIT_GUARD_S * 10);
+	return client_stack_run(cmd);
+}
+
+static int
+client_stack_run(const char *cmd)
+{
+	char script[4096];
+	int st;
+
 	/*
 	 * In a session of its own: Check kills a test's process group when
 	 * the test ends, and a database or app restarted here must outlive

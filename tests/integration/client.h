@@ -61,6 +61,13 @@ const char *balance_of(const char *token, char *out, size_t size);
 
 /* Runs "sh -c '. stack.sh; <cmd>'" against STACK_DIR; returns its status. */
 int stack_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Runs the shell condition cond (as stack_cmd) every 0.1 s until it holds;
+ * returns 0 then, or 1 when it did not hold within STACK_WAIT_GUARD_S (a
+ * guard against a hang, not a speed assumption).
+ */
+#define STACK_WAIT_GUARD_S 60
+int stack_wait(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Runs "payd audit"; returns its exit status (0: the ledger is sound). */
 int run_audit(void);
 

@@ -223,18 +223,40 @@ race_client(int i, void *arg)
 }
 
 /*
- * Another session holds the user's row for 2.5 s, past the stack's lock
- * wait (1 s); returns half a second later, by when it holds it.
+ * Another session holds the user's row (SELECT ... FOR UPDATE, then a
+ * sleep of HOLD_MAX_S, its statement text naming the user); returns once
+ * it holds it. Then, in the background, as soon as the app's logs have
+ * one more line matching pattern than now (the app met the lock), the
+ * holder's connection is killed, which releases the row. Nothing here
+ * depends on how fast the machine is: the hold ends on an event.
  */
+#define HOLD_MAX_S 30
+
 void
-hold_user_row(long long id)
+hold_user_row_until_log(long long id, const char *pattern)
 {
 	ck_assert_int_eq(
 	    stack_cmd(
 	        "(stack_sql \"$STACK_DIR\" \""
 	        "START TRANSACTION; SELECT id FROM payd.users WHERE id = %lld "
-	        "FOR UPDATE; DO SLEEP(2.5); COMMIT\" >/dev/null 2>&1 &)",
-	        id),
+	        "FOR UPDATE; DO SLEEP(%d), %lld; COMMIT\" >/dev/null 2>&1 &)",
+	        id, HOLD_MAX_S, id),
 	    0);
-	usleep(500000);
+	ck_assert_int_eq(
+	    stack_wait("[ \"$(stack_sql \"$STACK_DIR\" \"SELECT "
+	               "COUNT(*) FROM information_schema.PROCESSLIST "
+	               "WHERE INFO = 'DO SLEEP(%d), %lld'\")\" = 1 ]",
+	        HOLD_MAX_S, id),
+	    0);
+	ck_assert_int_eq(
+	    stack_cmd(
+	        "count() { cat \"$STACK_DIR\"/payd*.log | grep -c '%s'; }; "
+	        "n0=$(count); (n=0; until [ \"$(count)\" -gt \"$n0\" ] || "
+	        "[ $n -ge %d ]; do n=$((n + 1)); sleep 0.05; done; "
+	        "stack_sql \"$STACK_DIR\" \"$(stack_sql \"$STACK_DIR\" "
+	        "\"SELECT CONCAT('KILL ', ID) FROM "
+	        "information_schema.PROCESSLIST WHERE INFO = "
+	        "'DO SLEEP(%d), %lld'\")\") >/dev/null 2>&1 &",
+	        pattern, HOLD_MAX_S * 20, HOLD_MAX_S, id),
+	    0);
 }

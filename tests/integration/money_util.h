@@ -91,9 +91,10 @@ long long field_int(struct json_object *o, const char *name);
 void race_client(int i, void *arg);
 
 /*
- * Another session holds the user's row for 2.5 s, past the stack's lock
- * wait (1 s); returns half a second later, by when it holds it.
+ * Another session holds the user's row; returns once it holds it, and
+ * releases it as soon as the app's logs have one more line matching
+ * pattern (a grep pattern) than when it was taken.
  */
-void hold_user_row(long long id);
+void hold_user_row_until_log(long long id, const char *pattern);
 
 #endif

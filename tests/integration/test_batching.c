@@ -27,12 +27,11 @@ Suite *batching_suite(void);
  * answer must still be its own caller's, and a deleted user's 401. The
  * workers are stopped (SIGSTOP) while the readers send their first
  * requests, which therefore wait on the listening sockets together and
- * are taken in batches when the workers go on (SIGCONT).
+ * are taken in batches when the workers go on (SIGCONT) once all of them
+ * wait there.
  */
 #define BATCH_READERS 24
 #define BATCH_ROUNDS 10
-/* How long the workers stay stopped while the first requests queue. */
-#define BATCH_STOP_US (1000 * 1000)
 
 struct batch_reader {
 	struct user u;
@@ -48,8 +47,17 @@ struct batch_reader {
 	"pkill -%s -P \"$(cat \"$f\")\" || exit 1; done"
 
 /*
- * The start of client i of a batch test: the last one (i == last) lets the
- * stopped workers go on after BATCH_STOP_US and exits; the others get an
+ * The connections waiting on the listening sockets of both app instances
+ * (a listening socket's Recv-Q in ss(8)).
+ */
+#define BATCH_QUEUED                                                           \
+	"$(ss -xlH | awk -v d=\"$STACK_DIR/\" 'index($5, d \"payd\") == 1 "    \
+	"{ q += $3 } END { print q + 0 }')"
+
+/*
+ * The start of client i of a batch test: the last one (i == last) waits
+ * until the other clients' first requests all wait on the listening
+ * sockets, lets the stopped workers go on, and exits; the others get an
  * answer to fill.
  */
 static struct resp *
@@ -58,8 +66,10 @@ batch_client(int i, int last)
 	struct resp *resp;
 
 	if (i == last) {
-		(void)usleep(BATCH_STOP_US);
-		_exit(stack_cmd(BATCH_WORKERS_SIGNAL, "CONT") == 0 ? 0 : 1);
+		int queued = stack_wait("[ " BATCH_QUEUED " -ge %d ]", last);
+		int cont = stack_cmd(BATCH_WORKERS_SIGNAL, "CONT");
+
+		_exit(queued == 0 && cont == 0 ? 0 : 1);
 	}
 	resp = calloc(1, sizeof(*resp));
 	if (resp == NULL)
@@ -319,9 +329,10 @@ END_TEST
 /*
  * A batch whose transaction times out on a lock rolls back whole, and its
  * transfers run again each on its own (ledger_transfer_batch): every one
- * is applied exactly once. The merchant's row is held (hold_user_row,
- * longer here) while the payers' first transfers queue behind the stopped
- * workers, so the first batches wait on it past the lock wait.
+ * is applied exactly once. The merchant's row is held
+ * (hold_user_row_until_log, until the app falls back) while the payers'
+ * first transfers queue behind the stopped workers, so the first batches
+ * wait on it past the lock wait.
  */
 #define FALLBACK_PAYERS 8
 
@@ -354,14 +365,8 @@ START_TEST(test_transfer__batch_lock_wait__each_runs_alone_once)
 		make_user(&fallback_payers[i], "fbtx");
 		fund(&fallback_payers[i], "10.00");
 	}
-	ck_assert_int_eq(
-	    stack_cmd(
-	        "(stack_sql \"$STACK_DIR\" \""
-	        "START TRANSACTION; SELECT id FROM payd.users WHERE id = %lld "
-	        "FOR UPDATE; DO SLEEP(3); COMMIT\" >/dev/null 2>&1 &)",
-	        batch_merchant.id),
-	    0);
-	usleep(300000);
+	hold_user_row_until_log(
+	    batch_merchant.id, "event=batch_fallback route=transfer");
 	ck_assert_int_eq(stack_cmd(BATCH_WORKERS_SIGNAL, "STOP"), 0);
 	run_clients(FALLBACK_PAYERS + 1, fallback_pay, NULL);
 	for (int i = 0; i < FALLBACK_PAYERS; i++)

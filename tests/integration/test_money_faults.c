@@ -26,7 +26,7 @@ START_TEST(test_retry__lock_wait_timeout__applied_once)
 	make_user(&a, "rw");
 	make_user(&b, "rw");
 	fund(&a, "10.00");
-	hold_user_row(b.id);
+	hold_user_row_until_log(b.id, "event=db_retry ");
 	/* The first attempt times out waiting; a retry applies it once. */
 	ck_assert_int_eq(transfer(&a, b.name, "1.00", "retry-key", R), 201);
 	ck_assert(!is_replayed(R));
@@ -49,7 +49,7 @@ START_TEST(test_retry__top_up_lock_wait__applied_once)
 
 	make_user(&a, "rt");
 	fund(&a, "10.00");
-	hold_user_row(a.id);
+	hold_user_row_until_log(a.id, "event=db_retry route=balance_post");
 	ck_assert_int_eq(
 	    post("/balance", &a, "{\"amount\":\"1.00\"}", "top-key", R), 200);
 	ck_assert(!is_replayed(R));
