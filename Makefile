@@ -36,6 +36,7 @@ INTEG_SRC = $(wildcard tests/integration/*.c)
 INTEG_OBJ = $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%.o)
 
 .PHONY: all deps run test check test-unit test-integration test-asan asan test-deploy \
+	test-openapi test-e2e \
 	bench fuzz lint format format-check valgrind clean lint-cppcheck \
 	fuzz-build test-hardening
 
@@ -91,6 +92,15 @@ test-integration: $(BUILD)/payd $(BUILD)/check_integration
 test-e2e: $(BUILD)/payd $(BUILD)/check_integration
 	BROWSER=1 sh tests/lib/integration.sh $(BUILD)
 
+# docs/openapi.yaml: lint (@redocly/cli), app/router.c's routes against its
+# operations, and a client generated from it through a short scenario on a
+# private stack (tests/openapi; npm packages pinned in its lockfile). The
+# integration suites and the browser test validate every response against
+# it too (tests/lib/integration.sh).
+test-openapi: $(BUILD)/payd
+	sh tests/openapi/check.sh
+	SUITES=0 CLIENT=1 sh tests/lib/integration.sh $(BUILD)
+
 # The installer, the systemd units and the derived nginx configuration, in
 # a staging root against a private MariaDB (as root; about 10 s).
 test-deploy: all
@@ -105,6 +115,7 @@ asan: ; @$(MAKE) --no-print-directory SANITIZE=1 all
 test: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/check_unit $(BUILD)/check_integration
 	@$(MAKE) --no-print-directory test-unit
+	@$(MAKE) --no-print-directory test-openapi
 	@$(MAKE) --no-print-directory test-e2e
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory test-deploy

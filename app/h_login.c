@@ -92,10 +92,11 @@ login_respond(struct ctx *ctx, const struct login_user *user)
 		http_error(ctx->resp, API_INTERNAL, NULL);
 	else
 		ctx->resp->status = 200;
+	/*
+	 * RFC 6749 section 5.1: a response with a token is not cached;
+	 * http_write() sends Cache-Control: no-store with every answer.
+	 */
 	explicit_bzero(token, sizeof(token));
-	/* RFC 6749 section 5.1: a response with a token is not cached. */
-	if (ctx->resp->status == 200)
-		(void)http_header(ctx->resp, "Cache-Control", "no-store");
 }
 
 void

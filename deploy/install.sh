@@ -10,7 +10,8 @@
 #   1. the system user and group payd (and www-data in the group payd, so
 #      nginx may reach /run/payd/payd.sock);
 #   2. build/payd -> /usr/local/bin/payd; sql/ and web/ ->
-#      /usr/local/share/payd/{sql,web}; payd.conf.example and README.md
+#      /usr/local/share/payd/{sql,web}, docs/openapi.yaml ->
+#      /usr/local/share/payd/docs; payd.conf.example and README.md
 #      beside them;
 #   3. payd.service and payd-nginx.service -> /etc/systemd/system;
 #      logrotate.payd -> /etc/logrotate.d/payd;
@@ -199,6 +200,7 @@ install_files() {
 	install_dir 0755 "$dest$share_dir"
 	install_dir 0755 "$dest$share_dir/sql"
 	install_dir 0755 "$dest$share_dir/web"
+	install_dir 0755 "$dest$share_dir/docs"
 	install_dir 0755 "$dest$unit_dir"
 	install_dir 0755 "$dest/etc/logrotate.d"
 	install_file 0755 "$bin_src" "$dest$bin_dir/payd"
@@ -212,6 +214,9 @@ install_files() {
 		[ -f "$f" ] || continue
 		install_file 0644 "$f" "$dest$share_dir/web/${f##*/}"
 	done
+	# The API's contract, which nginx serves at /openapi.yaml.
+	install_file 0644 "$root/docs/openapi.yaml" \
+	    "$dest$share_dir/docs/openapi.yaml"
 	install_file 0644 "$root/deploy/payd.conf.example" \
 	    "$dest$share_dir/payd.conf.example"
 	# The unit's Documentation=.
@@ -240,6 +245,7 @@ install_nginx() {
 	    -e "s|@@LISTEN@@|$http_listen|" \
 	    -e "s|@@UPSTREAMS@@|server unix:$app_socket max_fails=3 fail_timeout=5s;|" \
 	    -e "s|@@WEB_ROOT@@|$share_dir/web|g" \
+	    -e "s|@@DOCS_ROOT@@|$share_dir/docs|g" \
 	    -e "s|@@AUTH_RATE@@|$auth_rate|" \
 	    -e "s|@@AUTH_BURST@@|$auth_burst|" \
 	    "$root/nginx.conf" >"$tmp.body"

@@ -363,6 +363,7 @@ stage_nginx_conf() { # port [user]
 	    -e "s|/var/log/payd-nginx|$D/var/log/payd-nginx|g" \
 	    -e "s|/etc/payd/nginx/|$D/etc/payd/nginx/|g" \
 	    -e "s|/usr/local/share/payd/web|$D/usr/local/share/payd/web|g" \
+	    -e "s|/usr/local/share/payd/docs|$D/usr/local/share/payd/docs|g" \
 	    -e "s|unix:/run/payd/payd.sock|unix:$D/run/payd/payd.sock|" \
 	    -e "s|listen 80;|listen 127.0.0.1:$1;|" "$nconf" \
 	    >"$T/nginx-stage.conf"
@@ -522,6 +523,13 @@ check "GET / serves the installed page with its headers" \
     grep -q '^HTTP/1.1 200' '$T/page.h' &&
     grep -qi '^content-security-policy:' '$T/page.h' &&
     cmp -s '$T/page.out' '$D/usr/local/share/payd/web/index.html'"
+check "GET /openapi.yaml serves the installed document like the page" \
+    sh -c "curl -s -m 5 -D '$T/oa.h' -o '$T/oa.out' '$url/openapi.yaml' &&
+    grep -q '^HTTP/1.1 200' '$T/oa.h' &&
+    grep -qi '^content-type: application/yaml; charset=utf-8' '$T/oa.h' &&
+    grep -qi '^content-security-policy:' '$T/oa.h' &&
+    grep -qi '^cache-control: no-cache' '$T/oa.h' &&
+    cmp -s '$T/oa.out' '$D/usr/local/share/payd/docs/openapi.yaml'"
 check "with payd stopped: 503 unavailable, in JSON" \
     sh -c "test \"\$(curl -s -m 5 -o '$T/h503.out' -w '%{http_code}' \
     '$url/healthz')\" = 503 && grep -q '\"unavailable\"' '$T/h503.out'"

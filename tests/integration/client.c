@@ -2,12 +2,15 @@
  * libcurl client and stack controls for the integration tests.
  */
 #include <check.h>
+#include <ctype.h>
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,6 +42,100 @@ client_on_header(char *data, size_t size, size_t n, void *arg)
 	r->hlen += len;
 	r->headers[r->hlen] = '\0';
 	return len;
+}
+
+/* Adds "name: value" to obj; a repeated name gets ", value" appended. */
+static void
+client_header_add(
+    struct json_object *obj, const char *name, const char *v, size_t vlen)
+{
+	char joined[CLIENT_HEADERS_MAX];
+	struct json_object *old;
+
+	if (!json_object_object_get_ex(obj, name, &old)) {
+		json_object_object_add(
+		    obj, name, json_object_new_string_len(v, (int)vlen));
+		return;
+	}
+	(void)snprintf(joined, sizeof(joined), "%s, %.*s",
+	    json_object_get_string(old), (int)vlen, v);
+	json_object_object_add(obj, name, json_object_new_string(joined));
+}
+
+/*
+ * The headers of the last response in r->headers (the lines after its
+ * status line) into obj, names in lower case.
+ */
+static void
+client_headers_json(const struct resp *r, struct json_object *obj)
+{
+	const char *last = r->headers;
+	char name[128];
+
+	/* After a 100 Continue or a redirect, only the last block counts. */
+	for (const char *p = r->headers; (p = strstr(p, "HTTP/")) != NULL; p++)
+		if (p == r->headers || p[-1] == '\n')
+			last = p;
+	for (const char *p = last; p != NULL && *p != '\0';) {
+		const char *line = p;
+		const char *eol = strstr(p, "\r\n");
+		size_t len = eol != NULL ? (size_t)(eol - p) : strlen(p);
+		const char *colon = memchr(line, ':', len);
+		const char *v;
+		size_t n;
+
+		p = eol != NULL ? eol + 2 : NULL;
+		if (colon == NULL || (size_t)(colon - line) >= sizeof(name))
+			continue;
+		n = (size_t)(colon - line);
+		for (size_t i = 0; i < n; i++)
+			name[i] = (char)tolower((unsigned char)line[i]);
+		name[n] = '\0';
+		for (v = colon + 1; *v == ' '; v++)
+			;
+		client_header_add(obj, name, v, len - (size_t)(v - line));
+	}
+}
+
+/* Forked clients write the same file: one write() a line, locked. */
+void
+client_record(const char *method, const char *path, const struct resp *r)
+{
+	const char *file = getenv("PAYD_RECORD");
+	struct json_object *rec, *headers;
+	const char *line;
+	size_t len;
+	char *text;
+	int fd;
+
+	if (file == NULL || file[0] == '\0' || r->status == 0)
+		return;
+	rec = json_object_new_object();
+	headers = json_object_new_object();
+	client_headers_json(r, headers);
+	json_object_object_add(
+	    rec, "source", json_object_new_string("integration"));
+	json_object_object_add(rec, "method", json_object_new_string(method));
+	json_object_object_add(rec, "path", json_object_new_string(path));
+	json_object_object_add(
+	    rec, "status", json_object_new_int((int)r->status));
+	json_object_object_add(rec, "headers", headers);
+	json_object_object_add(
+	    rec, "body", json_object_new_string_len(r->body, (int)r->len));
+	line = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN);
+	len = strlen(line);
+	text = malloc(len + 1);
+	ck_assert_ptr_nonnull(text);
+	memcpy(text, line, len);
+	text[len] = '\n';
+	fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	ck_assert_msg(fd >= 0, "PAYD_RECORD %s cannot be opened", file);
+	ck_assert_int_eq(flock(fd, LOCK_EX), 0);
+	ck_assert_int_eq(write(fd, text, len + 1), (ssize_t)(len + 1));
+	(void)flock(fd, LOCK_UN);
+	(void)close(fd);
+	free(text);
+	json_object_put(rec);
 }
 
 int
@@ -91,6 +188,8 @@ api(const char *method, const char *path, const char *token, const char *body,
 	curl_easy_cleanup(c);
 	if (rc == 0 && r->len > 0)
 		r->json = json_tokener_parse(r->body);
+	if (rc == 0)
+		client_record(method, path, r);
 	return rc;
 }
 

@@ -30,6 +30,13 @@ struct resp {
 int api(const char *method, const char *path, const char *token,
     const char *body, const char *const *extra, struct resp *r);
 void resp_free(struct resp *r);
+/*
+ * Appends the response to the file PAYD_RECORD names, when it does, as one
+ * JSON line {"method","path","status","headers","body"}, which
+ * tests/openapi/check.mjs validates against docs/openapi.yaml. api() calls
+ * it for every response; a test that sends raw bytes calls it itself.
+ */
+void client_record(const char *method, const char *path, const struct resp *r);
 
 /* The answer most tests read, allocated per test by resp_setup(). */
 extern struct resp *R;

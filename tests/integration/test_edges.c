@@ -29,6 +29,8 @@ Suite *edges_suite(void);
 #define RAW_TIMEOUT_S 30
 /* Requests of each kind: more than the stack's 4 workers. */
 #define EDGE_REPEAT 12
+/* The longest request target recorded whole (a longer one: ""). */
+#define RAW_TARGET_MAX 16384
 
 static int
 stack_port(void)
@@ -59,6 +61,32 @@ raw_parse(struct resp *r, size_t got)
 	r->body[r->len] = '\0';
 	if (r->len > 0)
 		r->json = json_tokener_parse(r->body);
+}
+
+/*
+ * Records the answer for the document's check (client_record) under the
+ * request line's method and target as sent; a line without them is
+ * recorded with an empty target.
+ */
+static void
+raw_record(const char *data, size_t len, const struct resp *r)
+{
+	char method[16] = "", target[RAW_TARGET_MAX] = "";
+	size_t n = strcspn(data, " \r\n");
+
+	if (n < sizeof(method) && n < len) {
+		memcpy(method, data, n);
+		method[n] = '\0';
+		if (data[n] == ' ') {
+			size_t t = strcspn(data + n + 1, " \r\n");
+
+			if (t < sizeof(target) && data[n + 1] == '/') {
+				memcpy(target, data + n + 1, t);
+				target[t] = '\0';
+			}
+		}
+	}
+	client_record(method, target, r);
 }
 
 /*
@@ -96,6 +124,7 @@ raw(const char *src, const char *data, size_t len, struct resp *r)
 	(void)close(fd);
 	r->body[got] = '\0';
 	raw_parse(r, got);
+	raw_record(data, len, r);
 }
 
 static void

@@ -4,6 +4,7 @@
  * and X-Request-Id on every response.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,6 +119,48 @@ START_TEST(test_malformed_json__400_invalid_request)
 }
 END_TEST
 
+/* docs/openapi.yaml at /openapi.yaml: a static file, as the page is. */
+START_TEST(test_openapi_yaml__served_like_the_page)
+{
+	char v[512], csp[512], etag[128], inm[160];
+	const char *const cond[] = {inm, NULL};
+
+	ck_assert_int_eq(api("GET", "/", NULL, NULL, NULL, R), 0);
+	ck_assert_int_eq(R->status, 200);
+	ck_assert_ptr_nonnull(
+	    resp_header(R, "Content-Security-Policy", csp, sizeof(csp)));
+	resp_free(R);
+	ck_assert_int_eq(api("GET", "/openapi.yaml", NULL, NULL, NULL, R), 0);
+	ck_assert_int_eq(R->status, 200);
+	ck_assert_ptr_nonnull(resp_header(R, "Content-Type", v, sizeof(v)));
+	ck_assert_str_eq(v, "application/yaml; charset=utf-8");
+	ck_assert_msg(strncmp(R->body, "openapi: 3.1", 12) == 0,
+	    "not the document: %.40s", R->body);
+	ck_assert_ptr_nonnull(
+	    resp_header(R, "Content-Security-Policy", v, sizeof(v)));
+	ck_assert_str_eq(v, csp);
+	ck_assert_ptr_nonnull(resp_header(R, "Cache-Control", v, sizeof(v)));
+	ck_assert_str_eq(v, "no-cache");
+	ck_assert_ptr_nonnull(resp_header(R, "X-Request-Id", v, sizeof(v)));
+	ck_assert_uint_eq(strlen(v), 32);
+	/* Cacheable: revalidated by its ETag. */
+	ck_assert_ptr_nonnull(resp_header(R, "ETag", etag, sizeof(etag)));
+	(void)snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
+	resp_free(R);
+	ck_assert_int_eq(api("GET", "/openapi.yaml", NULL, NULL, cond, R), 0);
+	ck_assert_int_eq(R->status, 304);
+	ck_assert_uint_eq(R->len, 0);
+	resp_free(R);
+	/* Another method: 405 naming the methods of a static file. */
+	ck_assert_int_eq(api("POST", "/openapi.yaml", NULL, "{}", NULL, R), 0);
+	ck_assert_int_eq(R->status, 405);
+	assert_conventions(R);
+	ck_assert_str_eq(resp_err(R), "method_not_allowed");
+	ck_assert_ptr_nonnull(resp_header(R, "Allow", v, sizeof(v)));
+	ck_assert_str_eq(v, "GET, HEAD");
+}
+END_TEST
+
 Suite *
 foundation_suite(void)
 {
@@ -132,6 +175,7 @@ foundation_suite(void)
 	tcase_add_test(tc, test_body_over_16k__413_json);
 	tcase_add_test(tc, test_body_16k_exactly__not_413);
 	tcase_add_test(tc, test_malformed_json__400_invalid_request);
+	tcase_add_test(tc, test_openapi_yaml__served_like_the_page);
 	suite_add_tcase(s, tc);
 	return s;
 }

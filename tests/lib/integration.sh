@@ -1,8 +1,13 @@
 #!/bin/sh
 # Starts a private stack (MariaDB, payd, nginx) in a temporary directory on
 # a free port, runs the integration suites against it through nginx, and
-# tears everything down, also when a test fails.
+# tears everything down, also when a test fails. Every response the tests
+# get is recorded and then validated against docs/openapi.yaml
+# (tests/openapi/check.mjs); one that breaks it fails the run.
 # Usage: tests/lib/integration.sh BUILD_DIR
+#   BROWSER=1   the web page in headless Chromium too (tests/e2e/browser)
+#   CLIENT=1    the client generated from docs/openapi.yaml too
+#   SUITES=0    not the integration suites (make test-openapi)
 set -u
 build=${1:-build}
 . "$(dirname "$0")/stack.sh"
@@ -22,6 +27,9 @@ export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 STACK_BIN=$build/payd
 export STACK_BIN
+sh "$(dirname "$0")/../openapi/deps.sh" || exit 1
+PAYD_RECORD=$dir/responses.jsonl
+export PAYD_RECORD
 stack_db_start "$dir" || exit 1
 # Two app instances behind nginx, as in production: the fault tests stop
 # one under load and nginx must send everything to the other.
@@ -36,12 +44,27 @@ AUTH_RATE=${AUTH_RATE:-50} AUTH_BURST=${AUTH_BURST:-200} \
     stack_nginx_start "$dir" auto "" "" "$ups" || exit 1
 export STACK_URL STACK_DIR="$dir" STACK_ROOT PAYD_BIN="$build/payd"
 export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-120}
-"$build/check_integration"
-rc=$?
+rc=0
+if [ "${SUITES:-1}" = 1 ]; then
+	"$build/check_integration"
+	rc=$?
+fi
 # The web page in a real browser, against the same stack (issue 6).
 if [ "$rc" -eq 0 ] && [ "${BROWSER:-0}" = 1 ]; then
 	bash "$STACK_ROOT/tests/e2e/browser/run.sh" "$STACK_URL" \
 	    "$STACK_ROOT/tests/out/browser" || rc=1
+fi
+# A client generated from docs/openapi.yaml, used for a short scenario.
+if [ "$rc" -eq 0 ] && [ "${CLIENT:-0}" = 1 ]; then
+	sh "$STACK_ROOT/tests/openapi/client.sh" "$STACK_URL" || rc=1
+fi
+# Every recorded response against the document, whatever passed above.
+if [ ! -s "$PAYD_RECORD" ]; then
+	echo "openapi: no response was recorded in $PAYD_RECORD" >&2
+	rc=1
+elif ! node "$STACK_ROOT/tests/openapi/check.mjs" validate "$PAYD_RECORD"
+then
+	rc=1
 fi
 # A sanitizer report anywhere in the app's log fails the run.
 if cat "$dir"/payd*.log | grep -E \

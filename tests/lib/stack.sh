@@ -180,6 +180,7 @@ stack_nginx_conf() { # dir port rate burst upstreams
 	    -e "s|@@LISTEN@@|127.0.0.1:$2|" \
 	    -e "s|@@UPSTREAMS@@|$5|" \
 	    -e "s|@@WEB_ROOT@@|$STACK_ROOT/web|g" \
+	    -e "s|@@DOCS_ROOT@@|$STACK_ROOT/docs|g" \
 	    -e "s|@@AUTH_RATE@@|$3|" \
 	    -e "s|@@AUTH_BURST@@|$4|" \
 	    "$STACK_ROOT/nginx.conf" >"$dir/nginx/nginx.conf"

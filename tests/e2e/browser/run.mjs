@@ -243,6 +243,33 @@ page.on('request', (req) => {
   requests.push({ method: req.method(), url: req.url(), path: u.pathname, headers: req.headers(), body: req.postData() });
 });
 
+// The real server's answers to the page's API calls go to the file
+// PAYD_RECORD names, when it does, one JSON line each, for
+// tests/openapi/check.mjs to validate against docs/openapi.yaml. An answer
+// that a test fulfils itself (page.route) has no server address and is
+// left out.
+const recordings = [];
+page.on('response', (resp) => {
+  const type = resp.request().resourceType();
+  if (!process.env.PAYD_RECORD || (type !== 'fetch' && type !== 'xhr')) return;
+  recordings.push((async () => {
+    if (!(await resp.serverAddr())) return null;
+    const u = new URL(resp.url());
+    let body = '';
+    try { body = await resp.text(); } catch { /* no body */ }
+    return JSON.stringify({
+      source: 'browser', method: resp.request().method(), path: u.pathname + u.search,
+      status: resp.status(), headers: await resp.allHeaders(), body,
+    });
+  })());
+});
+
+async function saveRecordings() {
+  const lines = (await Promise.allSettled(recordings))
+    .filter((r) => r.status === 'fulfilled' && r.value).map((r) => `${r.value}\n`);
+  if (process.env.PAYD_RECORD) fs.appendFileSync(process.env.PAYD_RECORD, lines.join(''));
+}
+
 async function collectCsp() {
   try {
     const v = await page.evaluate(() => window.__cspViolations.splice(0));
@@ -595,6 +622,10 @@ try {
   console.log(`FAIL - harness: ${e && e.stack ? e.stack : e}`);
 } finally {
   clearTimeout(watchdog);
+  await saveRecordings().catch((e) => {
+    results.push({ name: 'recording responses', ok: false });
+    console.log(`FAIL - recording responses: ${e}`);
+  });
   await browser.close().catch(() => {});
 }
 finish();
