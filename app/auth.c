@@ -192,22 +192,6 @@ auth_users_load(struct ctx *const *ctxs, size_t n)
 	db_query_end(db, STMT_USER_BATCH);
 }
 
-bool
-auth_username_is_valid(const char *name, size_t len)
-{
-	if (len < USERNAME_LEN_MIN || len > USERNAME_LEN_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		        (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-		        c == '-'))
-			return false;
-	}
-	return true;
-}
-
 /* One string field; answers 400 naming it when it is absent or not one. */
 static enum api_err
 auth_read_field(struct ctx *ctx, struct json_object *obj, const char *field,

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "password.h"
 #include "token.h"
+#include "username.h"
 
 /* The account a login names, as stored. */
 struct login_user {
@@ -46,7 +47,7 @@ login_find(
 	};
 	enum db_rc rc = DB_CONN;
 
-	if (!auth_username_is_valid(creds->username, creds->username_len))
+	if (!username_is_valid(creds->username, creds->username_len))
 		return DB_NOT_FOUND;
 	/* A copy, because db_val wants a mutable pointer. */
 	memcpy(name, creds->username, creds->username_len);

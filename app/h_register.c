@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "handler.h"
 #include "password.h"
+#include "username.h"
 #include "util.h"
 
 static int register_times(
@@ -103,7 +104,7 @@ h_register(struct ctx *ctx)
 
 	if (auth_creds_read(ctx, &creds) != API__MAX)
 		return;
-	if (!auth_username_is_valid(creds.username, creds.username_len)) {
+	if (!username_is_valid(creds.username, creds.username_len)) {
 		http_error(ctx->resp, API_INVALID_REQUEST,
 		    "The field username must be 3 to 32 characters of "
 		    "A-Z a-z 0-9 _ . -");

@@ -11,6 +11,7 @@
 #include "jsonio.h"
 #include "ledger.h"
 #include "money.h"
+#include "username.h"
 
 static int transfer_read_to(struct ctx *ctx, struct json_object *obj,
     struct ledger_op *op, const char **to, size_t *to_len);
@@ -112,8 +113,7 @@ transfer_read(struct ctx *ctx, struct h_transfer_slot *t)
 	 * its 404 is found and recorded under the Idempotency-Key like any
 	 * other.
 	 */
-	if (op->to_text != NULL &&
-	    !auth_username_is_valid(op->to_text, op->to_len))
+	if (op->to_text != NULL && !username_is_valid(op->to_text, op->to_len))
 		op->to_len = 0;
 	t->ready = true;
 	return 0;

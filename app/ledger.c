@@ -38,22 +38,6 @@ struct ledger_txn {
 	enum api_err refusal;     /* with LEDGER_REFUSED */
 };
 
-/*
- * The first column of CALL payd_transfer (sql/R__payd_transfer.sql),
- * which says how it ended. Only LEDGER_STATE_DONE moved money.
- */
-enum ledger_state {
-	LEDGER_STATE_DONE,      /* moved: committed, or left open with a key */
-	LEDGER_STATE_NO_USER,   /* the token's user is gone: 401 */
-	LEDGER_STATE_SELF,      /* the recipient is the caller: 400 */
-	LEDGER_STATE_NO_TO,     /* no such recipient: 404 */
-	LEDGER_STATE_FUNDS,     /* balance < amount + fee: 422 */
-	LEDGER_STATE_CAP,       /* the recipient's cap: 422 limit_exceeded */
-	LEDGER_STATE_KEY_TAKEN, /* the key is used: replay it */
-	LEDGER_STATE_KEY_BUSY,  /* the key's request still runs: 409 */
-	LEDGER_STATE__MAX
-};
-
 /* The parameters of CALL payd_deposit (sql/R__payd_deposit.sql), in order. */
 enum ledger_deposit_param {
 	LEDGER_DEPOSIT_USER,      /* the caller's id, from the token */

@@ -13,9 +13,9 @@
 
 #include <jwt.h>
 
-#include "auth.h"
 #include "jsonio.h"
 #include "token.h"
+#include "username.h"
 #include "util.h"
 
 static const char *const token_rc_names[TOKEN_RC__MAX] = {
@@ -214,7 +214,7 @@ token_read_claims(jwt_t *jwt, int64_t now, struct token_claims *claims)
 
 	if (sub == NULL || !token_parse_sub(sub, &claims->user_id))
 		return TOKEN_CLAIMS;
-	if (name == NULL || !auth_username_is_valid(name, strlen(name)))
+	if (name == NULL || !username_is_valid(name, strlen(name)))
 		return TOKEN_CLAIMS;
 	if (jti == NULL || jti[0] == '\0')
 		return TOKEN_CLAIMS;
@@ -303,7 +303,7 @@ token_issue(const char *secret, size_t secret_len, int64_t user_id,
 	jwt_t *jwt = NULL;
 
 	assert(secret_len > 0 && secret_len <= TOKEN_SECRET_LEN_MAX);
-	assert(user_id > 0 && auth_username_is_valid(name, strlen(name)));
+	assert(user_id > 0 && username_is_valid(name, strlen(name)));
 	assert(ttl_s >= 1 && ttl_s <= TOKEN_TTL_S_MAX && now >= 0);
 	out[0] = '\0';
 	if (jwt_new(&jwt) != 0)

@@ -47,12 +47,6 @@ void auth_users_load(struct ctx *const *ctxs, size_t n);
  */
 void auth_user_first(struct ctx *ctx);
 
-/*
- * True when the len bytes at name are a username (API.md POST /register):
- * USERNAME_LEN_MIN to USERNAME_LEN_MAX characters of A-Z a-z 0-9 _ . -
- */
-bool auth_username_is_valid(const char *name, size_t len);
-
 /* The body of POST /register and POST /login. */
 struct auth_creds {
 	struct json_object *obj; /* owns the two strings below */

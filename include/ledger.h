@@ -27,6 +27,26 @@
 /* The message of the 400 for a transfer to oneself, by id or by name. */
 #define LEDGER_SELF_MESSAGE "A transfer to oneself is not allowed."
 
+/*
+ * The state the money procedures answer in their first column (or OUT
+ * parameter): payd_deposit, payd_transfer, payd_transfer_batch and their
+ * steps (sql/R__payd_*.sql write these numbers). Only LEDGER_STATE_DONE
+ * moved money. The values are the procedures' wire format, so each is
+ * written out; tests/unit/check_source.c compares them with the SQL.
+ */
+enum ledger_state {
+	LEDGER_STATE_DONE = 0,    /* moved: committed, or left open (key) */
+	LEDGER_STATE_NO_USER = 1, /* the token's user is gone: 401 */
+	LEDGER_STATE_SELF = 2,    /* the recipient is the caller: 400 */
+	LEDGER_STATE_NO_TO = 3,   /* no such recipient: 404 */
+	LEDGER_STATE_FUNDS = 4,   /* balance < amount + fee: 422 */
+	LEDGER_STATE_CAP = 5,     /* the recipient's cap: 422 limit_exceeded */
+	LEDGER_STATE_KEY_TAKEN = 6, /* the key is used: replay it */
+	LEDGER_STATE_KEY_BUSY = 7,  /* the key's request still runs: 409 */
+	LEDGER_STATE_NOT_RUN = 8,   /* a batch's slot with no transfer in it */
+	LEDGER_STATE__MAX
+};
+
 enum ledger_kind {
 	LEDGER_DEPOSIT,  /* "deposit": a top-up of the caller's account */
 	LEDGER_TRANSFER, /* "transfer": the caller pays a recipient */

@@ -4,7 +4,7 @@
 -- row with the request's hash and no answer yet. A concurrent request with
 -- the same key waits on this row's lock until the first one ends.
 --
--- p_state (enum ledger_state of app/ledger.c): 0 claimed; 6 the key is
+-- p_state (enum ledger_state of include/ledger.h): 0 claimed; 6 the key is
 -- taken (a committed request holds it: the app replays or refuses it);
 -- 7 it is still held by a request that outlasted the lock wait (409).
 -- Any other error is raised to the caller, which rolls back.

@@ -20,7 +20,7 @@
 --      so that the key and the movement are one atomic write.
 --
 -- Returns one row: state, movement_id, balance (the caller's, after).
--- state is enum ledger_state of app/ledger.c, as for payd_transfer:
+-- state is enum ledger_state of include/ledger.h, as for payd_transfer:
 --   0 done: moved (committed, or open with a key), 1 the caller is gone
 --   (401), 5 the cap (422 limit_exceeded), 6 the key is taken (replay),
 --   7 the key is held by a request still running (409).

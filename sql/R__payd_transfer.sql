@@ -24,7 +24,7 @@
 --      so that the key and the movement are one atomic write.
 --
 -- Returns one row: state, to_id, to_name, movement_id, balance (the
--- caller's, after), to_balance. state (enum ledger_state, app/ledger.c):
+-- caller's, after), to_balance. state (enum ledger_state, include/ledger.h):
 --   0 done: moved (committed, or open with a key), 1 the caller is gone
 --   (401), 2 a transfer to oneself (400), 3 no such recipient (404),
 --   4 insufficient funds (422), 5 the recipient's cap (422), 6 the key is

@@ -9,7 +9,7 @@
 -- recipient is found by id (p_to > 0) or by username (p_to = 0; without
 -- regard to case, the column's collation), its id and name in one read.
 --
--- p_state (enum ledger_state, app/ledger.c): 0 go on, 1 the caller is gone
+-- p_state (enum ledger_state, include/ledger.h): 0 go on, 1 the caller is gone
 -- (401), 3 no such recipient (404), 2 a transfer to oneself (400), checked
 -- in this order.
 CREATE OR REPLACE PROCEDURE payd_transfer_who(

@@ -1,6 +1,6 @@
 /*
  * Goal: the public endpoints POST /register and POST /login read their
- * body (auth_creds_read) and judge its two fields (auth_username_is_valid,
+ * body (auth_creds_read) and judge its two fields (username_is_valid,
  * password_is_valid) exactly as API.md says: username 3 to 32 characters
  * of A-Z a-z 0-9 _ . -, password 8 to 128 bytes of UTF-8.
  * Byte 0 picks the mode.
@@ -26,6 +26,7 @@
 #include "http.h"
 #include "jsonio.h"
 #include "password.h"
+#include "username.h"
 
 static bool fuzz_username_model(const uint8_t *p, size_t n);
 static bool fuzz_password_model(const uint8_t *p, size_t n);
@@ -61,7 +62,7 @@ fuzz_raw(const uint8_t *data, size_t size)
 	char edge[PASSWORD_LEN_MAX + 2];
 	uint8_t c = size > 0 ? data[0] : 'a';
 
-	FUZZ_CHECK(auth_username_is_valid((const char *)data, size) ==
+	FUZZ_CHECK(username_is_valid((const char *)data, size) ==
 	               fuzz_username_model(data, size),
 	    "username of %zu bytes", size);
 	FUZZ_CHECK(password_is_valid((const char *)data, size) ==
@@ -76,7 +77,7 @@ fuzz_raw(const uint8_t *data, size_t size)
 		    "password: %zu bytes of 0x%02x", n, c);
 		if (n <= USERNAME_LEN_MAX + 1)
 			FUZZ_CHECK(
-			    auth_username_is_valid(edge, n) ==
+			    username_is_valid(edge, n) ==
 			        fuzz_username_model((const uint8_t *)edge, n),
 			    "username: %zu bytes of 0x%02x", n, c);
 	}

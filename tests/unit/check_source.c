@@ -2,12 +2,19 @@
  * Goal: facts the README states about the source tree stay true.
  *  - Every limit is a named constant in include/bounds.h: no other file of
  *    app/ or include/ #defines a number (a code or a state is an enum).
+ *  - The outcome codes of the money procedures are one list: the numbers
+ *    the files of sql/ assign to or compare with a state (p_state, v_state...)
+ *    are exactly the values of enum ledger_state, each written out.
+ *  - token.c and the username rule are leaves: they include no header of
+ *    the database, HTTP, handler or auth layers, so the token code (and
+ *    its fuzzer) links without them.
  * Reads the tree from the repository's root (make test-unit runs there;
  * PAYD_SRC_DIR= names another).
  */
 #include <check.h>
 #include <glob.h>
 #include <regex.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +117,201 @@ START_TEST(test_limits__bounds_h_defines_them)
 }
 END_TEST
 
+/* The project headers path includes, one per line, into out. */
+static void
+src_includes(const char *file, char *out, size_t size)
+{
+	char path[SOURCE_PATH_SIZE], line[SOURCE_LINE_SIZE];
+	size_t o = 0;
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "%s/%s", src_dir(), file);
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "cannot read %s", path);
+	out[0] = '\0';
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char name[128];
+
+		if (sscanf(line, "#include \"%127[^\"]\"", name) == 1 &&
+		    o < size)
+			o += (size_t)snprintf(out + o, size - o, "%s\n", name);
+	}
+	(void)fclose(f);
+}
+
+START_TEST(test_token_and_username__leaves)
+{
+	static const char *const files[] = {"app/token.c", "app/username.c",
+	    "include/token.h", "include/username.h"};
+	static const char *const above[] = {"auth.h\n", "db.h\n", "http.h\n",
+	    "handler.h\n", "ledger.h\n", "router.h\n", "worker.h\n"};
+	char inc[2048];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		src_includes(files[i], inc, sizeof(inc));
+		for (size_t k = 0; k < sizeof(above) / sizeof(above[0]); k++) {
+			const char *hit = strstr(inc, above[k]);
+
+			ck_assert_msg(
+			    hit == NULL || (hit != inc && hit[-1] != '\n'),
+			    "%s includes %s", files[i], above[k]);
+		}
+	}
+	/* token.c takes the username rule from its leaf. */
+	src_includes("app/token.c", inc, sizeof(inc));
+	ck_assert_ptr_nonnull(strstr(inc, "username.h\n"));
+}
+END_TEST
+
+/* enum ledger_state's members: name and explicit value. */
+struct src_code {
+	char name[64];
+	int value;
+};
+
+#define SRC_CODES_MAX 64
+
+/* Reads enum ledger_state from the first file of app/ or include/ with it. */
+static int
+src_enum_codes(struct src_code *codes, int max)
+{
+	static const char *const patterns[] = {"include/*.h", "app/*.c"};
+	char line[SOURCE_LINE_SIZE];
+	int n = -1;
+
+	for (size_t i = 0; i < 2 && n < 0; i++) {
+		glob_t g;
+
+		src_glob(patterns[i], &g);
+		for (size_t k = 0; k < g.gl_pathc && n < 0; k++) {
+			FILE *f = fopen(g.gl_pathv[k], "r");
+
+			ck_assert_ptr_nonnull(f);
+			while (fgets(line, sizeof(line), f) != NULL) {
+				struct src_code c;
+				char eq;
+
+				if (n < 0) {
+					if (strncmp(line, "enum ledger_state {",
+					        19) == 0)
+						n = 0;
+					continue;
+				}
+				if (line[0] == '}')
+					break;
+				if (sscanf(line, " %63[A-Z0-9_] %c %d", c.name,
+				        &eq, &c.value) != 3 ||
+				    eq != '=') {
+					ck_assert_msg(
+					    strstr(line, "__MAX") != NULL,
+					    "enum ledger_state: no value "
+					    "written out: %s",
+					    line);
+					continue;
+				}
+				ck_assert_int_lt(n, max);
+				codes[n++] = c;
+			}
+			(void)fclose(f);
+		}
+		globfree(&g);
+	}
+	ck_assert_msg(n > 0,
+	    "enum ledger_state not found in include/ or app/: the codes "
+	    "the SQL answers are defined once, in C");
+	return n;
+}
+
+/*
+ * Each number the SQL assigns to or compares with a state variable:
+ * "p_state = 6", "v_state <> 0", "v_state1 TINYINT DEFAULT 8",
+ * "p_state = IF(cond, 4, 5)". Comments are not read.
+ */
+static int
+src_sql_codes(const char *path, int *values, int *lines, int max)
+{
+	static const char *const forms[] = {
+	    "[pv]_state[0-9]*[[:space:]]*(=|<>|!=)[[:space:]]*()([0-9]+)",
+	    "[pv]_state[0-9]*[[:space:]]+TINYINT[[:space:]]+DEFAULT"
+	    "[[:space:]]+()()([0-9]+)",
+	    "[pv]_state[0-9]*[[:space:]]*=[[:space:]]*IF[[:space:]]*[(][^,]*,"
+	    "[[:space:]]*([0-9]+)[[:space:]]*,[[:space:]]*()([0-9]+)",
+	};
+	char line[SOURCE_LINE_SIZE];
+	FILE *f = fopen(path, "r");
+	int n = 0, lineno = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *dash = strstr(line, "--");
+
+		lineno++;
+		if (dash != NULL)
+			*dash = '\0';
+		for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+			regex_t re;
+			regmatch_t m[4];
+			const char *p = line;
+
+			ck_assert_int_eq(
+			    regcomp(&re, forms[i], REG_EXTENDED), 0);
+			while (regexec(&re, p, 4, m, 0) == 0) {
+				for (int g = 1; g <= 3; g += 2) {
+					if (m[g].rm_so < 0 ||
+					    m[g].rm_eo == m[g].rm_so)
+						continue;
+					ck_assert_int_lt(n, max);
+					lines[n] = lineno;
+					values[n++] = atoi(p + m[g].rm_so);
+				}
+				p += m[0].rm_eo;
+			}
+			regfree(&re);
+		}
+	}
+	(void)fclose(f);
+	return n;
+}
+
+START_TEST(test_outcome_codes__sql_and_c_agree)
+{
+	struct src_code codes[SRC_CODES_MAX];
+	int ncodes = src_enum_codes(codes, SRC_CODES_MAX);
+	bool used[SRC_CODES_MAX] = {false};
+	int values[512], lines[512], files = 0;
+	glob_t g;
+
+	for (int i = 0; i < ncodes; i++)
+		for (int k = 0; k < i; k++)
+			ck_assert_msg(codes[i].value != codes[k].value,
+			    "%s and %s are both %d", codes[i].name,
+			    codes[k].name, codes[i].value);
+	src_glob("sql/*.sql", &g);
+	for (size_t k = 0; k < g.gl_pathc; k++) {
+		int n = src_sql_codes(g.gl_pathv[k], values, lines,
+		    (int)(sizeof(values) / sizeof(values[0])));
+
+		files += n > 0;
+		for (int v = 0; v < n; v++) {
+			int found = -1;
+
+			for (int i = 0; i < ncodes; i++)
+				if (codes[i].value == values[v])
+					found = i;
+			ck_assert_msg(found >= 0,
+			    "%s:%d: state %d is no value of enum ledger_state",
+			    g.gl_pathv[k], lines[v], values[v]);
+			used[found] = true;
+		}
+	}
+	globfree(&g);
+	ck_assert_int_gt(files, 0);
+	for (int i = 0; i < ncodes; i++)
+		ck_assert_msg(used[i], "%s (%d): no procedure in sql/ uses it",
+		    codes[i].name, codes[i].value);
+}
+END_TEST
+
 Suite *
 source_suite(void)
 {
@@ -118,6 +320,8 @@ source_suite(void)
 
 	tcase_add_test(tc, test_limits__only_in_bounds_h);
 	tcase_add_test(tc, test_limits__bounds_h_defines_them);
+	tcase_add_test(tc, test_token_and_username__leaves);
+	tcase_add_test(tc, test_outcome_codes__sql_and_c_agree);
 	suite_add_tcase(s, tc);
 	return s;
 }
