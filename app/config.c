@@ -54,6 +54,7 @@ static const struct config_key config_keys[] = {
     CK_INT("db_connect_timeout_s", db_connect_timeout_s, 1, 60),
     CK_INT("db_rw_timeout_s", db_rw_timeout_s, 1, 60),
     CK_INT("db_lock_wait_timeout_s", db_lock_wait_timeout_s, 1, 60),
+    CK_INT("request_deadline_s", request_deadline_s, 1, 3600),
     {"jwt_secret", CONFIG_SECRET, offsetof(struct config, jwt_secret),
         sizeof(((struct config *)0)->jwt_secret), 0, 0},
     CK_INT("token_ttl_s", token_ttl_s, 1, TOKEN_TTL_S_MAX),
@@ -93,6 +94,7 @@ config_defaults(struct config *cfg)
 	cfg->db_connect_timeout_s = 2;
 	cfg->db_rw_timeout_s = 5;
 	cfg->db_lock_wait_timeout_s = 1;
+	cfg->request_deadline_s = REQUEST_DEADLINE_S_DEFAULT;
 	cfg->token_ttl_s = TOKEN_TTL_S_DEFAULT;
 	cfg->fee_fixed_minor = 75;
 	cfg->fee_bps = 0;
@@ -320,6 +322,15 @@ config_check(struct config *cfg, char *err, size_t err_size)
 	    cfg->db_rw_timeout_s) {
 		(void)snprintf(err, err_size,
 		    "db_lock_wait_timeout_s x %d must be below db_rw_timeout_s",
+		    DB_CALL_LOCK_WAITS_MAX);
+		return -1;
+	}
+	/* At least one CALL with all its lock waits fits a request's time. */
+	if (cfg->db_lock_wait_timeout_s * DB_CALL_LOCK_WAITS_MAX >=
+	    cfg->request_deadline_s) {
+		(void)snprintf(err, err_size,
+		    "db_lock_wait_timeout_s x %d must be below "
+		    "request_deadline_s",
 		    DB_CALL_LOCK_WAITS_MAX);
 		return -1;
 	}

@@ -27,8 +27,12 @@ struct db_stmt_def {
 /* Every statement of the service, prepared once per connection. */
 static const struct db_stmt_def db_stmts[STMT__MAX] = {
     [STMT_PING] = {"ping", "SELECT 1", 0},
+    /* Row locks (innodb_lock_wait_timeout) and metadata locks
+     * (lock_wait_timeout, a year by default: a CALL behind an ALTER
+     * TABLE would outlive the client's read timeout and commit after
+     * the app answered 503). */
     [STMT_SET_LOCK_WAIT] = {"set_lock_wait",
-        "SET SESSION innodb_lock_wait_timeout = ?", 1},
+        "SET SESSION innodb_lock_wait_timeout = ?, lock_wait_timeout = ?", 2},
     [STMT_USER_INSERT] = {"user_insert",
         "INSERT INTO users (username, password_hash, created_at) "
         "VALUES (?, ?, ?)",
@@ -137,6 +141,7 @@ static const char *const db_rc_names[DB_RC__MAX] = {
     "error",     /* DB_ERROR */
 };
 
+static void db_drop(struct db *db);
 static enum db_rc db_classify(struct db *db, enum stmt id, unsigned err,
     const char *sqlstate, const char *msg);
 static enum db_rc db_connect(struct db *db);
@@ -183,8 +188,29 @@ db_close(struct db *db)
 }
 
 /*
+ * Drops a connection that is lost, or whose statement was cut short (a
+ * KILL QUERY, max_statement_time: the CALL's handler, which rolls back,
+ * never ran): closing it is what rolls back on the server whatever was
+ * left open. A transaction of ours that was open stays marked open, with
+ * DB_CONN as its sticky error, so that db_txn_end() answers DB_CONN and
+ * db_txn_rollback() only clears it.
+ */
+static void
+db_drop(struct db *db)
+{
+	bool in_txn = db->in_txn;
+
+	db->lost = true;
+	db_close(db);
+	db->in_txn = in_txn;
+	if (in_txn)
+		db->txn_rc = DB_CONN;
+}
+
+/*
  * Maps a server or client error to an outcome. A lost connection closes
- * everything so that the next request reconnects and prepares again.
+ * everything (db_drop) so that the next request reconnects and prepares
+ * again.
  */
 static enum db_rc
 db_classify(struct db *db, enum stmt id, unsigned err, const char *sqlstate,
@@ -204,12 +230,12 @@ db_classify(struct db *db, enum stmt id, unsigned err, const char *sqlstate,
 	case ER_CONNECTION_KILLED:
 	case ER_SERVER_SHUTDOWN:
 	case ER_QUERY_INTERRUPTED:
+	case ER_STATEMENT_TIMEOUT:
 	case CR_COMMANDS_OUT_OF_SYNC:
 		metrics_db_error();
 		log_event(LOG_ERROR, "db_lost", "stmt=%s errno=%u sqlstate=%s",
 		    db_stmt_name(id), err, sqlstate);
-		db->lost = true;
-		db_close(db);
+		db_drop(db);
 		return DB_CONN;
 	default:
 		metrics_db_error();
@@ -284,6 +310,7 @@ enum db_rc
 db_ensure(struct db *db)
 {
 	enum db_rc rc;
+	int64_t t0;
 
 	if (db->connected && !db->in_txn && db_idle_dead(db)) {
 		metrics_db_error();
@@ -293,8 +320,17 @@ db_ensure(struct db *db)
 	}
 	if (db->connected)
 		return DB_OK;
-	if (db_connect(db) != DB_OK)
+	/* A connect that failed slowly: each request fails fast a while. */
+	if (util_now_ms() < db->connect_after_ms)
 		return DB_CONN;
+	t0 = util_now_ms();
+	if (db_connect(db) != DB_OK) {
+		/* Refused at once (a server down): the next may try again. */
+		if (util_now_ms() - t0 >= DB_CONNECT_SLOW_MS)
+			db->connect_after_ms =
+			    util_now_ms() + DB_CONNECT_PAUSE_MS;
+		return DB_CONN;
+	}
 	for (int i = 0; i < STMT__MAX; i++) {
 		MYSQL_STMT *st = mysql_stmt_init(db->conn);
 
@@ -321,9 +357,10 @@ db_ensure(struct db *db)
 	{
 		/* Short enough for a CALL's waits: config_check(). */
 		struct db_val in[] = {
+		    DB_I64_IN(db->cfg->db_lock_wait_timeout_s),
 		    DB_I64_IN(db->cfg->db_lock_wait_timeout_s)};
 
-		rc = db_exec(db, STMT_SET_LOCK_WAIT, in, 1, NULL);
+		rc = db_exec(db, STMT_SET_LOCK_WAIT, in, 2, NULL);
 		if (rc != DB_OK)
 			goto out_close;
 	}
@@ -414,7 +451,15 @@ db_bind_out(struct db *db, enum stmt id, struct db_val *out, unsigned nout)
 	MYSQL_BIND bind[DB_COLUMN_COUNT_MAX];
 
 	assert(nout <= DB_COLUMN_COUNT_MAX);
-	assert(mysql_stmt_field_count(db->stmt[id]) == nout);
+	/* A routine of another shape (an upgrade half done): an error. */
+	if (mysql_stmt_field_count(db->stmt[id]) != nout) {
+		metrics_db_error();
+		log_event(LOG_ERROR, "db_error",
+		    "stmt=%s msg=shape columns=%u expected=%u",
+		    db_stmt_name(id), mysql_stmt_field_count(db->stmt[id]),
+		    nout);
+		return DB_ERROR;
+	}
 	memset(bind, 0, sizeof(bind));
 	for (unsigned i = 0; i < nout; i++) {
 		bind[i].is_null = &db->out_null[i];
@@ -529,20 +574,43 @@ db_call_query(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
 }
 
 enum db_rc
-db_call_end(struct db *db, enum stmt id, enum db_rc rc)
+db_call_end(struct db *db, enum stmt id, enum db_rc rc, bool rows)
 {
 	MYSQL_STMT *st;
 	int more;
 
 	db_query_end(db, id);
 	if (!db->connected)
-		return rc == DB_OK ? DB_CONN : rc;
-	/* The result of a failed CALL is its error: nothing follows it. */
+		return rows ? DB_OK : rc == DB_OK ? DB_CONN : rc;
 	st = db->stmt[id];
 	while ((more = mysql_stmt_next_result(st)) == 0)
 		(void)mysql_stmt_free_result(st);
-	if (more > 0 && rc == DB_OK)
-		rc = db_stmt_fail(db, id);
+	/*
+	 * The result of a failed CALL is its error: nothing follows it, and
+	 * the client's complaint about reading on is no news. After a CALL
+	 * that ran, a failure is its own (logged; a lost connection is
+	 * dropped); the rows, if any, stand.
+	 */
+	if (more > 0 && (rc == DB_OK || rc == DB_NOT_FOUND || rows)) {
+		enum db_rc end = db_stmt_fail(db, id);
+
+		if (!rows)
+			rc = end;
+	}
+	if (rows)
+		return DB_OK;
+	/*
+	 * No row. A deadlock, a lock-wait timeout or a duplicate key went
+	 * through the procedure's handler, which rolled back; a cut-short
+	 * CALL (a kill, a time limit) dropped the connection, which rolls
+	 * back on the server. Anything else (an error raised, a result of
+	 * the wrong shape) may have left the CALL's work open: the
+	 * connection is dropped too, so that none of it outlives the CALL.
+	 */
+	if (rc == DB_ERROR && db->connected) {
+		log_event(LOG_WARN, "db_reset", "stmt=%s", db_stmt_name(id));
+		db_drop(db);
+	}
 	return rc;
 }
 
@@ -554,15 +622,16 @@ db_call(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
 
 	if (rc == DB_OK)
 		rc = db_fetch(db, id);
-	return db_call_end(db, id, rc);
+	return db_call_end(db, id, rc, rc == DB_OK);
 }
 
 void
 db_txn_adopt(struct db *db, enum stmt id)
 {
-	assert(!db->in_txn && db->connected);
+	assert(!db->in_txn);
 	db->in_txn = true;
-	db->txn_rc = DB_OK;
+	/* Lost since the CALL's row: the server has rolled it back. */
+	db->txn_rc = db->connected ? DB_OK : DB_CONN;
 	db->txn_stmt = id;
 }
 

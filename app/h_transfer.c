@@ -133,14 +133,25 @@ h_transfer_load(struct ctx *const *ctxs, size_t n)
 		struct h_transfer_slot *t = &h_transfer_slots[i];
 
 		ctxs[i]->transfer = t;
-		/* A key's claim runs in its own transaction (ledger_run). */
-		if (transfer_read(ctxs[i], t) == 0 && t->op.idem_key == NULL) {
+		/*
+		 * A key's claim runs in its own transaction (ledger_run), and
+		 * so does one with too little time left for the batch's CALL
+		 * (which answers it 503 without one).
+		 */
+		if (transfer_read(ctxs[i], t) != 0)
+			ctxs[i]->settled = true; /* 400 or 401 */
+		else if (t->op.idem_key == NULL &&
+		         handler_in_time(
+		             ctxs[i], ledger_attempt_ms(ctxs[i]->cfg))) {
 			run[k] = ctxs[i];
 			ops[k++] = &t->op;
 		}
 	}
-	if (k >= 2)
-		ledger_transfer_batch(run, ops, k);
+	if (k < 2)
+		return;
+	ledger_transfer_batch(run, ops, k);
+	for (size_t i = 0; i < k; i++)
+		run[i]->settled = ops[i]->batched.ran;
 }
 
 void

@@ -5,6 +5,7 @@
 
 #include "handler.h"
 #include "money.h"
+#include "util.h"
 
 void
 handler_db_error(struct ctx *ctx, enum db_rc rc)
@@ -31,4 +32,11 @@ handler_balance_body(struct ctx *ctx, int64_t balance_minor)
 	(void)buf_json_str(b, ctx->username);
 	(void)buf_printf(
 	    b, ",\"balance\":\"%s\",\"currency\":\"USD\"}", balance);
+}
+
+bool
+handler_in_time(const struct ctx *ctx, int64_t need_ms)
+{
+	return ctx->deadline_ms == 0 ||
+	       util_now_ms() + need_ms <= ctx->deadline_ms;
 }

@@ -162,6 +162,31 @@ http_read_req_id(FCGX_Request *r, struct http_req *req)
 		(void)util_copy(req->req_id, sizeof(req->req_id), "-");
 }
 
+int64_t
+http_parse_msec(const char *text)
+{
+	int64_t ms = 0;
+	size_t i = 0;
+
+	if (text == NULL)
+		return 0;
+	/* Seconds since the epoch: at most 12 digits (year 33658). */
+	for (; text[i] >= '0' && text[i] <= '9'; i++) {
+		if (i >= 12)
+			return 0;
+		ms = ms * 10 + (text[i] - '0');
+	}
+	if (i == 0 || text[i] != '.')
+		return 0;
+	text += i + 1;
+	for (i = 0; i < 3; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return 0;
+		ms = ms * 10 + (text[i] - '0');
+	}
+	return text[3] == '\0' ? ms : 0;
+}
+
 enum api_err
 http_read(FCGX_Request *r, struct http_req *req, char *body_store)
 {
@@ -180,6 +205,8 @@ http_read(FCGX_Request *r, struct http_req *req, char *body_store)
 		req->method = HTTP_OTHER;
 	http_read_path(r, req);
 	http_read_req_id(r, req);
+	req->start_ms =
+	    http_parse_msec(FCGX_GetParam("REQUEST_START", r->envp));
 	req->content_type = FCGX_GetParam("CONTENT_TYPE", r->envp);
 	req->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", r->envp);
 	req->idem_key = FCGX_GetParam("HTTP_IDEMPOTENCY_KEY", r->envp);

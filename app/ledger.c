@@ -25,6 +25,7 @@ enum ledger_rc {
 	LEDGER_BUSY,    /* another request held the key past the lock wait */
 	LEDGER_RETRY,   /* deadlock or lock-wait timeout: run it again */
 	LEDGER_FAILED,  /* the database failed: op->db_rc */
+	LEDGER_LATE,    /* no time for another attempt: nothing sent */
 	LEDGER_RC__MAX
 };
 
@@ -579,7 +580,7 @@ ledger_transfer_batch(
 	time_t now = time(NULL);
 	struct ledger_txn txn;
 	struct db *db;
-	enum db_rc rc;
+	enum db_rc rc, end;
 
 	assert(n >= 2 && n <= WORKER_BATCH_MAX);
 	ledger_txn_at(&txn, now);
@@ -634,7 +635,13 @@ ledger_transfer_batch(
 	}
 	if (rc == DB_NOT_FOUND)
 		rc = DB_OK;
-	rc = db_call_end(db, STMT_TRANSFER_BATCH, rc);
+	/*
+	 * Without a row, the CALL's outcome; with rows, the slots read are
+	 * answered whatever follows, and rc says how the others fared.
+	 */
+	end = db_call_end(db, STMT_TRANSFER_BATCH, rc, any);
+	if (!any)
+		rc = end;
 	if (rc == DB_RETRY && !any) {
 		/* Rolled back whole: each runs on its own, with its retries. */
 		log_event(
@@ -646,7 +653,7 @@ ledger_transfer_batch(
 
 		b->ran = true;
 		b->at_s = (int64_t)now;
-		b->rc = rc == DB_RETRY ? DB_ERROR : rc;
+		b->rc = answered[i] ? DB_OK : rc == DB_RETRY ? DB_ERROR : rc;
 		if (b->rc == DB_OK && !answered[i]) {
 			log_event(LOG_ERROR, "ledger_call",
 			    "route=transfer_batch msg=no_row slot=%zu", i + 1);
@@ -693,35 +700,66 @@ ledger_refuse(struct ctx *ctx, struct ledger_op *op, enum api_err err)
 	}
 }
 
-void
-ledger_run(struct ctx *ctx, struct ledger_op *op)
+int64_t
+ledger_attempt_ms(const struct config *cfg)
 {
-	struct ledger_txn txn;
-	enum ledger_rc rc = LEDGER_RETRY;
-	bool replayed = false;
+	/* Plus the retry's back-off, which is a few milliseconds. */
+	return (int64_t)cfg->db_lock_wait_timeout_s * 1000 *
+	           DB_CALL_LOCK_WAITS_MAX +
+	       DB_RETRY_SLEEP_MS_MAX;
+}
 
-	assert(op->kind < LEDGER_KIND__MAX && op->canon[0] != '\0');
-	assert(
-	    op->amount_minor > 0 && op->amount_minor <= MONEY_AMOUNT_MAX_MINOR);
+/*
+ * The attempts of op, each only while the deadline leaves time for a
+ * whole one: how the last ended (a replay answered is LEDGER_DONE, with
+ * *replayed), and txn as that attempt left it.
+ */
+static enum ledger_rc
+ledger_attempts(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn,
+    bool *replayed)
+{
+	enum ledger_rc rc = LEDGER_RETRY;
+
 	for (unsigned attempt = 1; attempt <= DB_RETRY_COUNT_MAX; attempt++) {
+		/* A batch's answer is in already (op->batched). */
+		if (!op->batched.ran &&
+		    !handler_in_time(ctx, ledger_attempt_ms(ctx->cfg))) {
+			log_event(LOG_WARN, "deadline_passed",
+			    "route=%s stage=attempt attempt=%u", ctx->route,
+			    attempt);
+			return LEDGER_LATE;
+		}
 		if (attempt > 1) {
 			log_event(LOG_WARN, "db_retry",
 			    "route=%s attempt=%u rc=%s", ctx->route, attempt,
 			    db_rc_name(op->db_rc));
 			db_retry_sleep(attempt - 1);
 		}
-		ledger_txn_init(&txn, op);
-		rc = op->kind == LEDGER_DEPOSIT
-		         ? ledger_deposit(ctx, op, &txn)
-		         : ledger_transfer(ctx, op, &txn);
+		ledger_txn_init(txn, op);
+		rc = op->kind == LEDGER_DEPOSIT ? ledger_deposit(ctx, op, txn)
+		                                : ledger_transfer(ctx, op, txn);
 		assert(!ctx->db->in_txn);
-		replayed = rc == LEDGER_REPLAY;
+		*replayed = rc == LEDGER_REPLAY;
 		if (rc == LEDGER_REPLAY)
 			rc = ledger_replay(ctx, op) == 0 ? LEDGER_DONE
 			                                 : LEDGER_RETRY;
 		if (rc != LEDGER_RETRY)
 			break;
 	}
+	return rc;
+}
+
+void
+ledger_run(struct ctx *ctx, struct ledger_op *op)
+{
+	struct ledger_txn txn;
+	bool replayed = false;
+	enum ledger_rc rc;
+
+	assert(op->kind < LEDGER_KIND__MAX && op->canon[0] != '\0');
+	assert(
+	    op->amount_minor > 0 && op->amount_minor <= MONEY_AMOUNT_MAX_MINOR);
+	rc = ledger_attempts(ctx, op, &txn, &replayed);
 	switch (rc) {
 	case LEDGER_DONE:
 		/* Only a movement committed now counts, never a replay. */
@@ -746,6 +784,9 @@ ledger_run(struct ctx *ctx, struct ledger_op *op)
 	case LEDGER_RETRY:
 		log_event(LOG_WARN, "db_retry_exhausted",
 		    "route=%s attempts=%d", ctx->route, DB_RETRY_COUNT_MAX);
+		http_error(ctx->resp, API_UNAVAILABLE, NULL);
+		break;
+	case LEDGER_LATE:
 		http_error(ctx->resp, API_UNAVAILABLE, NULL);
 		break;
 	default:

@@ -52,6 +52,7 @@ struct worker_slot {
 	char *body_store; /* HTTP_BODY_SIZE_MAX + 1 */
 	char *resp_store; /* HTTP_RESPONSE_SIZE_MAX */
 	bool answered;    /* unreadable: answered before any route */
+	bool ended;       /* answered and closed (worker_end) */
 	int64_t start_us;
 };
 
@@ -73,7 +74,11 @@ static bool worker_is_unix(int listen_fd);
 static bool worker_wait(const struct worker *w, const sigset_t *mask);
 static unsigned worker_begin(struct worker *w, struct worker_slot *s);
 static size_t worker_take(struct worker *w);
+static int64_t worker_deadline(
+    const struct worker *w, const struct http_req *req);
+static bool worker_settled(const struct worker_slot *s);
 static void worker_end(struct worker *w, struct worker_slot *s, size_t n);
+static void worker_answer(struct worker *w, size_t n);
 static void worker_log_request(
     const struct ctx *ctx, int64_t dur_ms, size_t batch);
 static void worker_purge(struct worker *w);
@@ -237,6 +242,26 @@ worker_purge(struct worker *w)
 }
 
 /*
+ * The request's deadline as util_now_ms() will read it: request_deadline_s
+ * after nginx sent it on (REQUEST_START, on the wall clock, which nginx
+ * and the app share), or after now when nginx did not say.
+ */
+static int64_t
+worker_deadline(const struct worker *w, const struct http_req *req)
+{
+	int64_t age = 0;
+	struct timespec ts;
+
+	if (req->start_ms > 0 && clock_gettime(CLOCK_REALTIME, &ts) == 0) {
+		age = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 -
+		      req->start_ms;
+		if (age < 0)
+			age = 0; /* a clock step: count from now */
+	}
+	return util_now_ms() - age + (int64_t)w->cfg->request_deadline_s * 1000;
+}
+
+/*
  * The first half of a request just accepted: read it, route it, check its
  * token. Returns the kind of batch it may join, 0 for none.
  */
@@ -257,6 +282,8 @@ worker_begin(struct worker *w, struct worker_slot *s)
 	http_resp_init(&s->resp, s->resp_store, HTTP_RESPONSE_SIZE_MAX);
 	err = http_read(&s->fcgx, &s->req, s->body_store);
 	log_set_req_id(s->req.req_id);
+	ctx->deadline_ms = worker_deadline(w, &s->req);
+	s->ended = false;
 	s->answered = err != API__MAX;
 	if (s->answered)
 		http_error(&s->resp, err, NULL);
@@ -315,7 +342,17 @@ worker_take(struct worker *w)
 	return n;
 }
 
-/* The second half: run the route, answer, log, close. */
+/* Answered already, or by run() without the database (ctx.settled). */
+static bool
+worker_settled(const struct worker_slot *s)
+{
+	return s->answered || s->ctx.hit == NULL || s->ctx.settled;
+}
+
+/*
+ * The second half: run the route (503 without the database past the
+ * request's deadline), answer, log, close.
+ */
 static void
 worker_end(struct worker *w, struct worker_slot *s, size_t n)
 {
@@ -323,8 +360,14 @@ worker_end(struct worker *w, struct worker_slot *s, size_t n)
 	int64_t dur_us;
 
 	log_set_req_id(s->req.req_id);
-	if (!s->answered)
+	s->ended = true;
+	if (!worker_settled(s) && !handler_in_time(ctx, 0)) {
+		log_event(LOG_WARN, "deadline_passed", "route=%s stage=queue",
+		    ctx->route);
+		http_error(ctx->resp, API_UNAVAILABLE, NULL);
+	} else if (!s->answered) {
 		worker_app.run(ctx);
+	}
 	if (w->db.in_txn) {
 		/* A handler left a transaction open: a bug, not a request. */
 		log_event(LOG_ERROR, "txn_left_open", "route=%s", ctx->route);
@@ -343,6 +386,23 @@ worker_end(struct worker *w, struct worker_slot *s, size_t n)
 	/* Only the first slot keeps a connection (worker_wait serves it). */
 	if (s != &w->slot[0] && s->fcgx.ipcFd >= 0)
 		FCGX_Free(&s->fcgx, 1);
+}
+
+/*
+ * Answers the n requests taken: first those whose answer is final (a
+ * batch's results, 400, 401, 404), so that none of them waits behind
+ * another's database work and nginx's timeout; then the others in order,
+ * each within its own deadline.
+ */
+static void
+worker_answer(struct worker *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (worker_settled(&w->slot[i]))
+			worker_end(w, &w->slot[i], n);
+	for (size_t i = 0; i < n; i++)
+		if (!w->slot[i].ended)
+			worker_end(w, &w->slot[i], n);
 }
 
 int
@@ -397,8 +457,7 @@ worker_run(const struct config *cfg, int listen_fd, int ready_fd)
 		if (!worker_wait(&w, &wait_mask))
 			continue;
 		n = worker_take(&w);
-		for (size_t i = 0; i < n; i++)
-			worker_end(&w, &w.slot[i], n);
+		worker_answer(&w, n);
 		if (n > 0)
 			worker_purge(&w);
 	}

@@ -91,8 +91,18 @@ _Static_assert(
 /* SIGTERM: in-flight requests get this long before SIGKILL. */
 #define WORKER_DRAIN_S_DEFAULT 10
 
+/*
+ * A request's time, counted from when nginx sent it on (REQUEST_START):
+ * past it the worker answers 503 without touching the database, and no
+ * transaction starts that its lock waits could keep past it. Well under
+ * nginx's fastcgi_read_timeout (15 s, nginx.conf), which answers 503 on
+ * its own: a money movement must never commit after that answer.
+ */
+#define REQUEST_DEADLINE_S_DEFAULT 10
 /* Deadlock and lock-wait retries of one transaction. */
 #define DB_RETRY_COUNT_MAX 5
+/* db_retry_sleep()'s longest back-off, 64 ms + 4 ms of jitter, rounded up. */
+#define DB_RETRY_SLEEP_MS_MAX 100
 /*
  * Row-lock waits that one CALL can make one after another: payd_transfer
  * (sql/R__payd_transfer.sql) waits at most on the Idempotency-Key, the two
@@ -109,6 +119,17 @@ _Static_assert(
 #define DB_BATCH_LOCK_WAITS 2
 _Static_assert(DB_BATCH_LOCK_WAITS + 1 < DB_CALL_LOCK_WAITS_MAX,
     "a batch's lock waits, and the fee row's, fit a CALL's");
+/*
+ * After a connect that failed slowly (it took DB_CONNECT_SLOW_MS or more:
+ * a host that does not answer, a server that does not greet), a worker
+ * tries no other for DB_CONNECT_PAUSE_MS: each request meanwhile fails at
+ * once (503) instead of waiting for its own connect timeout (2 s). A
+ * connect refused at once (the server is down, the host is up) costs
+ * nothing, and the next request tries again, so that a restarted server
+ * is used as soon as it is back.
+ */
+#define DB_CONNECT_PAUSE_MS 1000
+#define DB_CONNECT_SLOW_MS 100
 /* Fee sub-accounts: spread the fee credit so it is no hot row. */
 #define DB_FEE_ACCOUNT_COUNT 16
 /*

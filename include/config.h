@@ -25,6 +25,7 @@ struct config {
 	int db_connect_timeout_s;
 	int db_rw_timeout_s;
 	int db_lock_wait_timeout_s;
+	int request_deadline_s; /* from nginx's REQUEST_START: 503 after */
 	char jwt_secret[TOKEN_SECRET_LEN_MAX + 1]; /* secret */
 	size_t jwt_secret_len;
 	int token_ttl_s;

@@ -85,6 +85,8 @@ struct db {
 	enum stmt txn_stmt; /* the CALL that opened it, for logs */
 	const struct config *cfg;
 	bool lost; /* logged db_lost, awaiting db_restored */
+	/* util_now_ms() before which no connect is tried (a slow failure). */
+	int64_t connect_after_ms;
 	/* Result binding of the statement being read (db_row, db_query). */
 	struct db_val *out;
 	unsigned nout;
@@ -103,7 +105,10 @@ void db_init(struct db *db, const struct config *cfg);
  * Connects and prepares every statement unless already connected. A
  * connection that the server closed while it sat idle (a restart, a kill,
  * wait_timeout) is seen without a round trip, by its socket being
- * readable, and replaced before it is used. Returns DB_OK or DB_CONN.
+ * readable, and replaced before it is used. After a connect that failed
+ * slowly (bounds.h), none is tried for DB_CONNECT_PAUSE_MS: a database
+ * that cannot be reached costs the requests of that time nothing, rather
+ * than a connect timeout each. Returns DB_OK or DB_CONN.
  * Logs "db_lost"/"db_restored" transitions.
  */
 enum db_rc db_ensure(struct db *db);
@@ -146,17 +151,24 @@ enum db_rc db_call(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
 /*
  * The same for a CALL that answers several rows: db_call_query(), then
  * db_fetch() until it returns DB_NOT_FOUND, then db_call_end() with the
- * outcome so far, which returns the CALL's final outcome (an error raised
- * after its rows, or the one given).
+ * outcome so far and whether any row was read. A row is the CALL's
+ * answer (the procedures send theirs only once done): with rows it
+ * returns DB_OK whatever follows them, a lost connection after them
+ * included (it is dropped, and the next statement reconnects). Without,
+ * it returns the CALL's final outcome (an error raised after its rows,
+ * or the one given), and after a failure it rolls back whatever the CALL
+ * may have left open, so that no transaction outlives a failed CALL.
+ * A result of the wrong number of columns is DB_ERROR (logged).
  */
 enum db_rc db_call_query(struct db *db, enum stmt id, struct db_val *in,
     unsigned nin, struct db_val *out, unsigned nout);
-enum db_rc db_call_end(struct db *db, enum stmt id, enum db_rc rc);
+enum db_rc db_call_end(struct db *db, enum stmt id, enum db_rc rc, bool rows);
 
 /*
  * Takes over a transaction that the CALL of statement id left open (a
  * movement with an Idempotency-Key), so that db_exec() and db_txn_end()
- * continue it; clears the sticky error.
+ * continue it; clears the sticky error, or sets it to DB_CONN when the
+ * connection was lost since (the server rolled the transaction back).
  */
 void db_txn_adopt(struct db *db, enum stmt id);
 /*

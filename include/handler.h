@@ -45,6 +45,18 @@ struct ctx {
 	 * h_transfer() to answer. NULL otherwise.
 	 */
 	struct h_transfer_slot *transfer;
+	/*
+	 * util_now_ms() past which the request gets 503 without touching
+	 * the database (config request_deadline_s from nginx's
+	 * REQUEST_START); 0: none.
+	 */
+	int64_t deadline_ms;
+	/*
+	 * Set by the worker's load step when the answer is known and needs
+	 * no more database work (a batch's result, a 400 or 401): the worker
+	 * writes it before it runs any other request of its take.
+	 */
+	bool settled;
 };
 
 /* One file each: app/h_<name>.c. Each fills ctx->resp. */
@@ -69,6 +81,12 @@ void h_metrics(struct ctx *ctx);
  * DB_CONN and DB_RETRY are 503 unavailable, anything else 500.
  */
 void handler_db_error(struct ctx *ctx, enum db_rc rc);
+
+/*
+ * True when ctx has need_ms left before its deadline (always when it has
+ * none).
+ */
+bool handler_in_time(const struct ctx *ctx, int64_t need_ms);
 
 /*
  * Writes the body of GET and POST /balance (API.md) for the caller with

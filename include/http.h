@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <fcgiapp.h>
 
@@ -54,6 +55,8 @@ struct http_req {
 	char *body; /* NUL-terminated, body_len bytes */
 	size_t body_len;
 	bool has_body;
+	/* When nginx accepted it (REQUEST_START), ms since the epoch; 0. */
+	int64_t start_ms;
 };
 
 struct http_resp {
@@ -75,6 +78,12 @@ const char *http_err_code(enum api_err err);
  * readable, or the error to answer (413 for a body over the limit).
  */
 enum api_err http_read(FCGX_Request *r, struct http_req *req, char *body_store);
+
+/*
+ * nginx's $msec, "1733300000.123" (seconds since the epoch, a point and
+ * exactly three digits), in milliseconds; 0 for NULL or anything else.
+ */
+int64_t http_parse_msec(const char *text);
 
 /* Empties resp and sets status 200, using body_store (cap bytes). */
 void http_resp_init(struct http_resp *resp, char *body_store, size_t cap);

@@ -105,8 +105,18 @@ int ledger_read_request(
     struct ctx *ctx, struct ledger_op *op, struct json_object **obj);
 
 /*
+ * The longest one attempt of a movement can take: a CALL's lock waits
+ * (DB_CALL_LOCK_WAITS_MAX of db_lock_wait_timeout_s each) and the
+ * back-off before it. No attempt starts with less time left.
+ */
+int64_t ledger_attempt_ms(const struct config *cfg);
+
+/*
  * Runs op as one transaction, retrying a deadlock or a lock-wait timeout
- * up to DB_RETRY_COUNT_MAX times, and answers: 200 (deposit) or 201
+ * up to DB_RETRY_COUNT_MAX times while the request's deadline leaves time
+ * for a whole attempt (ledger_attempt_ms; 503 without one, then: nothing
+ * is sent that could commit after nginx gave up), and answers: 200
+ * (deposit) or 201
  * (transfer) with the body of API.md; 422 insufficient_funds or
  * limit_exceeded when nothing moved; the replay of a stored answer
  * (Idempotent-Replayed: true) or 422 idempotency_key_reused when the key

@@ -14,6 +14,7 @@
 	X(history)                                                             \
 	X(concurrency)                                                         \
 	X(batching)                                                            \
+	X(dbfaults)                                                            \
 	X(money_faults)                                                        \
 	X(edges)                                                               \
 	X(faults)

@@ -80,6 +80,27 @@ START_TEST(test_config_load__unknown_key_and_bad_number__rejected)
 END_TEST
 
 /*
+ * Loads text with a good secret: config_load() must return rc, and on a
+ * refusal say why, naming the key named.
+ */
+static void
+load_case(const char *text, int rc, const char *named)
+{
+	struct config c;
+	char err[256] = "", all[256];
+	char *p;
+
+	(void)snprintf(all, sizeof(all),
+	    "%sjwt_secret = 0123456789abcdef0123456789abcdef\n", text);
+	p = write_tmp(all);
+	config_defaults(&c);
+	ck_assert_int_eq(config_load(&c, p, err, sizeof(err)), rc);
+	if (rc != 0)
+		ck_assert_msg(strstr(err, named) != NULL, "%s: %s", text, err);
+	unlink(p);
+}
+
+/*
  * A transfer's CALL can wait on DB_CALL_LOCK_WAITS_MAX (4) row locks in
  * one round trip: all of them must fit in the read timeout.
  */
@@ -95,23 +116,32 @@ START_TEST(test_config_load__lock_wait_times_4_below_rw__paired)
 	    {"db_rw_timeout_s = 8\ndb_lock_wait_timeout_s = 2\n", -1},
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct config c;
-		char err[256] = "", text[256];
-		char *p;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		load_case(cases[i].text, cases[i].rc, "db_lock_wait_timeout_s");
+}
+END_TEST
 
-		(void)snprintf(text, sizeof(text),
-		    "%sjwt_secret = 0123456789abcdef0123456789abcdef\n",
-		    cases[i].text);
-		p = write_tmp(text);
-		config_defaults(&c);
-		ck_assert_int_eq(
-		    config_load(&c, p, err, sizeof(err)), cases[i].rc);
-		if (cases[i].rc != 0)
-			ck_assert_ptr_nonnull(
-			    strstr(err, "db_lock_wait_timeout_s"));
-		unlink(p);
-	}
+/*
+ * A request's deadline must leave time for one CALL with all its lock
+ * waits, or no movement could ever start.
+ */
+START_TEST(test_config_load__lock_waits_below_request_deadline__paired)
+{
+	static const struct {
+		const char *text;
+		int rc;
+	} cases[] = {
+	    {"", 0},
+	    {"request_deadline_s = 5\n", 0},
+	    {"request_deadline_s = 4\n", -1},
+	    {"db_rw_timeout_s = 9\ndb_lock_wait_timeout_s = 2\n"
+	     "request_deadline_s = 8\n",
+	        -1},
+	    {"request_deadline_s = 0\n", -1},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		load_case(cases[i].text, cases[i].rc, "request_deadline_s");
 }
 END_TEST
 
@@ -143,6 +173,8 @@ config_suite(void)
 	tcase_add_test(tc, test_config_load__env_overrides_file);
 	tcase_add_test(
 	    tc, test_config_load__lock_wait_times_4_below_rw__paired);
+	tcase_add_test(
+	    tc, test_config_load__lock_waits_below_request_deadline__paired);
 	suite_add_tcase(s, tc);
 	return s;
 }

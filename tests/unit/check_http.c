@@ -50,6 +50,25 @@ START_TEST(test_http_query_get__value_too_long__rejected)
 }
 END_TEST
 
+/* nginx's $msec, as fastcgi.conf passes it in REQUEST_START. */
+START_TEST(test_http_parse_msec__nginx_msec__ms_or_0)
+{
+	ck_assert_int_eq(http_parse_msec("1733300000.123"), 1733300000123LL);
+	ck_assert_int_eq(http_parse_msec("0.001"), 1);
+	ck_assert_int_eq(
+	    http_parse_msec("999999999999.999"), 999999999999999LL);
+	ck_assert_int_eq(http_parse_msec(NULL), 0);
+	ck_assert_int_eq(http_parse_msec(""), 0);
+	ck_assert_int_eq(http_parse_msec("1733300000"), 0);
+	ck_assert_int_eq(http_parse_msec("1733300000.12"), 0);
+	ck_assert_int_eq(http_parse_msec("1733300000.1234"), 0);
+	ck_assert_int_eq(http_parse_msec(".123"), 0);
+	ck_assert_int_eq(http_parse_msec("-1.000"), 0);
+	ck_assert_int_eq(http_parse_msec("1e9.000"), 0);
+	ck_assert_int_eq(http_parse_msec("1000000000000.000"), 0);
+}
+END_TEST
+
 START_TEST(test_http_error__shape_and_headers)
 {
 	char store[512];
@@ -80,6 +99,7 @@ http_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("http_error");
 	tcase_add_test(tc, test_http_error__shape_and_headers);
+	tcase_add_test(tc, test_http_parse_msec__nginx_msec__ms_or_0);
 	suite_add_tcase(s, tc);
 	return s;
 }
