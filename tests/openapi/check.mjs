@@ -45,8 +45,19 @@ function pathKey(p) {
   return p.split('/').map((s) => (/^(\{[^}]*\}|:.+|\*)$/.test(s) ? '{}' : s)).join('/');
 }
 
+// A path's regular expression: a "{name}" segment whose parameter is an
+// integer (as the app's "{id}": a positive integer, no leading zero)
+// matches only that, so "/holds/abc" is an unknown path, as in the app.
 function pathRegex(p) {
-  const re = p.split('/').map((s) => (/^\{[^}]*\}$/.test(s) ? '[^/]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/');
+  const item = doc.paths[p] || {};
+  const params = [...(item.parameters || []), ...METHODS.flatMap((m) => (item[m] && item[m].parameters) || [])]
+    .map(deref).filter((x) => x.in === 'path');
+  const re = p.split('/').map((seg) => {
+    const m = /^\{([^}]*)\}$/.exec(seg);
+    if (!m) return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const param = params.find((x) => x.name === m[1]);
+    return param && param.schema && param.schema.type === 'integer' ? '[1-9][0-9]{0,18}' : '[^/]+';
+  }).join('/');
   return new RegExp(`^${re}$`);
 }
 
