@@ -28,6 +28,9 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 STACK_BIN=$build/payd
 export STACK_BIN
 sh "$(dirname "$0")/../openapi/deps.sh" || exit 1
+# A route of app/router.c that docs/openapi.yaml lacks, or the reverse,
+# fails at once (make test-openapi lints the document as well).
+node "$(dirname "$0")/../openapi/check.mjs" routes || exit 1
 PAYD_RECORD=$dir/responses.jsonl
 export PAYD_RECORD
 stack_db_start "$dir" || exit 1
