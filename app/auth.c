@@ -18,11 +18,9 @@
 
 static const char *auth_token_of(const char *header);
 static enum db_rc auth_load_user(struct ctx *ctx, int64_t user_id,
-    char name[USERNAME_LEN_MAX + 1], int64_t *balance_minor);
-static bool auth_row_is_callers(
-    struct ctx *ctx, int64_t user_id, const char *name, int64_t balance_minor);
-static enum api_err auth_read_field(struct ctx *ctx, struct json_object *obj,
-    const char *field, const char **out, size_t *len);
+    char name[USERNAME_LEN_MAX + 1], int64_t *balance_minor, int64_t *gen);
+static bool auth_row_is_callers(struct ctx *ctx, int64_t user_id,
+    const char *name, int64_t gen, int64_t balance_minor);
 
 /*
  * The token of "Bearer <t>" or "JWT <t>" (RFC 6750 section 2.1; the JWT
@@ -51,14 +49,15 @@ auth_token_of(const char *header)
 }
 
 /*
- * Reads the username of user_id. A connection that died since the last
- * request is found out by the first statement; the read is then retried
- * once on a fresh connection, which is safe for a SELECT. The balance
- * comes with the row, so GET /balance needs no second read.
+ * Reads the username and token generation of user_id. A connection that
+ * died since the last request is found out by the first statement; the
+ * read is then retried once on a fresh connection, which is safe for a
+ * SELECT. The balance comes with the row, so GET /balance needs no second
+ * read.
  */
 static enum db_rc
 auth_load_user(struct ctx *ctx, int64_t user_id,
-    char name[USERNAME_LEN_MAX + 1], int64_t *balance_minor)
+    char name[USERNAME_LEN_MAX + 1], int64_t *balance_minor, int64_t *gen)
 {
 	char created[AUTH_TIME_SIZE];
 	struct db_val in[] = {DB_I64_IN(user_id)};
@@ -66,16 +65,19 @@ auth_load_user(struct ctx *ctx, int64_t user_id,
 	    {.type = DB_STR, .str = name, .cap = USERNAME_LEN_MAX + 1},
 	    DB_I64_OUT(),
 	    DB_STR_OUT(created),
+	    DB_I64_OUT(),
 	};
 	enum db_rc rc = DB_CONN;
 
 	for (int attempt = 0; attempt < 2 && rc == DB_CONN; attempt++) {
 		rc = db_ensure(ctx->db);
 		if (rc == DB_OK)
-			rc = db_row(ctx->db, STMT_USER_GET, in, 1, out, 3);
+			rc = db_row(ctx->db, STMT_USER_GET, in, 1, out, 4);
 	}
-	if (rc == DB_OK)
+	if (rc == DB_OK) {
 		*balance_minor = out[1].i64;
+		*gen = out[3].i64;
+	}
 	return rc;
 }
 
@@ -100,6 +102,7 @@ auth_token(struct ctx *ctx)
 		return API_UNAUTHORIZED;
 	}
 	ctx->user_id = claims.user_id;
+	ctx->token_gen = claims.gen;
 	ctx->user_checked = false;
 	ctx->balance_minor = -1;
 	(void)snprintf(ctx->username, sizeof(ctx->username), "%s", claims.name);
@@ -108,16 +111,19 @@ auth_token(struct ctx *ctx)
 }
 
 /*
- * Whether the users row (user_id, name, balance) is the token's user; if
- * so, the caller is checked and its balance kept. The name must match
+ * Whether the users row (user_id, name, gen, balance) is the token's user;
+ * if so, the caller is checked and its balance kept. The name must match
  * too: should an id ever be reused after its user was deleted, an old
- * token would not open the new account.
+ * token would not open the new account. So must the token generation: a
+ * token issued before the user's last POST /logout or POST /password is
+ * refused (API.md), by this read that every request makes anyway.
  */
 static bool
-auth_row_is_callers(
-    struct ctx *ctx, int64_t user_id, const char *name, int64_t balance_minor)
+auth_row_is_callers(struct ctx *ctx, int64_t user_id, const char *name,
+    int64_t gen, int64_t balance_minor)
 {
-	if (user_id != ctx->user_id || strcmp(name, ctx->username) != 0)
+	if (user_id != ctx->user_id || strcmp(name, ctx->username) != 0 ||
+	    gen != ctx->token_gen)
 		return false;
 	ctx->user_checked = true;
 	ctx->balance_minor = balance_minor;
@@ -131,21 +137,23 @@ enum api_err
 auth_user(struct ctx *ctx)
 {
 	char name[USERNAME_LEN_MAX + 1];
-	int64_t balance_minor = -1;
+	int64_t balance_minor = -1, gen = -1;
 	enum db_rc rc;
 
 	assert(ctx->user_id > 0);
 	if (ctx->user_checked)
 		return API__MAX;
-	rc = auth_load_user(ctx, ctx->user_id, name, &balance_minor);
+	rc = auth_load_user(ctx, ctx->user_id, name, &balance_minor, &gen);
 	if (rc == DB_CONN || rc == DB_RETRY)
 		return API_UNAVAILABLE;
 	if (rc != DB_OK && rc != DB_NOT_FOUND)
 		return API_INTERNAL;
 	if (rc == DB_NOT_FOUND ||
-	    !auth_row_is_callers(ctx, ctx->user_id, name, balance_minor)) {
-		log_event(LOG_INFO, "auth_rejected", "reason=no_user uid=%lld",
-		    (long long)ctx->user_id);
+	    !auth_row_is_callers(ctx, ctx->user_id, name, gen, balance_minor)) {
+		bool revoked = rc == DB_OK && strcmp(name, ctx->username) == 0;
+
+		log_event(LOG_INFO, "auth_rejected", "reason=%s uid=%lld",
+		    revoked ? "revoked" : "no_user", (long long)ctx->user_id);
 		return API_UNAUTHORIZED;
 	}
 	return API__MAX;
@@ -169,6 +177,7 @@ auth_users_load(struct ctx *const *ctxs, size_t n)
 	    DB_I64_OUT(),
 	    {.type = DB_STR, .str = name, .cap = sizeof(name)},
 	    DB_I64_OUT(),
+	    DB_I64_OUT(),
 	};
 	struct db *db;
 
@@ -180,21 +189,20 @@ auth_users_load(struct ctx *const *ctxs, size_t n)
 		in[i] = DB_I64_IN(i < n ? ctxs[i]->user_id : 0);
 	db = ctxs[0]->db;
 	if (db_ensure(db) != DB_OK || db_query(db, STMT_USER_BATCH, in,
-	                                  WORKER_BATCH_MAX, out, 3) != DB_OK)
+	                                  WORKER_BATCH_MAX, out, 4) != DB_OK)
 		return; /* each auth_user() tries again and answers */
 	while (db_fetch(db, STMT_USER_BATCH) == DB_OK) {
 		/* The same user may send several requests of a batch. */
 		for (size_t i = 0; i < n; i++)
 			if (!ctxs[i]->user_checked)
-				(void)auth_row_is_callers(
-				    ctxs[i], out[0].i64, name, out[2].i64);
+				(void)auth_row_is_callers(ctxs[i], out[0].i64,
+				    name, out[3].i64, out[2].i64);
 	}
 	db_query_end(db, STMT_USER_BATCH);
 }
 
-/* One string field; answers 400 naming it when it is absent or not one. */
-static enum api_err
-auth_read_field(struct ctx *ctx, struct json_object *obj, const char *field,
+enum api_err
+auth_field_read(struct ctx *ctx, struct json_object *obj, const char *field,
     const char **out, size_t *len)
 {
 	char msg[128];
@@ -229,9 +237,9 @@ auth_creds_read(struct ctx *ctx, struct auth_creds *creds)
 		    "The body must be a JSON object.");
 		return API_INVALID_REQUEST;
 	}
-	if (auth_read_field(ctx, creds->obj, "username", &creds->username,
+	if (auth_field_read(ctx, creds->obj, "username", &creds->username,
 	        &creds->username_len) != API__MAX ||
-	    auth_read_field(ctx, creds->obj, "password", &creds->password,
+	    auth_field_read(ctx, creds->obj, "password", &creds->password,
 	        &creds->password_len) != API__MAX) {
 		auth_creds_free(creds);
 		return API_INVALID_REQUEST;

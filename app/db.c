@@ -38,35 +38,52 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
         "VALUES (?, ?, ?)",
         3},
     [STMT_USER_LOGIN] = {"user_login",
-        "SELECT id, username, password_hash FROM users "
+        "SELECT id, username, password_hash, token_gen FROM users "
         "WHERE username = ?",
         1},
     [STMT_USER_GET] = {"user_get",
         "SELECT username, balance, "
-        "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') "
+        "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'), token_gen "
         "FROM users WHERE id = ?",
         1},
+    /* POST /password: the hash to check the current password against,
+     * while the token's generation is still the user's. */
+    [STMT_USER_HASH] = {"user_hash",
+        "SELECT password_hash FROM users WHERE id = ? AND token_gen = ?", 2},
+    /* POST /password: the new hash, and every older token refused; only
+     * while the token's generation is still the user's, so that of two
+     * changes with one token only one is made. */
+    [STMT_USER_PASSWORD_SET] = {"user_password_set",
+        "UPDATE users SET password_hash = ?, token_gen = token_gen + 1, "
+        "password_changed_at = ? WHERE id = ? AND token_gen = ?",
+        4},
+    /* POST /logout: every token issued so far refused. */
+    [STMT_USER_LOGOUT] = {"user_logout",
+        "UPDATE users SET token_gen = token_gen + 1 "
+        "WHERE id = ? AND token_gen = ?",
+        2},
     /* The callers of a batch of requests that a worker took at once
      * (worker.c), in one point read each: WORKER_BATCH_MAX ids, the
      * unused ones 0 (no user has id 0). */
     [STMT_USER_BATCH] = {"user_batch",
-        "SELECT id, username, balance FROM users "
+        "SELECT id, username, balance, token_gen FROM users "
         "WHERE id IN (?, ?, ?, ?, ?, ?, ?, ?)",
         WORKER_BATCH_MAX},
     /* The whole of POST /balance in one round trip: the stored procedure
      * of sql/R__payd_deposit.sql. */
-    [STMT_DEPOSIT] = {"deposit", "CALL payd_deposit(?, ?, ?, ?, ?, ?, ?)", 7},
+    [STMT_DEPOSIT] = {"deposit", "CALL payd_deposit(?, ?, ?, ?, ?, ?, ?, ?)",
+        8},
     /* The whole of POST /transfer in one round trip: the stored procedure
      * of sql/R__payd_transfer.sql. */
     [STMT_TRANSFER] = {"transfer",
-        "CALL payd_transfer(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 11},
+        "CALL payd_transfer(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 12},
     /* Up to WORKER_BATCH_MAX transfers in one transaction: the stored
      * procedure of sql/R__payd_transfer_batch.sql, DB_TRANSFER_SLOT_PARAMS
      * a slot, then the fee sub-account, the instant and the time its
      * row locks may take. */
     [STMT_TRANSFER_BATCH] = {"transfer_batch",
         "CALL payd_transfer_batch("
-#define DB_TRANSFER_SLOT "?, ?, ?, ?, ?, ?, ?, "
+#define DB_TRANSFER_SLOT "?, ?, ?, ?, ?, ?, ?, ?, "
         DB_TRANSFER_SLOT DB_TRANSFER_SLOT DB_TRANSFER_SLOT DB_TRANSFER_SLOT
             DB_TRANSFER_SLOT DB_TRANSFER_SLOT DB_TRANSFER_SLOT DB_TRANSFER_SLOT
 #undef DB_TRANSFER_SLOT
@@ -75,7 +92,7 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
     [STMT_HISTORY_PAGE] = {"history_page",
         "SELECT e.movement_id, e.type, m.amount, m.fee, u.username, "
         "e.balance_after, "
-        "DATE_FORMAT(e.created_at, '%Y-%m-%dT%H:%i:%sZ') "
+        "DATE_FORMAT(e.created_at, '%Y-%m-%dT%H:%i:%sZ'), m.transfer_id "
         "FROM entries e JOIN movements m ON m.id = e.movement_id "
         "LEFT JOIN users u ON u.id = e.counterparty_id "
         "WHERE e.account_kind = 'user' AND e.account_id = ? "

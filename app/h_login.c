@@ -21,6 +21,7 @@ struct login_user {
 	int64_t id;
 	char name[USERNAME_LEN_MAX + 1];
 	char hash[PASSWORD_HASH_SIZE_MAX];
+	int64_t token_gen; /* the generation its new token carries */
 };
 
 static enum db_rc login_find(
@@ -44,6 +45,7 @@ login_find(
 	    DB_I64_OUT(),
 	    DB_STR_OUT(user->name),
 	    DB_STR_OUT(user->hash),
+	    DB_I64_OUT(),
 	};
 	enum db_rc rc = DB_CONN;
 
@@ -55,9 +57,10 @@ login_find(
 	for (int attempt = 0; attempt < 2 && rc == DB_CONN; attempt++) {
 		rc = db_ensure(ctx->db);
 		if (rc == DB_OK)
-			rc = db_row(ctx->db, STMT_USER_LOGIN, in, 1, out, 3);
+			rc = db_row(ctx->db, STMT_USER_LOGIN, in, 1, out, 4);
 	}
 	user->id = out[0].i64;
+	user->token_gen = out[3].i64;
 	assert(rc != DB_OK || user->id > 0);
 	return rc;
 }
@@ -81,8 +84,8 @@ login_respond(struct ctx *ctx, const struct login_user *user)
 	struct buf *b = &ctx->resp->body;
 
 	if (token_issue(cfg->jwt_secret, cfg->jwt_secret_len, user->id,
-	        user->name, (int64_t)time(NULL), cfg->token_ttl_s,
-	        token) != TOKEN_OK) {
+	        user->name, user->token_gen, (int64_t)time(NULL),
+	        cfg->token_ttl_s, token) != TOKEN_OK) {
 		http_error(ctx->resp, API_INTERNAL, NULL);
 		return;
 	}

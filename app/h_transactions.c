@@ -20,7 +20,7 @@ struct txn_row {
 	char type[TXN_TYPE_SIZE_MAX];
 	char counterparty[LEDGER_NAME_SIZE_MAX];
 	char created_at[UTIL_TIME_SIZE + 8];
-	struct db_val out[7];
+	struct db_val out[8];
 };
 
 static int txn_param(const char *query, const char *name, long long min,
@@ -58,23 +58,32 @@ txn_row_bind(struct txn_row *row)
 	row->out[4] = DB_STR_OUT(row->counterparty); /* NULL: a deposit */
 	row->out[5] = DB_I64_OUT();                  /* balance_after */
 	row->out[6] = DB_STR_OUT(row->created_at);
+	row->out[7] = DB_I64_OUT(); /* transfer_id: NULL but for reversals */
 }
 
-/* One entry: {"id","type","amount","fee","counterparty",...}. */
+/*
+ * One entry: {"id","type","amount","fee","counterparty",...}, and
+ * "transfer_id" for an entry of a movement linked to a transfer (a
+ * reversal, API.md GET /transactions).
+ */
 static void
 txn_row_write(struct buf *b, const struct txn_row *row, bool first)
 {
 	const struct db_val *v = row->out;
 	char amount[MONEY_TEXT_SIZE_MAX], fee[MONEY_TEXT_SIZE_MAX];
 	char after[MONEY_TEXT_SIZE_MAX];
-	bool is_out = strcmp(row->type, "transfer_out") == 0;
+	/* The sender pays the fee, and a reversal gives it back to it. */
+	bool has_fee = strcmp(row->type, "transfer_out") == 0 ||
+	               strcmp(row->type, "reversal_in") == 0;
 
 	/* Every user entry carries its balance, never below zero. */
 	assert(!v[5].is_null && v[5].i64 >= 0);
-	assert(v[2].i64 > 0 && v[3].i64 >= 0);
+	/* Only a reversal of a fully refunded transfer moves 0 (its fee). */
+	assert(v[2].i64 > 0 || (v[2].i64 == 0 && !v[7].is_null));
+	assert(v[3].i64 >= 0);
 	money_format(v[2].i64, amount);
-	/* The fee is the sender's; the recipient and a deposit pay none. */
-	money_format(is_out ? v[3].i64 : 0, fee);
+	/* The recipient and a deposit pay none. */
+	money_format(has_fee ? v[3].i64 : 0, fee);
 	money_format(v[5].i64, after);
 	(void)buf_printf(
 	    b, "%s{\"id\":%" PRId64 ",\"type\":", first ? "" : ",", v[0].i64);
@@ -87,6 +96,8 @@ txn_row_write(struct buf *b, const struct txn_row *row, bool first)
 		(void)buf_json_str(b, row->counterparty);
 	(void)buf_printf(b, ",\"balance_after\":\"%s\",\"created_at\":", after);
 	(void)buf_json_str(b, row->created_at);
+	if (!v[7].is_null)
+		(void)buf_printf(b, ",\"transfer_id\":%" PRId64, v[7].i64);
 	(void)buf_puts(b, "}");
 }
 
@@ -106,7 +117,7 @@ txn_page(struct ctx *ctx, int64_t limit, int64_t before)
 	enum db_rc rc;
 
 	txn_row_bind(&row);
-	rc = db_query(ctx->db, STMT_HISTORY_PAGE, in, 3, row.out, 7);
+	rc = db_query(ctx->db, STMT_HISTORY_PAGE, in, 3, row.out, 8);
 	if (rc != DB_OK)
 		return rc;
 	buf_reset(b);

@@ -17,6 +17,20 @@ handler_db_error(struct ctx *ctx, enum db_rc rc)
 		http_error(ctx->resp, API_INTERNAL, NULL);
 }
 
+enum db_rc
+handler_exec_retry(struct ctx *ctx, enum stmt id, struct db_val *in,
+    unsigned nin, uint64_t *affected)
+{
+	enum db_rc rc = db_exec(ctx->db, id, in, nin, affected);
+
+	for (unsigned attempt = 1;
+	     rc == DB_RETRY && attempt < DB_RETRY_COUNT_MAX; attempt++) {
+		db_retry_sleep(attempt);
+		rc = db_exec(ctx->db, id, in, nin, affected);
+	}
+	return rc;
+}
+
 void
 handler_balance_body(struct ctx *ctx, int64_t balance_minor)
 {

@@ -27,6 +27,12 @@ static const struct http_err_def http_errs[API__MAX] = {
     {401, "unauthorized", "A valid bearer token is required."},
     /* API_INVALID_CREDENTIALS */
     {401, "invalid_credentials", "The username or password is wrong."},
+    /* API_WRONG_PASSWORD: POST /password, the caller is known */
+    {403, "invalid_credentials", "The current password is wrong."},
+    /* API_ACCOUNT_FROZEN */
+    {403, "account_frozen",
+        "This account is frozen by an operator: it can "
+        "receive money but not pay."},
     /* API_NOT_FOUND */
     {404, "not_found", "There is nothing at this path."},
     /* API_RECIPIENT_NOT_FOUND */
@@ -97,6 +103,8 @@ http_reason(int status)
 		return "Bad Request";
 	case 401:
 		return "Unauthorized";
+	case 403:
+		return "Forbidden";
 	case 404:
 		return "Not Found";
 	case 405:

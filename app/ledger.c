@@ -43,6 +43,7 @@ struct ledger_txn {
 enum ledger_deposit_param {
 	LEDGER_DEPOSIT_USER,      /* the caller's id, from the token */
 	LEDGER_DEPOSIT_USER_NAME, /* and name: the row must still match */
+	LEDGER_DEPOSIT_USER_GEN,  /* and token generation: the same */
 	LEDGER_DEPOSIT_AMOUNT,    /* minor units */
 	LEDGER_DEPOSIT_ROOM,      /* the cap minus amount */
 	LEDGER_DEPOSIT_AT,        /* the movement's DATETIME */
@@ -55,6 +56,7 @@ enum ledger_deposit_param {
 enum ledger_transfer_param {
 	LEDGER_TRANSFER_FROM,        /* the caller's id, from the token */
 	LEDGER_TRANSFER_FROM_NAME,   /* and name: the row must still match */
+	LEDGER_TRANSFER_FROM_GEN,    /* and token generation: the same */
 	LEDGER_TRANSFER_TO,          /* the recipient's id, or 0: by name */
 	LEDGER_TRANSFER_TO_NAME,     /* the recipient's name as sent */
 	LEDGER_TRANSFER_AMOUNT,      /* minor units */
@@ -264,6 +266,7 @@ ledger_called(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn,
 	    [LEDGER_STATE_NO_TO] = API_RECIPIENT_NOT_FOUND,
 	    [LEDGER_STATE_FUNDS] = API_INSUFFICIENT_FUNDS,
 	    [LEDGER_STATE_CAP] = API_LIMIT_EXCEEDED,
+	    [LEDGER_STATE_FROZEN] = API_ACCOUNT_FROZEN,
 	};
 
 	if (rc == DB_NOT_FOUND) {
@@ -285,6 +288,7 @@ ledger_called(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn,
 	case LEDGER_STATE_NO_TO:
 	case LEDGER_STATE_FUNDS:
 	case LEDGER_STATE_CAP:
+	case LEDGER_STATE_FROZEN:
 		txn->refusal = refusals[state];
 		return LEDGER_REFUSED;
 	case LEDGER_STATE_KEY_TAKEN:
@@ -338,6 +342,7 @@ ledger_deposit(struct ctx *ctx, struct ledger_op *op, struct ledger_txn *txn)
 		    [LEDGER_DEPOSIT_USER] = DB_I64_IN(ctx->user_id),
 		    [LEDGER_DEPOSIT_USER_NAME] =
 		        LEDGER_STR_IN(ctx->username, strlen(ctx->username)),
+		    [LEDGER_DEPOSIT_USER_GEN] = DB_I64_IN(ctx->token_gen),
 		    [LEDGER_DEPOSIT_AMOUNT] = DB_I64_IN(op->amount_minor),
 		    [LEDGER_DEPOSIT_ROOM] = DB_I64_IN(room),
 		    [LEDGER_DEPOSIT_AT] =
@@ -409,6 +414,7 @@ ledger_transfer_params(
 	in[LEDGER_TRANSFER_FROM] = DB_I64_IN(ctx->user_id);
 	in[LEDGER_TRANSFER_FROM_NAME] =
 	    LEDGER_STR_IN(ctx->username, strlen(ctx->username));
+	in[LEDGER_TRANSFER_FROM_GEN] = DB_I64_IN(ctx->token_gen);
 	in[LEDGER_TRANSFER_TO] = DB_I64_IN(op->to_id);
 	in[LEDGER_TRANSFER_TO_NAME] =
 	    op->to_text != NULL ? LEDGER_STR_IN(op->to_text, op->to_len)
@@ -669,7 +675,7 @@ ledger_refuse(struct ctx *ctx, struct ledger_op *op, enum api_err err)
 	enum db_rc rc;
 
 	assert(err == API_INSUFFICIENT_FUNDS || err == API_LIMIT_EXCEEDED ||
-	       err == API_RECIPIENT_NOT_FOUND);
+	       err == API_RECIPIENT_NOT_FOUND || err == API_ACCOUNT_FROZEN);
 	assert(!ctx->db->in_txn);
 	http_error(ctx->resp, err, NULL);
 	if (op->idem_key == NULL)

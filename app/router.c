@@ -39,6 +39,8 @@ static const struct route routes[] = {
     {"/transactions", HTTP_GET, h_transactions, ROUTE_USER, ROUTER_READS,
         "transactions"},
     {"/metrics", HTTP_GET, h_metrics, ROUTE_PUBLIC, ROUTER_ALONE, "metrics"},
+    {"/password", HTTP_POST, h_password, ROUTE_USER, ROUTER_ALONE, "password"},
+    {"/logout", HTTP_POST, h_logout, ROUTE_USER, ROUTER_ALONE, "logout"},
 };
 
 #define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))

@@ -38,11 +38,11 @@ static bool token_header_is_plain(struct json_object *obj);
 static enum token_rc token_check_shape(const char *token, size_t len);
 static bool token_parse_sub(const char *text, int64_t *out);
 static bool token_get_int(jwt_t *jwt, const char *claim, int64_t *out);
+static bool token_read_gen(jwt_t *jwt, int64_t *gen);
 static enum token_rc token_read_claims(
     jwt_t *jwt, int64_t now, struct token_claims *claims);
 static enum token_rc token_build(jwt_t *jwt, const char *secret,
-    size_t secret_len, int64_t user_id, const char *name, int64_t now,
-    int ttl_s);
+    size_t secret_len, const struct token_claims *claims, int ttl_s);
 
 const char *
 token_rc_name(enum token_rc rc)
@@ -205,6 +205,37 @@ token_get_int(jwt_t *jwt, const char *claim, int64_t *out)
 	return true;
 }
 
+/*
+ * The gen claim: a JSON integer >= 0, or 0 when absent (API.md lists only
+ * the other claims; 0 is the generation of a user who never logged out
+ * nor changed the password). Read from its JSON text: libjwt 1.10's
+ * jwt_get_grant_int() answers 0 for a string or a fraction.
+ */
+static bool
+token_read_gen(jwt_t *jwt, int64_t *gen)
+{
+	char *json = jwt_get_grants_json(jwt, "gen");
+	struct json_object *v;
+	bool ok;
+
+	/*
+	 * Absent (or no memory to say): 0, which never lets a revoked token
+	 * in, as the user's generation only grows from 0.
+	 */
+	*gen = 0;
+	if (json == NULL)
+		return true;
+	v = json_tokener_parse(json);
+	free(json);
+	ok = v != NULL && json_object_is_type(v, json_type_int);
+	if (ok) {
+		*gen = (int64_t)json_object_get_int64(v);
+		ok = *gen >= 0 && *gen < INT64_MAX;
+	}
+	json_object_put(v);
+	return ok;
+}
+
 static enum token_rc
 token_read_claims(jwt_t *jwt, int64_t now, struct token_claims *claims)
 {
@@ -220,6 +251,13 @@ token_read_claims(jwt_t *jwt, int64_t now, struct token_claims *claims)
 		return TOKEN_CLAIMS;
 	if (!token_get_int(jwt, "iat", &claims->iat) ||
 	    !token_get_int(jwt, "exp", &claims->exp))
+		return TOKEN_CLAIMS;
+	/*
+	 * A token without gen (API.md lists only the other claims) is of
+	 * generation 0, the generation of a user who never logged out nor
+	 * changed the password.
+	 */
+	if (!token_read_gen(jwt, &claims->gen))
 		return TOKEN_CLAIMS;
 	/* Non-negative times keep every sum below from overflowing. */
 	if (claims->iat < 0 || claims->exp <= claims->iat ||
@@ -266,11 +304,12 @@ token_verify(const char *secret, size_t secret_len, const char *token,
 	return rc;
 }
 
-/* Adds the claims and the key to a fresh jwt. */
+/* Adds the claims (sub, name, gen, iat) and the key to a fresh jwt. */
 static enum token_rc
-token_build(jwt_t *jwt, const char *secret, size_t secret_len, int64_t user_id,
-    const char *name, int64_t now, int ttl_s)
+token_build(jwt_t *jwt, const char *secret, size_t secret_len,
+    const struct token_claims *claims, int ttl_s)
 {
+	int64_t now = claims->iat;
 	unsigned char raw[TOKEN_JTI_SIZE];
 	char jti[TOKEN_JTI_SIZE * 2 + 1];
 	char sub[24];
@@ -280,11 +319,12 @@ token_build(jwt_t *jwt, const char *secret, size_t secret_len, int64_t user_id,
 		return TOKEN_ERROR;
 	for (size_t i = 0; i < sizeof(raw); i++)
 		(void)snprintf(jti + 2 * i, 3, "%02x", raw[i]);
-	n = snprintf(sub, sizeof(sub), "%lld", (long long)user_id);
+	n = snprintf(sub, sizeof(sub), "%lld", (long long)claims->user_id);
 	if (n < 0 || (size_t)n >= sizeof(sub))
 		return TOKEN_ERROR;
 	if (jwt_add_grant(jwt, "sub", sub) != 0 ||
-	    jwt_add_grant(jwt, "name", name) != 0 ||
+	    jwt_add_grant(jwt, "name", claims->name) != 0 ||
+	    jwt_add_grant_int(jwt, "gen", (long)claims->gen) != 0 ||
 	    jwt_add_grant_int(jwt, "iat", (long)now) != 0 ||
 	    jwt_add_grant_int(jwt, "exp", (long)(now + ttl_s)) != 0 ||
 	    jwt_add_grant(jwt, "jti", jti) != 0)
@@ -297,18 +337,23 @@ token_build(jwt_t *jwt, const char *secret, size_t secret_len, int64_t user_id,
 
 enum token_rc
 token_issue(const char *secret, size_t secret_len, int64_t user_id,
-    const char *name, int64_t now, int ttl_s, char out[TOKEN_SIZE_MAX + 1])
+    const char *name, int64_t gen, int64_t now, int ttl_s,
+    char out[TOKEN_SIZE_MAX + 1])
 {
+	struct token_claims claims = {
+	    .user_id = user_id, .iat = now, .gen = gen};
 	enum token_rc rc;
 	jwt_t *jwt = NULL;
 
 	assert(secret_len > 0 && secret_len <= TOKEN_SECRET_LEN_MAX);
 	assert(user_id > 0 && username_is_valid(name, strlen(name)));
 	assert(ttl_s >= 1 && ttl_s <= TOKEN_TTL_S_MAX && now >= 0);
+	assert(gen >= 0);
 	out[0] = '\0';
-	if (jwt_new(&jwt) != 0)
+	if (util_copy(claims.name, sizeof(claims.name), name) != 0 ||
+	    jwt_new(&jwt) != 0)
 		return TOKEN_ERROR;
-	rc = token_build(jwt, secret, secret_len, user_id, name, now, ttl_s);
+	rc = token_build(jwt, secret, secret_len, &claims, ttl_s);
 	if (rc == TOKEN_OK) {
 		/* jwt_encode_str() allocates; libjwt 1.10 has no free_str. */
 		char *text = jwt_encode_str(jwt);

@@ -74,6 +74,17 @@ util_format_time(char out[UTIL_TIME_SIZE], int64_t unix_s)
 		(void)snprintf(out, UTIL_TIME_SIZE, "1970-01-01T00:00:00Z");
 }
 
+void
+util_format_sql_time(char out[UTIL_SQL_TIME_SIZE], int64_t unix_s)
+{
+	time_t t = (time_t)unix_s;
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, UTIL_SQL_TIME_SIZE, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		(void)snprintf(out, UTIL_SQL_TIME_SIZE, "1970-01-01 00:00:00");
+}
+
 int
 util_random(void *buf, size_t len)
 {

@@ -16,10 +16,12 @@
  * The token, then the user (API.md Authentication). auth_token() checks the
  * Authorization header of ctx->req (no database): the Bearer or JWT
  * scheme, an HS256 token signed with the configured secret, not expired
- * (30 s skew). It fills ctx->user_id and ctx->username from the claims,
- * with ctx->user_checked false, and returns API__MAX, or API_UNAUTHORIZED.
- * auth_user() then reads the user's row (nothing when user_checked):
- * the user must still exist under the token's name. It sets user_checked
+ * (30 s skew). It fills ctx->user_id, ctx->username and ctx->token_gen
+ * from the claims, with ctx->user_checked false, and returns API__MAX, or
+ * API_UNAUTHORIZED. auth_user() then reads the user's row (nothing when
+ * user_checked): the user must still exist under the token's name, with
+ * the token's generation (a token from before the user's last POST
+ * /logout or POST /password is refused). It sets user_checked
  * and balance_minor and returns API__MAX, or API_UNAUTHORIZED, or
  * API_UNAVAILABLE when the database cannot say (API_INTERNAL when it
  * fails otherwise). POST /balance and POST /transfer call only
@@ -33,7 +35,8 @@ enum api_err auth_user(struct ctx *ctx);
  * auth_user() for up to WORKER_BATCH_MAX requests at once, in one
  * statement: the requests that a worker took together (worker.c), each
  * with a good token. A request whose user is found under its token's name
- * is checked, with its balance; any other is left as it was, and its own
+ * and generation is checked, with its balance; any other is left as it
+ * was, and its own
  * auth_user() then answers (401, 503, 500), as it would alone. Reads
  * nothing for fewer than two requests.
  */
@@ -64,6 +67,14 @@ struct auth_creds {
  * that names the field. On success the caller must auth_creds_free().
  */
 enum api_err auth_creds_read(struct ctx *ctx, struct auth_creds *creds);
+
+/*
+ * Reads the string field of obj into *out and *len (owned by obj).
+ * Returns API__MAX, or API_INVALID_REQUEST after answering 400 with a
+ * message that names the field (absent, not a string, or with a NUL).
+ */
+enum api_err auth_field_read(struct ctx *ctx, struct json_object *obj,
+    const char *field, const char **out, size_t *len);
 
 /* Wipes the password in creds and releases the parsed body. */
 void auth_creds_free(struct auth_creds *creds);

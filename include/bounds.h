@@ -142,16 +142,16 @@ _Static_assert(DB_BATCH_LOCK_WAITS + 1 < DB_CALL_LOCK_WAITS_MAX,
 #define WORKER_BATCH_MAX 8
 /*
  * The parameters of one slot of STMT_TRANSFER_BATCH (payd_transfer's first
- * seven), the shared ones after the slots, and all of them.
+ * eight), the shared ones after the slots, and all of them.
  */
-#define DB_TRANSFER_SLOT_PARAMS 7
+#define DB_TRANSFER_SLOT_PARAMS 8
 #define DB_TRANSFER_SHARED_PARAMS 3
 #define DB_TRANSFER_BATCH_PARAMS                                               \
 	((WORKER_BATCH_MAX * DB_TRANSFER_SLOT_PARAMS) +                        \
 	    DB_TRANSFER_SHARED_PARAMS)
 /* Result columns of one statement. */
 #define DB_COLUMN_COUNT_MAX 8
-#define DB_PARAM_COUNT_MAX 64
+#define DB_PARAM_COUNT_MAX 72
 _Static_assert(WORKER_BATCH_MAX <= DB_PARAM_COUNT_MAX,
     "STMT_USER_BATCH binds one parameter per request of a batch");
 _Static_assert(DB_TRANSFER_BATCH_PARAMS <= DB_PARAM_COUNT_MAX,
@@ -195,7 +195,7 @@ _Static_assert(DB_TRANSFER_BATCH_PARAMS <= DB_PARAM_COUNT_MAX,
 
 /* The longest value of ?limit= or ?before= worth reading: 19 digits. */
 #define TXN_PARAM_SIZE_MAX 24
-/* entries.type: "transfer_out" is the longest. */
+/* entries.type: "transfer_out" and "reversal_out" are the longest. */
 #define TXN_TYPE_SIZE_MAX 16
 /* One entry in JSON is under 512 bytes: ~120 of keys, names of <= 32. */
 #define TXN_ROW_JSON_SIZE_MAX 512

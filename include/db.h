@@ -14,25 +14,28 @@
 
 /* All SQL of the service. The text is in db.c, indexed by this enum. */
 enum stmt {
-	STMT_PING,            /* SELECT 1 */
-	STMT_SET_LOCK_WAIT,   /* the session's lock-wait timeout */
-	STMT_USER_INSERT,     /* new user: username, hash */
-	STMT_USER_LOGIN,      /* id, hash by username */
-	STMT_USER_GET,        /* username, balance, created_at by id */
-	STMT_USER_BATCH,      /* id, username, balance of up to 8 ids */
-	STMT_DEPOSIT,         /* CALL payd_deposit: a whole top-up */
-	STMT_TRANSFER,        /* CALL payd_transfer: a whole transfer */
-	STMT_TRANSFER_BATCH,  /* CALL payd_transfer_batch: up to 8 at once */
-	STMT_HISTORY_PAGE,    /* a user's entries, newest first */
-	STMT_IDEM_INSERT,     /* claim a key for this request */
-	STMT_IDEM_GET,        /* hash match, status, response of a key */
-	STMT_IDEM_FINISH,     /* store the response of a key */
-	STMT_IDEM_PURGE,      /* drop keys past the retention */
-	STMT_AUDIT_TOTALS,    /* balances vs deposits vs external */
-	STMT_AUDIT_USERS,     /* users whose balance != their entries */
-	STMT_AUDIT_FEES,      /* fee accounts whose balance != entries */
-	STMT_AUDIT_MOVEMENTS, /* movements whose entries do not sum to 0 */
-	STMT_AUDIT_NEGATIVE,  /* accounts below zero */
+	STMT_PING,              /* SELECT 1 */
+	STMT_SET_LOCK_WAIT,     /* the session's lock-wait timeout */
+	STMT_USER_INSERT,       /* new user: username, hash */
+	STMT_USER_LOGIN,        /* id, hash, token_gen by username */
+	STMT_USER_GET,          /* username, balance, created_at, token_gen */
+	STMT_USER_HASH,         /* the hash of an id under a token_gen */
+	STMT_USER_PASSWORD_SET, /* new hash, token_gen + 1 */
+	STMT_USER_LOGOUT,       /* token_gen + 1 */
+	STMT_USER_BATCH,        /* id, username, balance, token_gen of ids */
+	STMT_DEPOSIT,           /* CALL payd_deposit: a whole top-up */
+	STMT_TRANSFER,          /* CALL payd_transfer: a whole transfer */
+	STMT_TRANSFER_BATCH,    /* CALL payd_transfer_batch: up to 8 at once */
+	STMT_HISTORY_PAGE,      /* a user's entries, newest first */
+	STMT_IDEM_INSERT,       /* claim a key for this request */
+	STMT_IDEM_GET,          /* hash match, status, response of a key */
+	STMT_IDEM_FINISH,       /* store the response of a key */
+	STMT_IDEM_PURGE,        /* drop keys past the retention */
+	STMT_AUDIT_TOTALS,      /* balances vs deposits vs external */
+	STMT_AUDIT_USERS,       /* users whose balance != their entries */
+	STMT_AUDIT_FEES,        /* fee accounts whose balance != entries */
+	STMT_AUDIT_MOVEMENTS,   /* movements whose entries do not sum to 0 */
+	STMT_AUDIT_NEGATIVE,    /* accounts below zero */
 	STMT__MAX
 };
 

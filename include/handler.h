@@ -26,6 +26,8 @@ struct ctx {
 	const struct route *hit; /* NULL once answered without a handler */
 	int64_t user_id;         /* 0 on public routes */
 	char username[USERNAME_LEN_MAX + 1]; /* "" on public routes */
+	/* The token's generation: the users row must still have it. */
+	int64_t token_gen;
 	/*
 	 * True once the caller's row has confirmed the token's user (always
 	 * before a handler runs, but for POST /balance and POST /transfer,
@@ -75,6 +77,8 @@ void h_transfer(struct ctx *ctx);
 void h_transfer_load(struct ctx *const *ctxs, size_t n);
 void h_transactions(struct ctx *ctx);
 void h_metrics(struct ctx *ctx);
+void h_password(struct ctx *ctx);
+void h_logout(struct ctx *ctx);
 
 /*
  * Maps a database outcome that a handler cannot handle itself to the API:
@@ -87,6 +91,15 @@ void handler_db_error(struct ctx *ctx, enum db_rc rc);
  * none).
  */
 bool handler_in_time(const struct ctx *ctx, int64_t need_ms);
+
+/*
+ * Runs statement id, one write under autocommit, as db_exec(); a deadlock
+ * or lock-wait victim was rolled back whole, so it is run again, up to
+ * DB_RETRY_COUNT_MAX times in all. A lost connection is not: the write
+ * may have been committed.
+ */
+enum db_rc handler_exec_retry(struct ctx *ctx, enum stmt id, struct db_val *in,
+    unsigned nin, uint64_t *affected);
 
 /*
  * Writes the body of GET and POST /balance (API.md) for the caller with

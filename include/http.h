@@ -20,6 +20,8 @@ enum api_err {
 	API_INVALID_AMOUNT,      /* 400 invalid_amount */
 	API_UNAUTHORIZED,        /* 401 unauthorized */
 	API_INVALID_CREDENTIALS, /* 401 invalid_credentials */
+	API_WRONG_PASSWORD,      /* 403 invalid_credentials */
+	API_ACCOUNT_FROZEN,      /* 403 account_frozen */
 	API_NOT_FOUND,           /* 404 not_found */
 	API_RECIPIENT_NOT_FOUND, /* 404 recipient_not_found */
 	API_METHOD_NOT_ALLOWED,  /* 405 method_not_allowed */

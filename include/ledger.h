@@ -44,6 +44,7 @@ enum ledger_state {
 	LEDGER_STATE_KEY_TAKEN = 6, /* the key is used: replay it */
 	LEDGER_STATE_KEY_BUSY = 7,  /* the key's request still runs: 409 */
 	LEDGER_STATE_NOT_RUN = 8,   /* a batch's slot with no transfer in it */
+	LEDGER_STATE_FROZEN = 9,    /* the payer is frozen: 403 account_frozen */
 	LEDGER_STATE__MAX
 };
 
@@ -138,10 +139,10 @@ void ledger_transfer_batch(
     struct ctx *const *ctxs, struct ledger_op *const *ops, size_t n);
 
 /*
- * Answers a business refusal found before any transaction (404
- * recipient_not_found) and records it under the Idempotency-Key, if any,
- * so that a retry gets the same answer; or replays what the key already
- * holds.
+ * Answers a business refusal (404 recipient_not_found, 422
+ * insufficient_funds or limit_exceeded, 403 account_frozen) and records
+ * it under the Idempotency-Key, if any, so that a retry gets the same
+ * answer; or replays what the key already holds.
  */
 void ledger_refuse(struct ctx *ctx, struct ledger_op *op, enum api_err err);
 

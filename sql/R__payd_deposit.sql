@@ -6,7 +6,8 @@
 --
 --   1. the caller, as auth_check() reads it for every other route
 --      (payd_caller_is, sql/R__payd_caller_is.sql): the token's user id
---      must still exist under the token's name (compared byte for byte);
+--      must still exist under the token's name (compared byte for byte),
+--      and the token's generation must still be the user's;
 --   2. START TRANSACTION, then the Idempotency-Key's row when there is a
 --      key (payd_claim_key, sql/R__payd_claim_key.sql): a concurrent
 --      request with the same key waits on its lock;
@@ -30,7 +31,7 @@
 -- SQL SECURITY INVOKER: it runs with the app account's own DML grants.
 -- A routine file: payd migrate applies it again whenever this text changes.
 CREATE OR REPLACE PROCEDURE payd_deposit(
-    IN p_user BIGINT, IN p_user_name VARCHAR(32),
+    IN p_user BIGINT, IN p_user_name VARCHAR(32), IN p_user_gen BIGINT,
     IN p_amount BIGINT, IN p_room BIGINT, IN p_at DATETIME,
     IN p_key VARBINARY(255), IN p_canon VARBINARY(96))
     MODIFIES SQL DATA
@@ -48,7 +49,7 @@ proc: BEGIN
 
 	-- 1. Who tops up (sql/R__payd_caller_is.sql): the credit below
 	-- checks the row again under its lock.
-	IF NOT payd_caller_is(p_user, p_user_name) THEN
+	IF NOT payd_caller_is(p_user, p_user_name, p_user_gen) THEN
 		SET v_state = 1;
 		SELECT v_state, v_mid, v_bal;
 		LEAVE proc;

@@ -28,7 +28,8 @@
 --   0 done: moved (committed, or open with a key), 1 the caller is gone
 --   (401), 2 a transfer to oneself (400), 3 no such recipient (404),
 --   4 insufficient funds (422), 5 the recipient's cap (422), 6 the key is
---   taken (replay), 7 the key is held by a request still running (409).
+--   taken (replay), 7 the key is held by a request still running (409),
+--   9 the payer's account is frozen (403, sql/R__payd_debit.sql).
 -- Nothing is left open unless state is 0 and there is a key. A deadlock,
 -- a lock-wait timeout or any other error rolls back and is raised to the
 -- app (which retries 1213 and 1205, API.md Faults).
@@ -42,7 +43,7 @@
 -- never none. (Its first version was sql/002_transfer_procedure.sql;
 -- databases that recorded 002 keep the record, and get this file.)
 CREATE OR REPLACE PROCEDURE payd_transfer(
-    IN p_from BIGINT, IN p_from_name VARCHAR(32),
+    IN p_from BIGINT, IN p_from_name VARCHAR(32), IN p_from_gen BIGINT,
     IN p_to BIGINT, IN p_to_name VARCHAR(32),
     IN p_amount BIGINT, IN p_fee BIGINT, IN p_room BIGINT,
     IN p_fee_account INT, IN p_at DATETIME,
@@ -65,8 +66,8 @@ proc: BEGIN
 	END;
 
 	-- 1. Who pays, and who is paid (outside the transaction).
-	CALL payd_transfer_who(p_from, p_from_name, p_to, p_to_name,
-	    v_state, v_to, v_to_name);
+	CALL payd_transfer_who(p_from, p_from_name, p_from_gen, p_to,
+	    p_to_name, v_state, v_to, v_to_name);
 	IF v_state <> 0 THEN
 		SELECT v_state, v_to, v_to_name, v_mid, v_bal, v_tobal;
 		LEAVE proc;

@@ -4,10 +4,10 @@
 -- CALLs of payd_transfer, each with its own round trip and its own commit.
 -- Transfers with an Idempotency-Key never come here (payd_transfer).
 --
--- Slot i (1 to 8) has the parameters of payd_transfer but the key: payer
--- and name, payee by id or name, amount, fee, room (the cap minus amount);
--- a slot whose payer is 0 is unused. All slots share the fee sub-account,
--- the instant, and p_lock_ms (step 2).
+-- Slot i (1 to 8) has the parameters of payd_transfer but the key: payer,
+-- name and token generation, payee by id or name, amount, fee, room (the
+-- cap minus amount); a slot whose payer is 0 is unused. All slots share
+-- the fee sub-account, the instant, and p_lock_ms (step 2).
 --
 --   1. payd_transfer_who for every slot, outside the transaction;
 --   2. START TRANSACTION, and every payer and payee of the slots that go on
@@ -34,30 +34,30 @@
 -- (app/ledger.c ledger_transfer_batch).
 -- Generated slot by slot: the same lines for slots 1 to 8.
 CREATE OR REPLACE PROCEDURE payd_transfer_batch(
-    IN p_from1 BIGINT, IN p_from_name1 VARCHAR(32), IN p_to1 BIGINT,
-    IN p_to_name1 VARCHAR(32), IN p_amount1 BIGINT, IN p_fee1 BIGINT,
-    IN p_room1 BIGINT,
-    IN p_from2 BIGINT, IN p_from_name2 VARCHAR(32), IN p_to2 BIGINT,
-    IN p_to_name2 VARCHAR(32), IN p_amount2 BIGINT, IN p_fee2 BIGINT,
-    IN p_room2 BIGINT,
-    IN p_from3 BIGINT, IN p_from_name3 VARCHAR(32), IN p_to3 BIGINT,
-    IN p_to_name3 VARCHAR(32), IN p_amount3 BIGINT, IN p_fee3 BIGINT,
-    IN p_room3 BIGINT,
-    IN p_from4 BIGINT, IN p_from_name4 VARCHAR(32), IN p_to4 BIGINT,
-    IN p_to_name4 VARCHAR(32), IN p_amount4 BIGINT, IN p_fee4 BIGINT,
-    IN p_room4 BIGINT,
-    IN p_from5 BIGINT, IN p_from_name5 VARCHAR(32), IN p_to5 BIGINT,
-    IN p_to_name5 VARCHAR(32), IN p_amount5 BIGINT, IN p_fee5 BIGINT,
-    IN p_room5 BIGINT,
-    IN p_from6 BIGINT, IN p_from_name6 VARCHAR(32), IN p_to6 BIGINT,
-    IN p_to_name6 VARCHAR(32), IN p_amount6 BIGINT, IN p_fee6 BIGINT,
-    IN p_room6 BIGINT,
-    IN p_from7 BIGINT, IN p_from_name7 VARCHAR(32), IN p_to7 BIGINT,
-    IN p_to_name7 VARCHAR(32), IN p_amount7 BIGINT, IN p_fee7 BIGINT,
-    IN p_room7 BIGINT,
-    IN p_from8 BIGINT, IN p_from_name8 VARCHAR(32), IN p_to8 BIGINT,
-    IN p_to_name8 VARCHAR(32), IN p_amount8 BIGINT, IN p_fee8 BIGINT,
-    IN p_room8 BIGINT,
+    IN p_from1 BIGINT, IN p_from_name1 VARCHAR(32),
+    IN p_from_gen1 BIGINT, IN p_to1 BIGINT, IN p_to_name1 VARCHAR(32),
+    IN p_amount1 BIGINT, IN p_fee1 BIGINT, IN p_room1 BIGINT,
+    IN p_from2 BIGINT, IN p_from_name2 VARCHAR(32),
+    IN p_from_gen2 BIGINT, IN p_to2 BIGINT, IN p_to_name2 VARCHAR(32),
+    IN p_amount2 BIGINT, IN p_fee2 BIGINT, IN p_room2 BIGINT,
+    IN p_from3 BIGINT, IN p_from_name3 VARCHAR(32),
+    IN p_from_gen3 BIGINT, IN p_to3 BIGINT, IN p_to_name3 VARCHAR(32),
+    IN p_amount3 BIGINT, IN p_fee3 BIGINT, IN p_room3 BIGINT,
+    IN p_from4 BIGINT, IN p_from_name4 VARCHAR(32),
+    IN p_from_gen4 BIGINT, IN p_to4 BIGINT, IN p_to_name4 VARCHAR(32),
+    IN p_amount4 BIGINT, IN p_fee4 BIGINT, IN p_room4 BIGINT,
+    IN p_from5 BIGINT, IN p_from_name5 VARCHAR(32),
+    IN p_from_gen5 BIGINT, IN p_to5 BIGINT, IN p_to_name5 VARCHAR(32),
+    IN p_amount5 BIGINT, IN p_fee5 BIGINT, IN p_room5 BIGINT,
+    IN p_from6 BIGINT, IN p_from_name6 VARCHAR(32),
+    IN p_from_gen6 BIGINT, IN p_to6 BIGINT, IN p_to_name6 VARCHAR(32),
+    IN p_amount6 BIGINT, IN p_fee6 BIGINT, IN p_room6 BIGINT,
+    IN p_from7 BIGINT, IN p_from_name7 VARCHAR(32),
+    IN p_from_gen7 BIGINT, IN p_to7 BIGINT, IN p_to_name7 VARCHAR(32),
+    IN p_amount7 BIGINT, IN p_fee7 BIGINT, IN p_room7 BIGINT,
+    IN p_from8 BIGINT, IN p_from_name8 VARCHAR(32),
+    IN p_from_gen8 BIGINT, IN p_to8 BIGINT, IN p_to_name8 VARCHAR(32),
+    IN p_amount8 BIGINT, IN p_fee8 BIGINT, IN p_room8 BIGINT,
     IN p_fee_account INT, IN p_at DATETIME, IN p_lock_ms INT)
     MODIFIES SQL DATA
     SQL SECURITY INVOKER
@@ -99,36 +99,44 @@ BEGIN
 
 	-- 1. Who pays, and who is paid.
 	IF p_from1 > 0 THEN
-		CALL payd_transfer_who(p_from1, p_from_name1, p_to1,
-		    p_to_name1, v_state1, v_to1, v_to_name1);
+		CALL payd_transfer_who(p_from1, p_from_name1,
+		    p_from_gen1, p_to1, p_to_name1, v_state1, v_to1,
+		    v_to_name1);
 	END IF;
 	IF p_from2 > 0 THEN
-		CALL payd_transfer_who(p_from2, p_from_name2, p_to2,
-		    p_to_name2, v_state2, v_to2, v_to_name2);
+		CALL payd_transfer_who(p_from2, p_from_name2,
+		    p_from_gen2, p_to2, p_to_name2, v_state2, v_to2,
+		    v_to_name2);
 	END IF;
 	IF p_from3 > 0 THEN
-		CALL payd_transfer_who(p_from3, p_from_name3, p_to3,
-		    p_to_name3, v_state3, v_to3, v_to_name3);
+		CALL payd_transfer_who(p_from3, p_from_name3,
+		    p_from_gen3, p_to3, p_to_name3, v_state3, v_to3,
+		    v_to_name3);
 	END IF;
 	IF p_from4 > 0 THEN
-		CALL payd_transfer_who(p_from4, p_from_name4, p_to4,
-		    p_to_name4, v_state4, v_to4, v_to_name4);
+		CALL payd_transfer_who(p_from4, p_from_name4,
+		    p_from_gen4, p_to4, p_to_name4, v_state4, v_to4,
+		    v_to_name4);
 	END IF;
 	IF p_from5 > 0 THEN
-		CALL payd_transfer_who(p_from5, p_from_name5, p_to5,
-		    p_to_name5, v_state5, v_to5, v_to_name5);
+		CALL payd_transfer_who(p_from5, p_from_name5,
+		    p_from_gen5, p_to5, p_to_name5, v_state5, v_to5,
+		    v_to_name5);
 	END IF;
 	IF p_from6 > 0 THEN
-		CALL payd_transfer_who(p_from6, p_from_name6, p_to6,
-		    p_to_name6, v_state6, v_to6, v_to_name6);
+		CALL payd_transfer_who(p_from6, p_from_name6,
+		    p_from_gen6, p_to6, p_to_name6, v_state6, v_to6,
+		    v_to_name6);
 	END IF;
 	IF p_from7 > 0 THEN
-		CALL payd_transfer_who(p_from7, p_from_name7, p_to7,
-		    p_to_name7, v_state7, v_to7, v_to_name7);
+		CALL payd_transfer_who(p_from7, p_from_name7,
+		    p_from_gen7, p_to7, p_to_name7, v_state7, v_to7,
+		    v_to_name7);
 	END IF;
 	IF p_from8 > 0 THEN
-		CALL payd_transfer_who(p_from8, p_from_name8, p_to8,
-		    p_to_name8, v_state8, v_to8, v_to_name8);
+		CALL payd_transfer_who(p_from8, p_from_name8,
+		    p_from_gen8, p_to8, p_to_name8, v_state8, v_to8,
+		    v_to_name8);
 	END IF;
 
 	-- 2. The transaction, and its users' rows in ascending id order.

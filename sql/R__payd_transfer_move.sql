@@ -4,13 +4,15 @@
 -- one transfer whose payer and payee step 1 found (p_state 0; any other
 -- state is left as it is, and nothing is done).
 --
---   1. the debit (only if balance >= amount + fee) and the credit (only if
---      balance <= the cap minus amount), in ascending user id order so
---      that A->B and B->A cannot deadlock; both always run, so
---      insufficient funds wins over the recipient's cap. When either
+--   1. the debit (payd_debit, sql/R__payd_debit.sql: only from an account
+--      that is not frozen, and only if balance >= amount + fee) and the
+--      credit (only if balance <= the cap minus amount), in ascending user
+--      id order so that A->B and B->A cannot deadlock; both always run, so
+--      the payer's refusal wins over the recipient's cap. When either
 --      finds its condition false, the other is undone in the same
---      transaction and p_state says why: 4 insufficient funds, 5 the
---      recipient's cap (422). Nothing else is written then.
+--      transaction and p_state says why: 9 the payer is frozen (403),
+--      4 insufficient funds, 5 the recipient's cap (422). Nothing else is
+--      written then.
 --   2. both balances read back under our locks, the movement and its three
 --      entries (the fee's on p_fee_account); p_fees grows by the fee. The
 --      caller credits the fee sub-account with p_fees last, just before
@@ -27,17 +29,16 @@ CREATE OR REPLACE PROCEDURE payd_transfer_move(
     COMMENT 'POST /transfer, step 2 (sql/R__payd_transfer_move.sql)'
 proc: BEGIN
 	DECLARE v_total BIGINT DEFAULT p_amount + p_fee;
-	DECLARE v_deb INT DEFAULT 0;
+	DECLARE v_deb TINYINT DEFAULT 0;
 	DECLARE v_cred INT DEFAULT 0;
 
 	SET p_mid = 0, p_bal = 0, p_tobal = 0;
 	IF p_state <> 0 THEN
 		LEAVE proc;
 	END IF;
+	-- v_deb: payd_debit's state, 0 when it took the money.
 	IF p_from < p_to THEN
-		UPDATE users SET balance = balance - v_total
-		    WHERE id = p_from AND balance >= v_total;
-		SET v_deb = ROW_COUNT();
+		CALL payd_debit(p_from, v_total, v_deb);
 		UPDATE users SET balance = balance + p_amount
 		    WHERE id = p_to AND balance <= p_room;
 		SET v_cred = ROW_COUNT();
@@ -45,13 +46,11 @@ proc: BEGIN
 		UPDATE users SET balance = balance + p_amount
 		    WHERE id = p_to AND balance <= p_room;
 		SET v_cred = ROW_COUNT();
-		UPDATE users SET balance = balance - v_total
-		    WHERE id = p_from AND balance >= v_total;
-		SET v_deb = ROW_COUNT();
+		CALL payd_debit(p_from, v_total, v_deb);
 	END IF;
-	IF v_deb <> 1 OR v_cred <> 1 THEN
+	IF v_deb <> 0 OR v_cred <> 1 THEN
 		-- The rows are ours (locked) until the transaction ends.
-		IF v_deb = 1 THEN
+		IF v_deb = 0 THEN
 			UPDATE users SET balance = balance + v_total
 			    WHERE id = p_from;
 		END IF;
@@ -59,7 +58,7 @@ proc: BEGIN
 			UPDATE users SET balance = balance - p_amount
 			    WHERE id = p_to;
 		END IF;
-		SET p_state = IF(v_deb <> 1, 4, 5);
+		SET p_state = IF(v_deb <> 0, v_deb, 5);
 		LEAVE proc;
 	END IF;
 

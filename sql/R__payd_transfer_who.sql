@@ -5,7 +5,8 @@
 --
 -- The caller is checked as auth_user() checks it for every other route
 -- (payd_caller_is, sql/R__payd_caller_is.sql, written out: the token's user
--- id must still exist under the token's name, compared byte for byte). The
+-- id must still exist under the token's name, compared byte for byte, with
+-- the token's generation, p_from_gen, still the user's). The
 -- recipient is found by id (p_to > 0) or by username (p_to = 0; without
 -- regard to case, the column's collation), its id and name in one read.
 --
@@ -13,7 +14,7 @@
 -- (401), 3 no such recipient (404), 2 a transfer to oneself (400), checked
 -- in this order.
 CREATE OR REPLACE PROCEDURE payd_transfer_who(
-    IN p_from BIGINT, IN p_from_name VARCHAR(32),
+    IN p_from BIGINT, IN p_from_name VARCHAR(32), IN p_from_gen BIGINT,
     IN p_to BIGINT, IN p_to_name VARCHAR(32),
     OUT p_state TINYINT, OUT p_to_id BIGINT, OUT p_to_out VARCHAR(32))
     READS SQL DATA
@@ -21,11 +22,13 @@ CREATE OR REPLACE PROCEDURE payd_transfer_who(
     COMMENT 'POST /transfer, step 1 (sql/R__payd_transfer_who.sql)'
 BEGIN
 	DECLARE v_name VARCHAR(32) DEFAULT NULL;
+	DECLARE v_gen BIGINT DEFAULT NULL;
 	-- No such row leaves the variable NULL, and no warning.
 	DECLARE CONTINUE HANDLER FOR NOT FOUND BEGIN END;
 
 	SET p_state = 0, p_to_id = NULL, p_to_out = NULL;
-	SELECT username INTO v_name FROM users WHERE id = p_from;
+	SELECT username, token_gen INTO v_name, v_gen FROM users
+	    WHERE id = p_from;
 	IF p_to > 0 THEN
 		SET p_to_id = p_to;
 		SELECT username INTO p_to_out FROM users WHERE id = p_to;
@@ -34,7 +37,8 @@ BEGIN
 		    WHERE username = p_to_name;
 	END IF;
 	IF v_name IS NULL OR
-	    CAST(v_name AS BINARY) <> CAST(p_from_name AS BINARY) THEN
+	    CAST(v_name AS BINARY) <> CAST(p_from_name AS BINARY) OR
+	    v_gen <> p_from_gen THEN
 		SET p_state = 1;
 	ELSEIF p_to_out IS NULL THEN
 		SET p_state = 3;

@@ -76,7 +76,7 @@ fuzz_issued(const uint8_t *data, size_t size)
 	name[nlen] = '\0';
 
 	FUZZ_CHECK(token_issue(fuzz_key, sizeof(fuzz_key) - 1, user_id, name,
-	               now, ttl, token) == TOKEN_OK,
+	               data[20], now, ttl, token) == TOKEN_OK,
 	    "issue %lld %s", (long long)user_id, name);
 	len = strlen(token);
 	FUZZ_CHECK(len > 0 && len <= TOKEN_SIZE_MAX, "length %zu", len);
@@ -91,7 +91,7 @@ fuzz_issued(const uint8_t *data, size_t size)
 	               &c) == TOKEN_OK,
 	    "refused at %lld: %s", (long long)at, token);
 	FUZZ_CHECK(c.user_id == user_id && strcmp(c.name, name) == 0 &&
-	               c.iat == now && c.exp == now + ttl,
+	               c.iat == now && c.exp == now + ttl && c.gen == data[20],
 	    "claims changed: %s", token);
 
 	/* Just outside it, and under another key. */

@@ -17,4 +17,5 @@
 	X(dbfaults)                                                            \
 	X(money_faults)                                                        \
 	X(edges)                                                               \
+	X(accounts)                                                            \
 	X(faults)

@@ -115,7 +115,7 @@ static const char *
 good(char out[TOKEN_SIZE_MAX + 1])
 {
 	ck_assert_int_eq(
-	    token_issue(SECRET, SECRET_LEN, 7, "alice", NOW, 900, out),
+	    token_issue(SECRET, SECRET_LEN, 7, "alice", 3, NOW, 900, out),
 	    TOKEN_OK);
 	return out;
 }
@@ -135,6 +135,7 @@ START_TEST(test_token_issue__claims__round_trip)
 	ck_assert_str_eq(c.name, "alice");
 	ck_assert_int_eq(c.iat, NOW);
 	ck_assert_int_eq(c.exp, NOW + 900);
+	ck_assert_int_eq(c.gen, 3);
 	/* The claims' JSON types: sub a string, iat/exp numbers, a jti. */
 	ck_assert_int_eq(jwt_decode(&jwt, t1, (const unsigned char *)SECRET,
 	                     (int)SECRET_LEN),
@@ -143,6 +144,7 @@ START_TEST(test_token_issue__claims__round_trip)
 	ck_assert_str_eq(jwt_get_grant(jwt, "sub"), "7");
 	ck_assert_str_eq(jwt_get_grant(jwt, "name"), "alice");
 	ck_assert_int_eq(jwt_get_grant_int(jwt, "exp"), NOW + 900);
+	ck_assert_int_eq(jwt_get_grant_int(jwt, "gen"), 3);
 	ck_assert_uint_eq(strlen(jwt_get_grant(jwt, "jti")), 32);
 	jwt_free(jwt);
 }
@@ -154,7 +156,7 @@ START_TEST(test_token_issue__ttl_max__accepted)
 	struct token_claims c;
 
 	ck_assert_int_eq(token_issue(SECRET, SECRET_LEN, INT64_MAX, "a.b-c_D9",
-	                     NOW, TOKEN_TTL_S_MAX, t),
+	                     0, NOW, TOKEN_TTL_S_MAX, t),
 	    TOKEN_OK);
 	ck_assert_int_eq(
 	    token_verify(SECRET, SECRET_LEN, t, NOW + TOKEN_TTL_S_MAX, &c),
@@ -407,6 +409,13 @@ START_TEST(test_token_verify__bad_claims__rejected)
 	    "\"jti\":\"j\"}",
 	    "{\"sub\":\"7\",\"name\":\"alice\",\"iat\":1780000000,"
 	    "\"jti\":\"j\"}",
+	    /* gen: negative, a string, a fraction */
+	    "{\"sub\":\"7\",\"name\":\"alice\",\"iat\":1780000000,"
+	    "\"exp\":1780000900,\"jti\":\"j\",\"gen\":-1}",
+	    "{\"sub\":\"7\",\"name\":\"alice\",\"iat\":1780000000,"
+	    "\"exp\":1780000900,\"jti\":\"j\",\"gen\":\"1\"}",
+	    "{\"sub\":\"7\",\"name\":\"alice\",\"iat\":1780000000,"
+	    "\"exp\":1780000900,\"jti\":\"j\",\"gen\":1.5}",
 	};
 	char t[TOK_SIZE], j[512];
 
@@ -435,6 +444,28 @@ START_TEST(test_token_verify__bad_claims__rejected)
 }
 END_TEST
 
+/* A token without gen is of generation 0; gen 0 itself is accepted. */
+START_TEST(test_token_verify__gen__absent_is_zero)
+{
+	char t[TOK_SIZE], j[512];
+	struct token_claims c;
+
+	claims(j, sizeof(j), NOW, NOW + 900, 0);
+	forge(JWT_ALG_HS256, SECRET, j, NULL, t);
+	ck_assert_int_eq(
+	    token_verify(SECRET, SECRET_LEN, t, NOW, &c), TOKEN_OK);
+	ck_assert_int_eq(c.gen, 0);
+	(void)snprintf(j, sizeof(j),
+	    "{\"sub\":\"7\",\"name\":\"alice\",\"iat\":%lld,"
+	    "\"exp\":%lld,\"jti\":\"j\",\"gen\":0}",
+	    (long long)NOW, (long long)NOW + 900);
+	forge(JWT_ALG_HS256, SECRET, j, NULL, t);
+	ck_assert_int_eq(
+	    token_verify(SECRET, SECRET_LEN, t, NOW, &c), TOKEN_OK);
+	ck_assert_int_eq(c.gen, 0);
+}
+END_TEST
+
 Suite *
 token_suite(void)
 {
@@ -457,6 +488,7 @@ token_suite(void)
 	tcase_add_test(tc, test_token_verify__size_limit__paired);
 	tcase_add_test(tc, test_token_verify__lifetime_limit__paired);
 	tcase_add_test(tc, test_token_verify__bad_claims__rejected);
+	tcase_add_test(tc, test_token_verify__gen__absent_is_zero);
 	suite_add_tcase(s, tc);
 	return s;
 }

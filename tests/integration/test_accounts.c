@@ -1,0 +1,308 @@
+/*
+ * Goal: account security and operator commands keep API.md (POST
+ * /password, POST /logout, the frozen-account rule, reversals in
+ * /transactions) over HTTP through nginx against both app instances:
+ * a token from before a logout or a password change is refused on each
+ * instance from the moment the answer came; a password change re-hashes;
+ * `payd admin` freezes, unfreezes, reverses (at most once, never past the
+ * recipient's balance), shows and lists, records every action in
+ * admin_actions and the log, without secrets, with its exit codes.
+ */
+#include <check.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "client.h"
+
+Suite *accounts_suite(void);
+
+/* Requests with one old token before both instances have answered one. */
+#define ACC_BOTH_TRIES_MAX 60
+/* Parallel clients of the /password flood, and requests each. */
+#define ACC_FLOOD_CLIENTS 4
+#define ACC_FLOOD_EACH 150
+/* Concurrent `payd admin reverse` of one transfer. */
+#define ACC_REVERSERS 4
+
+static struct resp *R;
+
+static void
+setup(void)
+{
+	R = malloc(sizeof(*R));
+	ck_assert_ptr_nonnull(R);
+	memset(R, 0, sizeof(*R));
+}
+
+static void
+teardown(void)
+{
+	resp_free(R);
+	free(R);
+}
+
+/* One request into R. */
+static long
+call(const char *method, const char *path, const char *token, const char *body)
+{
+	resp_free(R);
+	ck_assert_int_eq(api(method, path, token, body, NULL, R), 0);
+	return R->status;
+}
+
+static long
+login(const char *name, const char *password, char token[1024])
+{
+	char body[512];
+
+	(void)snprintf(body, sizeof(body),
+	    "{\"username\":\"%s\",\"password\":\"%s\"}", name, password);
+	call("POST", "/login", NULL, body);
+	if (R->status == 200)
+		(void)snprintf(token, 1024, "%s", resp_str(R, "token"));
+	return R->status;
+}
+
+static long
+change_password(const char *token, const char *current, const char *next)
+{
+	char body[1024];
+
+	(void)snprintf(body, sizeof(body),
+	    "{\"password\":\"%s\",\"new_password\":\"%s\"}", current, next);
+	return call("POST", "/password", token, body);
+}
+
+/* The user's stored hash, through the privileged account. */
+static void
+stored_hash(long long id, char *out, size_t size)
+{
+	char cmd[512];
+	FILE *fp;
+
+	(void)snprintf(cmd, sizeof(cmd),
+	    "mariadb --no-defaults -S \"$STACK_DIR/mysql.sock\" -uroot -N -B "
+	    "-e 'SELECT password_hash FROM payd.users WHERE id = %lld'",
+	    id);
+	fp = popen(cmd, "r");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_ptr_nonnull(fgets(out, (int)size, fp));
+	out[strcspn(out, "\n")] = '\0';
+	(void)pclose(fp);
+}
+
+/*
+ * GET /balance with token, again and again, until each app instance has
+ * answered one (its log names the request id): every answer must be 401.
+ */
+static void
+assert_refused_on_both(const char *token)
+{
+	bool seen[2] = {false, false};
+	char id[128];
+
+	for (int i = 0; i < ACC_BOTH_TRIES_MAX && !(seen[0] && seen[1]); i++) {
+		ck_assert_int_eq(call("GET", "/balance", token, NULL), 401);
+		ck_assert_str_eq(resp_err(R), "unauthorized");
+		ck_assert_ptr_nonnull(
+		    resp_header(R, "X-Request-Id", id, sizeof(id)));
+		if (stack_cmd("grep -q 'req_id=%s .*status=401' "
+		              "\"$STACK_DIR/payd.log\"",
+		        id) == 0)
+			seen[0] = true;
+		else if (stack_cmd("grep -q 'req_id=%s .*status=401' "
+		                   "\"$STACK_DIR/payd2.log\"",
+		             id) == 0)
+			seen[1] = true;
+	}
+	ck_assert_msg(seen[0] && seen[1], "not answered by both instances");
+}
+
+START_TEST(test_password__change__old_tokens_refused_new_one_works)
+{
+	char name[40], t1[1024], t2[1024], t3[1024], before[256], after[256];
+	long long id;
+
+	unique_name("pw", name, sizeof(name));
+	id = register_login(name, t1);
+	ck_assert_int_gt(id, 0);
+	ck_assert_int_eq(login(name, "password123", t2), 200);
+	ck_assert_int_eq(top_up(t1, "5.00"), 200);
+	stored_hash(id, before, sizeof(before));
+	ck_assert_int_eq(
+	    change_password(t1, "password123", "n3w pass phrase"), 200);
+	ck_assert_str_eq(resp_str(R, "username"), name);
+	/* RFC 3339 UTC: "2026-11-26T03:15:49Z". */
+	ck_assert_uint_eq(strlen(resp_str(R, "password_changed_at")), 20);
+	ck_assert_int_eq(resp_str(R, "password_changed_at")[19], 'Z');
+	/* The token of the change and the other one: refused everywhere. */
+	assert_refused_on_both(t1);
+	assert_refused_on_both(t2);
+	ck_assert_int_eq(
+	    call("POST", "/balance", t2, "{\"amount\":\"1\"}"), 401);
+	ck_assert_int_eq(
+	    call("POST", "/transfer", t2, "{\"to\":\"nobody\",\"amount\":1}"),
+	    401);
+	/* Re-hashed: a new yescrypt hash; the old password is gone. */
+	stored_hash(id, after, sizeof(after));
+	ck_assert_str_ne(before, after);
+	ck_assert_int_eq(strncmp(after, "$y$", 3), 0);
+	ck_assert_int_eq(login(name, "password123", t3), 401);
+	ck_assert_int_eq(login(name, "n3w pass phrase", t3), 200);
+	ck_assert_int_eq(call("GET", "/balance", t3, NULL), 200);
+	ck_assert_str_eq(resp_str(R, "balance"), "5.00");
+	/* Logged, and no password in any log. */
+	ck_assert_int_eq(stack_cmd("cat \"$STACK_DIR\"/payd*.log | grep -q "
+	                           "'event=password_changed uid=%lld'",
+	                     id),
+	    0);
+	ck_assert_int_eq(stack_cmd("cat \"$STACK_DIR\"/payd*.log | grep -q "
+	                           "'n3w pass phrase'"),
+	    1);
+}
+END_TEST
+
+START_TEST(test_password__wrong_current__403_nothing_changes)
+{
+	char name[40], t1[1024], t2[1024], before[256], after[256];
+	long long id;
+
+	unique_name("pw", name, sizeof(name));
+	id = register_login(name, t1);
+	stored_hash(id, before, sizeof(before));
+	ck_assert_int_eq(
+	    change_password(t1, "password124", "another one1"), 403);
+	ck_assert_str_eq(resp_err(R), "invalid_credentials");
+	stored_hash(id, after, sizeof(after));
+	ck_assert_str_eq(before, after);
+	/* The token still works, and so does the old password. */
+	ck_assert_int_eq(call("GET", "/balance", t1, NULL), 200);
+	ck_assert_int_eq(login(name, "password123", t2), 200);
+	/* No token: 401, as on every route. */
+	ck_assert_int_eq(
+	    change_password(NULL, "password123", "another one1"), 401);
+}
+END_TEST
+
+START_TEST(test_password__new_password_rules__paired_400)
+{
+	char name[40], t[1024], longest[200], over[200];
+
+	unique_name("pw", name, sizeof(name));
+	register_login(name, t);
+	/* 7 bytes refused, 129 refused; nothing changed by either. */
+	ck_assert_int_eq(change_password(t, "password123", "1234567"), 400);
+	ck_assert_str_eq(resp_err(R), "invalid_request");
+	ck_assert_ptr_nonnull(strstr(R->body, "new_password"));
+	memset(over, 'x', 129);
+	over[129] = '\0';
+	ck_assert_int_eq(change_password(t, "password123", over), 400);
+	ck_assert_int_eq(
+	    call("POST", "/password", t, "{\"password\":\"password123\"}"),
+	    400);
+	ck_assert_ptr_nonnull(strstr(R->body, "new_password"));
+	ck_assert_int_eq(call("POST", "/password", t,
+	                     "{\"password\":5,\"new_password\":\"abcdefgh\"}"),
+	    400);
+	ck_assert_int_eq(call("POST", "/password", t, "[]"), 400);
+	ck_assert_int_eq(call("GET", "/password", t, NULL), 405);
+	/* 128 bytes: the longest allowed. */
+	memset(longest, 'y', 128);
+	longest[128] = '\0';
+	ck_assert_int_eq(change_password(t, "password123", longest), 200);
+	ck_assert_int_eq(login(name, longest, t), 200);
+}
+END_TEST
+
+START_TEST(test_logout__old_tokens_refused_on_both_instances)
+{
+	char name[40], t1[1024], t2[1024], t3[1024], to[40], tt[1024];
+	char body[128];
+	long long id;
+
+	unique_name("lo", name, sizeof(name));
+	unique_name("lt", to, sizeof(to));
+	id = register_login(name, t1);
+	register_login(to, tt);
+	ck_assert_int_eq(login(name, "password123", t2), 200);
+	ck_assert_int_eq(top_up(t1, "20.00"), 200);
+	ck_assert_int_eq(call("POST", "/logout", t1, NULL), 200);
+	ck_assert_str_eq(resp_str(R, "status"), "logged_out");
+	assert_refused_on_both(t1);
+	assert_refused_on_both(t2);
+	/* The money routes check the caller in their own CALL: 401 too. */
+	(void)snprintf(body, sizeof(body), "{\"to\":\"%s\",\"amount\":1}", to);
+	ck_assert_int_eq(call("POST", "/transfer", t2, body), 401);
+	ck_assert_int_eq(call("POST", "/balance", t2, "{\"amount\":1}"), 401);
+	ck_assert_int_eq(call("GET", "/transactions", t2, NULL), 401);
+	ck_assert_int_eq(call("POST", "/logout", t2, NULL), 401);
+	/* A new login works, and its token moves money. */
+	ck_assert_int_eq(login(name, "password123", t3), 200);
+	ck_assert_int_eq(call("POST", "/transfer", t3, body), 201);
+	ck_assert_str_eq(resp_str(R, "balance"), "18.25");
+	ck_assert_int_eq(stack_cmd("cat \"$STACK_DIR\"/payd*.log | grep -q "
+	                           "'event=logout uid=%lld'",
+	                     id),
+	    0);
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
+START_TEST(test_password_flood__429_rate_limited)
+{
+	int *seen = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pid_t pids[ACC_FLOOD_CLIENTS];
+
+	ck_assert_ptr_ne(seen, MAP_FAILED);
+	*seen = 0;
+	/* Without a token the app answers 401 at once: nginx's limit. */
+	for (int c = 0; c < ACC_FLOOD_CLIENTS; c++) {
+		pids[c] = fork();
+		ck_assert_int_ge(pids[c], 0);
+		if (pids[c] == 0) {
+			struct resp *r = malloc(sizeof(*r));
+
+			for (int i = 0; r != NULL && i < ACC_FLOOD_EACH; i++) {
+				if (api("POST", "/password", NULL, "{}", NULL,
+				        r) == 0 &&
+				    r->status == 429 &&
+				    strcmp(resp_err(r), "rate_limited") == 0)
+					__atomic_fetch_add(
+					    seen, 1, __ATOMIC_RELAXED);
+				resp_free(r);
+			}
+			_exit(0);
+		}
+	}
+	for (int c = 0; c < ACC_FLOOD_CLIENTS; c++)
+		(void)waitpid(pids[c], NULL, 0);
+	ck_assert_int_gt(*seen, 0);
+	munmap(seen, sizeof(int));
+	/* The bucket drains: later tests are not limited. */
+	sleep(5);
+}
+END_TEST
+
+Suite *
+accounts_suite(void)
+{
+	Suite *s = suite_create("accounts");
+	TCase *tc = tcase_create("accounts");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(
+	    tc, test_password__change__old_tokens_refused_new_one_works);
+	tcase_add_test(tc, test_password__wrong_current__403_nothing_changes);
+	tcase_add_test(tc, test_password__new_password_rules__paired_400);
+	tcase_add_test(tc, test_logout__old_tokens_refused_on_both_instances);
+	tcase_add_test(tc, test_password_flood__429_rate_limited);
+	suite_add_tcase(s, tc);
+	return s;
+}
