@@ -223,10 +223,10 @@ check "app account can INSERT and DELETE" app_sql \
 check "app account can UPDATE" app_sql \
     'UPDATE fee_accounts SET balance = balance WHERE id = 0'
 check "app account can CALL payd_transfer (no such caller: state 1)" \
-    test "$(app_sql "CALL payd_transfer(0, '', 0, '', 1, 0, 0, 0,
+    test "$(app_sql "CALL payd_transfer(0, '', 0, 0, '', 1, 0, 0, 0,
     UTC_TIMESTAMP(), NULL, '')" | cut -f1)" = 1
 check "app account can CALL payd_deposit (no such caller: state 1)" \
-    test "$(app_sql "CALL payd_deposit(0, '', 1, 0, UTC_TIMESTAMP(),
+    test "$(app_sql "CALL payd_deposit(0, '', 0, 1, 0, UTC_TIMESTAMP(),
     NULL, '')" | cut -f1)" = 1
 check "app account cannot CREATE PROCEDURE" \
     sh -c "! MYSQL_PWD='$dbpw1' mariadb --no-defaults -S '$db/mysql.sock' \
