@@ -64,8 +64,8 @@ auth_load_user(struct ctx *ctx, int64_t user_id,
 	struct db_val out[] = {
 	    {.type = DB_STR, .str = name, .cap = USERNAME_LEN_MAX + 1},
 	    DB_I64_OUT(),
-	    DB_STR_OUT(created),
 	    DB_I64_OUT(),
+	    DB_STR_OUT(created),
 	};
 	enum db_rc rc = DB_CONN;
 
@@ -76,7 +76,7 @@ auth_load_user(struct ctx *ctx, int64_t user_id,
 	}
 	if (rc == DB_OK) {
 		*balance_minor = out[1].i64;
-		*gen = out[3].i64;
+		*gen = out[2].i64;
 	}
 	return rc;
 }

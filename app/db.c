@@ -42,8 +42,8 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
         "WHERE username = ?",
         1},
     [STMT_USER_GET] = {"user_get",
-        "SELECT username, balance, "
-        "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'), token_gen "
+        "SELECT username, balance, token_gen, "
+        "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') "
         "FROM users WHERE id = ?",
         1},
     /* POST /password: the hash to check the current password against,
@@ -147,6 +147,29 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
         "SELECT -id - 1, balance FROM fee_accounts WHERE balance < 0 "
         "LIMIT 100",
         0},
+    [STMT_TXN_BEGIN] = {"txn_begin", "START TRANSACTION", 0},
+    /* payd admin: a user by id, or by name (id 0; "" is no name). */
+    [STMT_ADMIN_USER] = {"admin_user",
+        "SELECT id, username, balance, "
+        "IFNULL(DATE_FORMAT(frozen_at, '%Y-%m-%dT%H:%i:%sZ'), ''), "
+        "IFNULL(frozen_reason, ''), "
+        "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') "
+        "FROM users WHERE id = ? OR username = ?",
+        2},
+    /* The operator commands of sql/R__payd_admin.sql. */
+    [STMT_ADMIN_FREEZE] = {"admin_freeze",
+        "CALL payd_admin_freeze(?, ?, ?, ?, ?, ?)", 6},
+    [STMT_ADMIN_REVERSE] = {"admin_reverse",
+        "CALL payd_admin_reverse(?, ?, ?, ?, ?)", 5},
+    [STMT_ADMIN_RECORD] = {"admin_record",
+        "INSERT INTO admin_actions (operator, action, target, reason, "
+        "outcome, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        6},
+    [STMT_ADMIN_LOG] = {"admin_log",
+        "SELECT id, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'), "
+        "operator, action, target, outcome, reason FROM admin_actions "
+        "WHERE created_at >= ? ORDER BY id LIMIT ?",
+        2},
 };
 
 static const char *const db_rc_names[DB_RC__MAX] = {

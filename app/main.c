@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "audit.h"
 #include "config.h"
 #include "log.h"
@@ -19,7 +20,9 @@ static void
 usage(void)
 {
 	(void)fprintf(stderr, "usage: payd [-c config] "
-	                      "[serve | migrate | audit | check-config]\n");
+	                      "[serve | migrate | audit | check-config]\n"
+	                      "       payd [-c config] admin COMMAND ... "
+	                      "(payd admin --help)\n");
 	exit(2);
 }
 
@@ -31,7 +34,8 @@ main(int argc, char *argv[])
 	char err[256];
 	int ch, rc;
 
-	while ((ch = getopt(argc, argv, "c:")) != -1) {
+	/* "+": the options of "admin" are its own (admin.c). */
+	while ((ch = getopt(argc, argv, "+c:")) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -42,7 +46,7 @@ main(int argc, char *argv[])
 	}
 	if (optind < argc)
 		cmd = argv[optind++];
-	if (optind != argc)
+	if (optind != argc && strcmp(cmd, "admin") != 0)
 		usage();
 	if (path == NULL)
 		path = getenv("PAYD_CONFIG");
@@ -58,6 +62,8 @@ main(int argc, char *argv[])
 		rc = migrate_run(&cfg);
 	else if (strcmp(cmd, "audit") == 0)
 		rc = audit_run(&cfg);
+	else if (strcmp(cmd, "admin") == 0)
+		rc = admin_run(&cfg, argc - optind, argv + optind);
 	else if (strcmp(cmd, "check-config") == 0) {
 		config_log(&cfg);
 		rc = 0;

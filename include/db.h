@@ -18,7 +18,7 @@ enum stmt {
 	STMT_SET_LOCK_WAIT,     /* the session's lock-wait timeout */
 	STMT_USER_INSERT,       /* new user: username, hash */
 	STMT_USER_LOGIN,        /* id, hash, token_gen by username */
-	STMT_USER_GET,          /* username, balance, created_at, token_gen */
+	STMT_USER_GET,          /* username, balance, token_gen, created_at */
 	STMT_USER_HASH,         /* the hash of an id under a token_gen */
 	STMT_USER_PASSWORD_SET, /* new hash, token_gen + 1 */
 	STMT_USER_LOGOUT,       /* token_gen + 1 */
@@ -36,6 +36,12 @@ enum stmt {
 	STMT_AUDIT_FEES,        /* fee accounts whose balance != entries */
 	STMT_AUDIT_MOVEMENTS,   /* movements whose entries do not sum to 0 */
 	STMT_AUDIT_NEGATIVE,    /* accounts below zero */
+	STMT_TXN_BEGIN,         /* START TRANSACTION: payd admin show, log */
+	STMT_ADMIN_USER,        /* a user by id or name, for payd admin */
+	STMT_ADMIN_FREEZE,      /* CALL payd_admin_freeze */
+	STMT_ADMIN_REVERSE,     /* CALL payd_admin_reverse */
+	STMT_ADMIN_RECORD,      /* one admin_actions row */
+	STMT_ADMIN_LOG,         /* admin_actions since a time */
 	STMT__MAX
 };
 

@@ -289,6 +289,285 @@ START_TEST(test_password_flood__429_rate_limited)
 }
 END_TEST
 
+/* Runs "payd admin ARGS", its stdout to admin.out, stderr to admin.log. */
+static int
+admin(const char *args)
+{
+	return stack_cmd(
+	    "\"$PAYD_BIN\" -c \"$STACK_DIR/payd.conf\" admin %s "
+	    ">\"$STACK_DIR/admin.out\" 2>>\"$STACK_DIR/admin.log\"",
+	    args);
+}
+
+/* How many admin_actions rows match the SQL condition cond. */
+static long long
+actions_where(const char *cond)
+{
+	char cmd[1024], line[64] = "";
+	FILE *fp;
+
+	(void)snprintf(cmd, sizeof(cmd),
+	    "mariadb --no-defaults -S \"$STACK_DIR/mysql.sock\" -uroot -N -B "
+	    "-e \"SELECT COUNT(*) FROM payd.admin_actions WHERE %s\"",
+	    cond);
+	fp = popen(cmd, "r");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), fp));
+	(void)pclose(fp);
+	return atoll(line);
+}
+
+/* POST /transfer of amount to name; returns the status, R the body. */
+static long
+pay(const char *token, const char *to, const char *amount)
+{
+	char body[256];
+
+	(void)snprintf(body, sizeof(body), "{\"to\":\"%s\",\"amount\":\"%s\"}",
+	    to, amount);
+	return call("POST", "/transfer", token, body);
+}
+
+static const char *
+balance(const char *token)
+{
+	static char out[64];
+
+	return balance_of(token, out, sizeof(out));
+}
+
+START_TEST(test_admin_freeze__payer_refused_incoming_money_ok)
+{
+	char a[40], b[40], ta[1024], tb[1024], t2[1024], args[256], cond[256];
+	long long ida;
+
+	unique_name("fz", a, sizeof(a));
+	unique_name("fy", b, sizeof(b));
+	ida = register_login(a, ta);
+	register_login(b, tb);
+	ck_assert_int_eq(top_up(ta, "50.00"), 200);
+	ck_assert_int_eq(top_up(tb, "50.00"), 200);
+	(void)snprintf(args, sizeof(args),
+	    "--operator tester freeze %s --reason 'case 7: card stolen'", a);
+	ck_assert_int_eq(admin(args), 0);
+	/* Every payment out of it: 403, nothing moves; the same with a key. */
+	ck_assert_int_eq(pay(ta, b, "1.00"), 403);
+	ck_assert_str_eq(resp_err(R), "account_frozen");
+	ck_assert_str_eq(balance(ta), "50.00");
+	ck_assert_str_eq(balance(tb), "50.00");
+	/* Reads, login, top-ups and incoming transfers still work. */
+	ck_assert_int_eq(login(a, "password123", t2), 200);
+	ck_assert_int_eq(call("GET", "/transactions", t2, NULL), 200);
+	ck_assert_int_eq(top_up(t2, "1.00"), 200);
+	ck_assert_int_eq(pay(tb, a, "2.00"), 201);
+	ck_assert_str_eq(balance(ta), "53.00");
+	/* Freezing it again is refused (1); unfreezing lets it pay. */
+	ck_assert_int_eq(admin(args), 1);
+	(void)snprintf(args, sizeof(args),
+	    "--operator tester unfreeze %s --reason 'case 7 closed'", a);
+	ck_assert_int_eq(admin(args), 0);
+	ck_assert_int_eq(admin(args), 1);
+	ck_assert_int_eq(pay(ta, b, "1.00"), 201);
+	ck_assert_str_eq(balance(ta), "51.25");
+	/* Recorded and logged, outcome and reason, each time. */
+	(void)snprintf(cond, sizeof(cond),
+	    "operator = 'tester' AND target = 'user %lld %s' AND "
+	    "((action = 'freeze' AND reason = 'case 7: card stolen') OR "
+	    "(action = 'unfreeze' AND reason = 'case 7 closed'))",
+	    ida, a);
+	ck_assert_int_eq(actions_where(cond), 4);
+	ck_assert_int_eq(stack_cmd("grep -q 'event=admin_action "
+	                           "operator=tester action=freeze "
+	                           "target=\"user %lld %s\" outcome=done "
+	                           "reason=\"case 7: card stolen\"' "
+	                           "\"$STACK_DIR/admin.log\"",
+	                     ida, a),
+	    0);
+	ck_assert_int_eq(stack_cmd("grep -q 'action=freeze target=\"user "
+	                           "%lld %s\" outcome=already_frozen' "
+	                           "\"$STACK_DIR/admin.log\"",
+	                     ida, a),
+	    0);
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
+START_TEST(test_admin_reverse__both_histories_once_then_refused)
+{
+	char a[40], b[40], ta[1024], tb[1024], args[256], cond[128];
+	long long tid;
+
+	unique_name("ra", a, sizeof(a));
+	unique_name("rb", b, sizeof(b));
+	register_login(a, ta);
+	register_login(b, tb);
+	ck_assert_int_eq(top_up(ta, "30.00"), 200);
+	ck_assert_int_eq(pay(ta, b, "10.00"), 201);
+	tid = resp_int(R, "id");
+	ck_assert_str_eq(balance(ta), "19.25");
+	(void)snprintf(args, sizeof(args),
+	    "--operator ops1 reverse %lld --reason 'paid in error'", tid);
+	ck_assert_int_eq(admin(args), 0);
+	/* The sender has its amount and fee back; the recipient gave it. */
+	ck_assert_str_eq(balance(ta), "30.00");
+	ck_assert_str_eq(balance(tb), "0.00");
+	ck_assert_int_eq(call("GET", "/transactions?limit=1", ta, NULL), 200);
+	ck_assert_ptr_nonnull(strstr(R->body, "\"type\":\"reversal_in\""));
+	ck_assert_ptr_nonnull(strstr(R->body, "\"amount\":\"10.00\""));
+	ck_assert_ptr_nonnull(strstr(R->body, "\"fee\":\"0.75\""));
+	ck_assert_ptr_nonnull(strstr(R->body, "\"balance_after\":\"30.00\""));
+	(void)snprintf(cond, sizeof(cond), "\"transfer_id\":%lld", tid);
+	ck_assert_ptr_nonnull(strstr(R->body, cond));
+	ck_assert_int_eq(call("GET", "/transactions?limit=1", tb, NULL), 200);
+	ck_assert_ptr_nonnull(strstr(R->body, "\"type\":\"reversal_out\""));
+	ck_assert_ptr_nonnull(strstr(R->body, "\"fee\":\"0.00\""));
+	ck_assert_ptr_nonnull(strstr(R->body, cond));
+	/* At most once: the second is refused, nothing moves. */
+	ck_assert_int_eq(admin(args), 1);
+	ck_assert_int_eq(stack_cmd("grep -q already_reversed "
+	                           "\"$STACK_DIR/admin.out\""),
+	    0);
+	ck_assert_str_eq(balance(ta), "30.00");
+	/* Not a transfer: a top-up's id, and no such id. */
+	ck_assert_int_eq(admin("reverse 999999999999 --reason x"), 1);
+	(void)snprintf(cond, sizeof(cond),
+	    "action = 'reverse' AND target = 'transfer %lld' AND "
+	    "operator = 'ops1'",
+	    tid);
+	ck_assert_int_eq(actions_where(cond), 2);
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
+START_TEST(test_admin_reverse__recipient_short__refused_nothing_moves)
+{
+	char a[40], b[40], c[40], ta[1024], tb[1024], tc[1024], args[256];
+	long long tid;
+
+	unique_name("sa", a, sizeof(a));
+	unique_name("sb", b, sizeof(b));
+	unique_name("sc", c, sizeof(c));
+	register_login(a, ta);
+	register_login(b, tb);
+	register_login(c, tc);
+	ck_assert_int_eq(top_up(ta, "20.00"), 200);
+	ck_assert_int_eq(pay(ta, b, "10.00"), 201);
+	tid = resp_int(R, "id");
+	/* The recipient spends part of it: 10.00 - 5.75 = 4.25 left. */
+	ck_assert_int_eq(pay(tb, c, "5.00"), 201);
+	(void)snprintf(args, sizeof(args), "reverse %lld --reason oops", tid);
+	ck_assert_int_eq(admin(args), 1);
+	ck_assert_int_eq(stack_cmd("grep -q recipient_short "
+	                           "\"$STACK_DIR/admin.out\""),
+	    0);
+	ck_assert_str_eq(balance(ta), "9.25");
+	ck_assert_str_eq(balance(tb), "4.25");
+	/* Topped up, the recipient can give it back. */
+	ck_assert_int_eq(top_up(tb, "6.00"), 200);
+	ck_assert_int_eq(admin(args), 0);
+	ck_assert_str_eq(balance(ta), "20.00");
+	ck_assert_str_eq(balance(tb), "0.25");
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
+START_TEST(test_admin_reverse__concurrent__exactly_once)
+{
+	char a[40], b[40], ta[1024], tb[1024], args[256];
+	pid_t pids[ACC_REVERSERS];
+	int done = 0, refused = 0;
+	long long tid;
+
+	unique_name("ca", a, sizeof(a));
+	unique_name("cb", b, sizeof(b));
+	register_login(a, ta);
+	register_login(b, tb);
+	ck_assert_int_eq(top_up(ta, "20.00"), 200);
+	ck_assert_int_eq(pay(ta, b, "10.00"), 201);
+	tid = resp_int(R, "id");
+	(void)snprintf(
+	    args, sizeof(args), "reverse %lld --reason race >/dev/null", tid);
+	for (int i = 0; i < ACC_REVERSERS; i++) {
+		pids[i] = fork();
+		ck_assert_int_ge(pids[i], 0);
+		if (pids[i] == 0)
+			_exit(stack_cmd(
+			    "\"$PAYD_BIN\" -c \"$STACK_DIR/payd.conf\" "
+			    "admin %s 2>>\"$STACK_DIR/admin.log\"",
+			    args));
+	}
+	for (int i = 0; i < ACC_REVERSERS; i++) {
+		int st = 0;
+
+		ck_assert_int_eq(waitpid(pids[i], &st, 0), pids[i]);
+		ck_assert(WIFEXITED(st));
+		done += WEXITSTATUS(st) == 0;
+		refused += WEXITSTATUS(st) == 1;
+	}
+	ck_assert_int_eq(done, 1);
+	ck_assert_int_eq(refused, ACC_REVERSERS - 1);
+	ck_assert_str_eq(balance(ta), "20.00");
+	ck_assert_str_eq(balance(tb), "0.00");
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
+START_TEST(test_admin_show_log_help__exit_codes_no_secrets)
+{
+	char a[40], ta[1024], args[256];
+	long long id;
+
+	unique_name("sh", a, sizeof(a));
+	id = register_login(a, ta);
+	ck_assert_int_eq(top_up(ta, "12.50"), 200);
+	(void)snprintf(args, sizeof(args), "--operator auditor show %s", a);
+	ck_assert_int_eq(admin(args), 0);
+	ck_assert_int_eq(stack_cmd("grep -q '^user %lld %s$' "
+	                           "\"$STACK_DIR/admin.out\" && grep -q "
+	                           "'balance  *12.50' \"$STACK_DIR/admin.out\" "
+	                           "&& grep -q 'frozen  *no' "
+	                           "\"$STACK_DIR/admin.out\" && grep -q "
+	                           "'deposit .*amount 12.50' "
+	                           "\"$STACK_DIR/admin.out\"",
+	                     id, a),
+	    0);
+	ck_assert_int_eq(admin("show no_such_user_x1"), 1);
+	ck_assert_int_eq(admin("--operator auditor log --since 2000-01-01"), 0);
+	ck_assert_int_eq(stack_cmd("grep -q 'operator=auditor action=show "
+	                           "target=\"user %lld %s\" outcome=done' "
+	                           "\"$STACK_DIR/admin.out\"",
+	                     id, a),
+	    0);
+	ck_assert_int_eq(admin("log --since 2999-01-01T00:00:00Z"), 0);
+	ck_assert_int_eq(stack_cmd("test ! -s \"$STACK_DIR/admin.out\""), 0);
+	/* --help for each command; bad arguments are 2. */
+	ck_assert_int_eq(admin("--help"), 0);
+	ck_assert_int_eq(admin("show --help"), 0);
+	ck_assert_int_eq(admin("freeze --help"), 0);
+	ck_assert_int_eq(admin("unfreeze --help"), 0);
+	ck_assert_int_eq(admin("reverse --help"), 0);
+	ck_assert_int_eq(admin("log --help"), 0);
+	ck_assert_int_eq(stack_cmd("grep -q 'usage: payd admin log' "
+	                           "\"$STACK_DIR/admin.out\""),
+	    0);
+	ck_assert_int_eq(admin("freeze someone"), 2);
+	ck_assert_int_eq(admin("reverse abc --reason x"), 2);
+	ck_assert_int_eq(admin("log --since yesterday"), 2);
+	ck_assert_int_eq(admin("explode"), 2);
+	ck_assert_int_eq(admin(""), 2);
+	ck_assert_int_eq(
+	    actions_where("operator = 'auditor' AND action IN ('show', 'log')"),
+	    2);
+	/* No secret in the log or the output: the DB password, the key. */
+	ck_assert_int_eq(
+	    stack_cmd("! grep -qF \"$(cat \"$STACK_DIR/db-password\")\" "
+	              "\"$STACK_DIR/admin.log\" \"$STACK_DIR/admin.out\" "
+	              "&& ! grep -qF \"$(cat \"$STACK_DIR/jwt-secret\")\" "
+	              "\"$STACK_DIR/admin.log\""),
+	    0);
+}
+END_TEST
+
 Suite *
 accounts_suite(void)
 {
@@ -303,6 +582,13 @@ accounts_suite(void)
 	tcase_add_test(tc, test_password__new_password_rules__paired_400);
 	tcase_add_test(tc, test_logout__old_tokens_refused_on_both_instances);
 	tcase_add_test(tc, test_password_flood__429_rate_limited);
+	tcase_add_test(tc, test_admin_freeze__payer_refused_incoming_money_ok);
+	tcase_add_test(
+	    tc, test_admin_reverse__both_histories_once_then_refused);
+	tcase_add_test(
+	    tc, test_admin_reverse__recipient_short__refused_nothing_moves);
+	tcase_add_test(tc, test_admin_reverse__concurrent__exactly_once);
+	tcase_add_test(tc, test_admin_show_log_help__exit_codes_no_secrets);
 	suite_add_tcase(s, tc);
 	return s;
 }
