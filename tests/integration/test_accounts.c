@@ -29,23 +29,6 @@ Suite *accounts_suite(void);
 /* Concurrent `payd admin reverse` of one transfer. */
 #define ACC_REVERSERS 4
 
-static struct resp *R;
-
-static void
-setup(void)
-{
-	R = malloc(sizeof(*R));
-	ck_assert_ptr_nonnull(R);
-	memset(R, 0, sizeof(*R));
-}
-
-static void
-teardown(void)
-{
-	resp_free(R);
-	free(R);
-}
-
 /* One request into R. */
 static long
 call(const char *method, const char *path, const char *token, const char *body)
@@ -574,7 +557,7 @@ accounts_suite(void)
 	Suite *s = suite_create("accounts");
 	TCase *tc = tcase_create("accounts");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, resp_setup, resp_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(
 	    tc, test_password__change__old_tokens_refused_new_one_works);
