@@ -33,6 +33,8 @@
 /* A row's text columns, and a name read back (utf8mb4: 4 bytes a char). */
 #define ADMIN_TEXT_SIZE (LEDGER_ADMIN_REASON_LEN_MAX * 4 + 1)
 #define ADMIN_NAME_SIZE (USERNAME_LEN_MAX * 4 + 1)
+/* getpwuid_r's room for the passwd strings (sysconf's usual guess). */
+#define ADMIN_PASSWD_SIZE 1024
 
 /* The command line after "admin". */
 struct admin_args {
@@ -134,14 +136,12 @@ admin_parse(int argc, char **argv, struct admin_args *args)
 			rc = admin_opt(argc, argv, &i, &args->since);
 		else if (strcmp(a, "--operator") == 0)
 			rc = admin_opt(argc, argv, &i, &args->operator_name);
-		else if (a[0] == '-')
-			rc = -1;
-		else if (args->cmd == NULL)
+		else if (a[0] != '-' && args->cmd == NULL)
 			args->cmd = a;
-		else if (args->target == NULL)
+		else if (a[0] != '-' && args->target == NULL)
 			args->target = a;
 		else
-			rc = -1;
+			rc = -1; /* an unknown option, or a third argument */
 		if (rc != 0) {
 			(void)fprintf(
 			    stderr, "payd admin: bad argument %s\n", a);
@@ -169,13 +169,15 @@ admin_text_is_valid(const char *s, size_t min, size_t max)
 static int
 admin_operator(const struct admin_args *args, char *out, size_t size)
 {
-	const struct passwd *pw;
+	char buf[ADMIN_PASSWD_SIZE];
+	struct passwd pw, *hit = NULL;
 
 	if (args->operator_name != NULL)
 		return util_copy(out, size, args->operator_name);
-	pw = getpwuid(getuid());
-	if (pw != NULL && pw->pw_name != NULL)
-		return util_copy(out, size, pw->pw_name);
+	if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &hit) == 0 &&
+	    hit != NULL && hit->pw_name != NULL &&
+	    util_copy(out, size, hit->pw_name) == 0)
+		return 0;
 	return snprintf(out, size, "uid:%ld", (long)getuid()) < (int)size ? 0
 	                                                                  : -1;
 }
@@ -395,8 +397,7 @@ admin_reverse(
     struct db *db, struct ledger_admin_act *act, const struct admin_args *args)
 {
 	struct ledger_admin_reversal rev = {0};
-	char target[ADMIN_TARGET_SIZE], back[MONEY_TEXT_SIZE_MAX];
-	char fee[MONEY_TEXT_SIZE_MAX];
+	char target[ADMIN_TARGET_SIZE];
 	enum ledger_admin_rc out;
 	enum db_rc rc = DB_OK;
 	long long id;
@@ -411,6 +412,8 @@ admin_reverse(
 	out = ledger_admin_reverse(db, act, &rev, &rc);
 	admin_log_line(act, "reverse", target, out);
 	if (out == LEDGER_ADMIN_DONE) {
+		char back[MONEY_TEXT_SIZE_MAX], fee[MONEY_TEXT_SIZE_MAX];
+
 		money_format(rev.back_minor, back);
 		money_format(rev.fee_minor, fee);
 		(void)printf("reversed %s: reversal %" PRId64 ", user %" PRId64
