@@ -41,6 +41,8 @@ enum fuzz_h {
 	FUZZ_H_TRANSFER,     /* h_transfer */
 	FUZZ_H_TRANSACTIONS, /* h_transactions */
 	FUZZ_H_METRICS,      /* h_metrics */
+	FUZZ_H_PASSWORD,     /* h_password */
+	FUZZ_H_LOGOUT,       /* h_logout */
 	FUZZ_H__MAX
 };
 
@@ -58,6 +60,8 @@ static const struct {
     {"/transfer", HTTP_POST, true},    /* FUZZ_H_TRANSFER */
     {"/transactions", HTTP_GET, true}, /* FUZZ_H_TRANSACTIONS */
     {"/metrics", HTTP_GET, false},     /* FUZZ_H_METRICS */
+    {"/password", HTTP_POST, true},    /* FUZZ_H_PASSWORD */
+    {"/logout", HTTP_POST, true},      /* FUZZ_H_LOGOUT */
 };
 
 static const char *const fuzz_paths[] = {
@@ -71,6 +75,8 @@ static const char *const fuzz_paths[] = {
     "/",
     "/balance/",
     "/BALANCE",
+    "/password",
+    "/logout",
 };
 
 static int fuzz_calls[FUZZ_H__MAX];
@@ -91,6 +97,8 @@ FUZZ_HANDLER(h_balance_post, FUZZ_H_BALANCE_POST)
 FUZZ_HANDLER(h_transfer, FUZZ_H_TRANSFER)
 FUZZ_HANDLER(h_transactions, FUZZ_H_TRANSACTIONS)
 FUZZ_HANDLER(h_metrics, FUZZ_H_METRICS)
+FUZZ_HANDLER(h_password, FUZZ_H_PASSWORD)
+FUZZ_HANDLER(h_logout, FUZZ_H_LOGOUT)
 
 /* The token check of every protected route; its answer is the input's. */
 enum api_err
