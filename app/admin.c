@@ -16,25 +16,11 @@
 
 #include "admin.h"
 #include "auth.h"
+#include "bounds.h"
 #include "db.h"
 #include "ledger_admin.h"
 #include "log.h"
 #include "money.h"
-
-/* payd admin show: the newest ledger entries it prints. */
-#define ADMIN_SHOW_ENTRIES 20
-/* payd admin log: the most rows it prints (older ones: --since). */
-#define ADMIN_LOG_ROWS_MAX 1000
-/*
- * "transfer 9223372036854775807" or "user 9223372036854775807 " and its
- * NUL; a user's name follows (admin_actions.target is 64 characters).
- */
-#define ADMIN_TARGET_SIZE 30
-/* A row's text columns, and a name read back (utf8mb4: 4 bytes a char). */
-#define ADMIN_TEXT_SIZE (LEDGER_ADMIN_REASON_LEN_MAX * 4 + 1)
-#define ADMIN_NAME_SIZE (USERNAME_LEN_MAX * 4 + 1)
-/* getpwuid_r's room for the passwd strings (sysconf's usual guess). */
-#define ADMIN_PASSWD_SIZE 1024
 
 /* The command line after "admin". */
 struct admin_args {

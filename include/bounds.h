@@ -187,6 +187,8 @@ _Static_assert(DB_TRANSFER_BATCH_PARAMS <= DB_PARAM_COUNT_MAX,
 
 /* RFC 3339 UTC "2026-11-26T03:15:49Z" and its NUL (util_format_time). */
 #define UTIL_TIME_SIZE 21
+/* A DATETIME "2026-11-26 03:15:49" and its NUL (util_format_sql_time). */
+#define UTIL_SQL_TIME_SIZE 20
 /* A created_at as STMT_USER_GET formats it, "2026-11-26T03:15:49Z". */
 #define AUTH_TIME_SIZE 32
 /* "YYYY-MM-DD HH:MM:SS" and its NUL: a DATETIME as MariaDB reads it. */
@@ -238,5 +240,24 @@ _Static_assert(DB_TRANSFER_BATCH_PARAMS <= DB_PARAM_COUNT_MAX,
 #define AUDIT_ROWS_MAX 100
 /* The read timeout of its queries, which read the whole ledger. */
 #define AUDIT_RW_TIMEOUT_S 600
+
+/* admin_actions.operator and .reason: the columns' sizes. */
+#define LEDGER_ADMIN_OPERATOR_LEN_MAX 64
+#define LEDGER_ADMIN_REASON_LEN_MAX 255
+
+/* payd admin show: the newest ledger entries it prints. */
+#define ADMIN_SHOW_ENTRIES 20
+/* payd admin log: the most rows it prints (older ones: --since). */
+#define ADMIN_LOG_ROWS_MAX 1000
+/*
+ * "transfer 9223372036854775807" or "user 9223372036854775807 " and its
+ * NUL; a user's name follows (admin_actions.target is 64 characters).
+ */
+#define ADMIN_TARGET_SIZE 30
+/* A row's text columns, and a name read back (utf8mb4: 4 bytes a char). */
+#define ADMIN_TEXT_SIZE (LEDGER_ADMIN_REASON_LEN_MAX * 4 + 1)
+#define ADMIN_NAME_SIZE (USERNAME_LEN_MAX * 4 + 1)
+/* getpwuid_r's room for the passwd strings (sysconf's usual guess). */
+#define ADMIN_PASSWD_SIZE 1024
 
 #endif /* BOUNDS_H */

@@ -11,12 +11,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bounds.h"
 #include "db.h"
 #include "util.h"
-
-/* admin_actions.operator and .reason: the columns' sizes. */
-#define LEDGER_ADMIN_OPERATOR_LEN_MAX 64
-#define LEDGER_ADMIN_REASON_LEN_MAX 255
 
 /* How a command ended; the outcome column names each. */
 enum ledger_admin_rc {

@@ -32,7 +32,6 @@ void util_format_time(char out[UTIL_TIME_SIZE], int64_t unix_s);
  * Formats a UNIX time as a DATETIME "2026-11-26 03:15:49" into out[20],
  * UTC (every session's time zone is +00:00: db.c).
  */
-#define UTIL_SQL_TIME_SIZE 20
 void util_format_sql_time(char out[UTIL_SQL_TIME_SIZE], int64_t unix_s);
 
 /* Fills buf with len bytes from getrandom(2). Returns 0 or -1. */
