@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "admin.h"
-#include "auth.h"
+#include "username.h"
 #include "bounds.h"
 #include "db.h"
 #include "ledger_admin.h"
@@ -250,7 +250,7 @@ admin_find_user(struct db *db, const char *name, struct admin_user *u)
 	enum db_rc rc;
 
 	memset(u, 0, sizeof(*u));
-	if (!auth_username_is_valid(name, strlen(name)))
+	if (!username_is_valid(name, strlen(name)))
 		return DB_NOT_FOUND;
 	rc = db_row(db, STMT_ADMIN_USER, in, 2, out, 6);
 	u->id = out[0].i64;

@@ -92,7 +92,7 @@ enum ledger_admin_rc
 ledger_admin_reverse(struct db *db, const struct ledger_admin_act *act,
     struct ledger_admin_reversal *rev, enum db_rc *db_rc)
 {
-	static const enum ledger_admin_rc states[] = {
+	static const enum ledger_admin_rc outcomes[] = {
 	    LEDGER_ADMIN_DONE,
 	    LEDGER_ADMIN_NO_SUCH_TRANSFER,
 	    LEDGER_ADMIN_ALREADY_REVERSED,
@@ -108,7 +108,7 @@ ledger_admin_reverse(struct db *db, const struct ledger_admin_act *act,
 	};
 	struct db_val out[] = {DB_I64_OUT(), DB_I64_OUT(), DB_I64_OUT(),
 	    DB_I64_OUT(), DB_I64_OUT(), DB_I64_OUT(), DB_I64_OUT()};
-	int64_t state;
+	int64_t state; /* payd_admin_reverse's outcome number */
 
 	assert(rev->transfer_id > 0);
 	*db_rc = ledger_admin_call(db, STMT_ADMIN_REVERSE, in, 5, out, 7);
@@ -116,7 +116,7 @@ ledger_admin_reverse(struct db *db, const struct ledger_admin_act *act,
 		return LEDGER_ADMIN_FAILED;
 	state = out[0].i64;
 	if (state < 0 ||
-	    state >= (int64_t)(sizeof(states) / sizeof(states[0]))) {
+	    state >= (int64_t)(sizeof(outcomes) / sizeof(outcomes[0]))) {
 		*db_rc = DB_ERROR;
 		return LEDGER_ADMIN_FAILED;
 	}
@@ -128,7 +128,7 @@ ledger_admin_reverse(struct db *db, const struct ledger_admin_act *act,
 	/* Read back under the locks: within the transfer, and moved once. */
 	assert(state != 0 || (rev->reversal_id > rev->transfer_id &&
 	                         rev->back_minor >= 0 && rev->fee_minor >= 0));
-	return states[state];
+	return outcomes[state];
 }
 
 enum db_rc

@@ -44,7 +44,7 @@ enum ledger_state {
 	LEDGER_STATE_KEY_TAKEN = 6, /* the key is used: replay it */
 	LEDGER_STATE_KEY_BUSY = 7,  /* the key's request still runs: 409 */
 	LEDGER_STATE_NOT_RUN = 8,   /* a batch's slot with no transfer in it */
-	LEDGER_STATE_FROZEN = 9,    /* the payer is frozen: 403 account_frozen */
+	LEDGER_STATE_FROZEN = 9, /* the payer is frozen: 403 account_frozen */
 	LEDGER_STATE__MAX
 };
 

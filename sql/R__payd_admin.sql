@@ -4,10 +4,12 @@
 -- on what, why, and how it ended) whatever its outcome: a refusal is
 -- recorded after its rollback, a change in the same transaction.
 --
--- Both answer one row: state, then what the command needs to report.
+-- Both answer one row: an outcome (their own numbers, not enum
+-- ledger_state: app/ledger_admin.c reads them), then what the command
+-- needs to report.
 
 -- Freezes (p_freeze 1) or unfreezes (0) user p_user, recorded under
--- p_target (the user as the operator named it). state: 0 done,
+-- p_target (the user as the operator named it). outcome: 0 done,
 -- 1 no such user, 2 already frozen (or not frozen). Then the id of the
 -- admin_actions row. A freeze takes effect for every debit that comes
 -- after its commit, on every app instance: payd_debit reads frozen_at
@@ -19,7 +21,7 @@ CREATE OR REPLACE PROCEDURE payd_admin_freeze(
     SQL SECURITY INVOKER
     COMMENT 'payd admin freeze and unfreeze (sql/R__payd_admin.sql)'
 BEGIN
-	DECLARE v_state TINYINT DEFAULT 0;
+	DECLARE v_outcome TINYINT DEFAULT 0;
 	DECLARE EXIT HANDLER FOR SQLEXCEPTION
 	BEGIN
 		ROLLBACK;
@@ -35,17 +37,17 @@ BEGIN
 		    WHERE id = p_user AND frozen_at IS NOT NULL;
 	END IF;
 	IF ROW_COUNT() <> 1 THEN
-		SET v_state = IF(EXISTS (SELECT 1 FROM users WHERE id = p_user),
+		SET v_outcome = IF(EXISTS (SELECT 1 FROM users WHERE id = p_user),
 		    2, 1);
 	END IF;
 	INSERT INTO admin_actions (operator, action, target, reason, outcome,
 	    created_at)
 	    VALUES (p_operator, IF(p_freeze = 1, 'freeze', 'unfreeze'),
 	    p_target, p_reason,
-	    CASE v_state WHEN 0 THEN 'done' WHEN 1 THEN 'no_such_user'
+	    CASE v_outcome WHEN 0 THEN 'done' WHEN 1 THEN 'no_such_user'
 	    ELSE IF(p_freeze = 1, 'already_frozen', 'not_frozen') END, p_at);
 	COMMIT;
-	SELECT v_state, LAST_INSERT_ID();
+	SELECT v_outcome, LAST_INSERT_ID();
 END;
 
 -- How much of transfer p_transfer its recipient has refunded: what a
@@ -73,11 +75,11 @@ END;
 -- every transfer locks them, then the fee row, as transfers do last.
 --
 -- The recipient pays back even when frozen (an operator's correction);
--- only its balance must cover it (state 3), and the sender's must stay
--- within p_cap (state 4, as 422 limit_exceeded). state: 0 done, 1 no such
--- transfer, 2 already reversed, 3 the recipient's balance is short, 4 the
--- sender's cap. Answers state, the reversal's id, sender, recipient, back,
--- fee, and the admin_actions row's id.
+-- only its balance must cover it (outcome 3), and the sender's must stay
+-- within p_cap (outcome 4, as 422 limit_exceeded). outcome: 0 done, 1 no
+-- such transfer, 2 already reversed, 3 the recipient's balance is short,
+-- 4 the sender's cap. Answers the outcome, the reversal's id, sender,
+-- recipient, back, fee, and the admin_actions row's id.
 CREATE OR REPLACE PROCEDURE payd_admin_reverse(
     IN p_transfer BIGINT, IN p_cap BIGINT,
     IN p_operator VARCHAR(64), IN p_reason VARCHAR(255), IN p_at DATETIME)
@@ -85,7 +87,7 @@ CREATE OR REPLACE PROCEDURE payd_admin_reverse(
     SQL SECURITY INVOKER
     COMMENT 'payd admin reverse (sql/R__payd_admin.sql)'
 BEGIN
-	DECLARE v_state TINYINT DEFAULT 0;
+	DECLARE v_outcome TINYINT DEFAULT 0;
 	DECLARE v_kind VARCHAR(16) DEFAULT NULL;
 	DECLARE v_from, v_to, v_amount, v_fee, v_rev, v_acct BIGINT
 	    DEFAULT NULL;
@@ -104,9 +106,9 @@ BEGIN
 	    INTO v_kind, v_from, v_to, v_amount, v_fee, v_rev
 	    FROM movements WHERE id = p_transfer FOR UPDATE;
 	IF v_kind IS NULL OR v_kind <> 'transfer' THEN
-		SET v_state = 1;
+		SET v_outcome = 1;
 	ELSEIF v_rev IS NOT NULL THEN
-		SET v_state = 2;
+		SET v_outcome = 2;
 	ELSE
 		SET v_back = v_amount - payd_transfer_refunded(p_transfer);
 		IF v_from < v_to THEN
@@ -124,9 +126,9 @@ BEGIN
 			    WHERE id = v_from AND balance <= p_cap - v_back - v_fee;
 			SET v_cred = ROW_COUNT();
 		END IF;
-		SET v_state = IF(v_deb <> 1, 3, IF(v_cred <> 1, 4, 0));
+		SET v_outcome = IF(v_deb <> 1, 3, IF(v_cred <> 1, 4, 0));
 	END IF;
-	IF v_state <> 0 THEN
+	IF v_outcome <> 0 THEN
 		ROLLBACK;
 	ELSE
 		SET v_bal_from = (SELECT balance FROM users WHERE id = v_from);
@@ -158,8 +160,8 @@ BEGIN
 	INSERT INTO admin_actions (operator, action, target, reason, outcome,
 	    created_at)
 	    VALUES (p_operator, 'reverse', CONCAT('transfer ', p_transfer),
-	    p_reason, ELT(v_state + 1, 'done', 'no_such_transfer',
+	    p_reason, ELT(v_outcome + 1, 'done', 'no_such_transfer',
 	    'already_reversed', 'recipient_short', 'sender_limit'), p_at);
 	COMMIT;
-	SELECT v_state, v_mid, v_from, v_to, v_back, v_fee, LAST_INSERT_ID();
+	SELECT v_outcome, v_mid, v_from, v_to, v_back, v_fee, LAST_INSERT_ID();
 END;
