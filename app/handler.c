@@ -21,11 +21,18 @@ enum db_rc
 handler_exec_retry(struct ctx *ctx, enum stmt id, struct db_val *in,
     unsigned nin, uint64_t *affected)
 {
-	enum db_rc rc = db_exec(ctx->db, id, in, nin, affected);
+	/* One attempt waits at most one lock wait, then a back-off. */
+	int64_t attempt_ms = (int64_t)ctx->cfg->db_lock_wait_timeout_s * 1000 +
+	                     DB_RETRY_SLEEP_MS_MAX;
+	enum db_rc rc = DB_RETRY;
 
 	for (unsigned attempt = 1;
-	     rc == DB_RETRY && attempt < DB_RETRY_COUNT_MAX; attempt++) {
-		db_retry_sleep(attempt);
+	     rc == DB_RETRY && attempt <= DB_RETRY_COUNT_MAX; attempt++) {
+		/* Nothing starts that could end after the answer is due. */
+		if (!handler_in_time(ctx, attempt_ms))
+			break;
+		if (attempt > 1)
+			db_retry_sleep(attempt - 1);
 		rc = db_exec(ctx->db, id, in, nin, affected);
 	}
 	return rc;

@@ -95,8 +95,9 @@ bool handler_in_time(const struct ctx *ctx, int64_t need_ms);
 /*
  * Runs statement id, one write under autocommit, as db_exec(); a deadlock
  * or lock-wait victim was rolled back whole, so it is run again, up to
- * DB_RETRY_COUNT_MAX times in all. A lost connection is not: the write
- * may have been committed.
+ * DB_RETRY_COUNT_MAX times in all, each only while ctx's deadline leaves
+ * time for it (DB_RETRY when none is left: 503). A lost connection is not
+ * run again: the write may have been committed.
  */
 enum db_rc handler_exec_retry(struct ctx *ctx, enum stmt id, struct db_val *in,
     unsigned nin, uint64_t *affected);
