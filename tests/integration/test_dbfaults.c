@@ -405,11 +405,12 @@ START_TEST(test_kill_after_commit_before_call_end__answered_from_row)
 	ck_assert_int_eq(
 	    sql_line(NULL, 0,
 	        "CREATE OR REPLACE PROCEDURE payd_transfer(IN a BIGINT, "
-	        "IN b VARCHAR(32), IN c BIGINT, IN d VARCHAR(32), "
-	        "IN e BIGINT, IN f BIGINT, IN g BIGINT, IN h INT, "
-	        "IN i DATETIME, IN j VARBINARY(255), IN k VARBINARY(96)) "
-	        "BEGIN CALL payd_test_real(a, b, c, d, e, f, g, h, i, j, k); "
-	        "DO GET_LOCK('payd_test_pause', 30); END"),
+	        "IN b VARCHAR(32), IN gen BIGINT, IN c BIGINT, "
+	        "IN d VARCHAR(32), IN e BIGINT, IN f BIGINT, IN g BIGINT, "
+	        "IN h INT, IN i DATETIME, IN j VARBINARY(255), "
+	        "IN k VARBINARY(96)) "
+	        "BEGIN CALL payd_test_real(a, b, gen, c, d, e, f, g, h, i, j, "
+	        "k); DO GET_LOCK('payd_test_pause', 30); END"),
 	    0);
 	holder_start(&h, "SELECT GET_LOCK('payd_test_pause', 0)");
 	st = send_start(&pid, p.tok, p.body, NULL);
@@ -438,8 +439,8 @@ START_TEST(test_call_result_of_wrong_shape__500_worker_alive)
 	ck_assert_int_eq(
 	    sql_line(NULL, 0,
 	        "CREATE OR REPLACE PROCEDURE payd_deposit(IN a BIGINT, "
-	        "IN b VARCHAR(32), IN c BIGINT, IN d BIGINT, IN e DATETIME, "
-	        "IN f VARBINARY(255), IN g VARBINARY(96)) "
+	        "IN b VARCHAR(32), IN gen BIGINT, IN c BIGINT, IN d BIGINT, "
+	        "IN e DATETIME, IN f VARBINARY(255), IN g VARBINARY(96)) "
 	        "BEGIN SELECT 0, 1; END"),
 	    0);
 	for (int i = 0; i < 8; i++) {
