@@ -307,12 +307,15 @@ function resetDashboard() {
   $('load-more-btn').hidden = true;
   $('topup-form').reset();
   $('transfer-form').reset();
+  $('password-form').reset();
   hidePreview();
   transferAttempt = null;
   topupAttempt = null;
   clearErrors($('dashboard-view'));
   setBusy($('topup-form'), false);
   setBusy($('transfer-form'), false);
+  setBusy($('password-form'), false);
+  $('logout-all-btn').disabled = false;
 }
 
 function logout(message, kind = 'info') {
@@ -386,6 +389,8 @@ function txTitle(tx) {
     case 'deposit': return 'Top-up';
     case 'transfer_out': return `Sent to ${who}`;
     case 'transfer_in': return `Received from ${who}`;
+    case 'reversal_out': return `Reversed: given back to ${who}`;
+    case 'reversal_in': return `Reversed: paid back by ${who}`;
     default: return String(tx.type);
   }
 }
@@ -401,6 +406,8 @@ function renderTx(tx) {
   let signed = '';
   if (amount !== null) {
     if (tx.type === 'transfer_out') signed = `−${formatCents(amount + fee)}`;
+    else if (tx.type === 'reversal_out') signed = `−${formatCents(amount)}`;
+    else if (tx.type === 'reversal_in') signed = `+${formatCents(amount + fee)}`;
     else signed = `+${formatCents(amount)}`;
   }
 
@@ -418,6 +425,8 @@ function renderTx(tx) {
   meta.className = 'tx-meta';
   const parts = [`#${tx.id}`];
   if (tx.type === 'transfer_out' && amount !== null) parts.push(`${formatCents(amount)} + fee ${formatCents(fee)}`);
+  if (tx.type === 'reversal_in' && amount !== null) parts.push(`${formatCents(amount)} + fee ${formatCents(fee)} back`);
+  if (Number.isSafeInteger(tx.transfer_id)) parts.push(`of #${tx.transfer_id}`);
   if (apiCents(tx.balance_after) !== null) parts.push(`balance ${formatCents(apiCents(tx.balance_after))}`);
   const metaText = document.createElement('span');
   metaText.textContent = parts.join(' · ');
@@ -560,6 +569,82 @@ async function onRegister(ev) {
     setBusy(form, false);
   }
   if (!ok) focusFirstInvalid(form);
+}
+
+/* -------------------------------------------------------------- security */
+
+// Both end every session of the account on the server (the token
+// generation rises): the page then forgets its token and asks to log in.
+
+function passwordErrors(current, next) {
+  let ok = true;
+  if (!current) {
+    showFieldError('password-current', 'Enter your current password.');
+    ok = false;
+  }
+  if (utf8Length(next) < 8 || utf8Length(next) > 128) {
+    showFieldError('password-new', 'A password must be 8 to 128 characters long.');
+    ok = false;
+  }
+  return ok;
+}
+
+async function onPasswordChange(ev) {
+  ev.preventDefault();
+  if (!session) return;
+  const form = $('password-form');
+  clearErrors(form);
+  notify('');
+  const current = $('password-current').value;
+  const next = $('password-new').value;
+  if (!passwordErrors(current, next)) {
+    focusFirstInvalid(form);
+    return;
+  }
+  setBusy(form, true);
+  let r = null;
+  try {
+    r = await api('POST', '/password', { body: { password: current, new_password: next } });
+  } catch (e) {
+    if (e instanceof SessionExpired) return;
+    throw e;
+  } finally {
+    setBusy(form, false);
+  }
+  if (r.ok) {
+    form.reset();
+    logout('Your password has been changed and every device has been logged out. Please log in again with your new password.', 'success');
+    return;
+  }
+  if (r.code === 'invalid_credentials' || r.status === 403) {
+    showFieldError('password-current', 'The current password is wrong. Nothing was changed.');
+  } else if (r.code === 'invalid_request') {
+    showFieldError('password-new', 'A password must be 8 to 128 characters long.');
+  } else {
+    showError('password-form-error', commonSentence(r) || r.message || `Changing the password failed (error ${r.status}).`);
+  }
+  focusFirstInvalid(form);
+}
+
+async function onLogoutAll() {
+  if (!session) return;
+  const btn = $('logout-all-btn');
+  $('logout-all-error').hidden = true;
+  btn.disabled = true;
+  let r = null;
+  try {
+    r = await api('POST', '/logout');
+  } catch (e) {
+    if (e instanceof SessionExpired) return;
+    throw e;
+  } finally {
+    btn.disabled = false;
+  }
+  if (r.ok) {
+    logout('You have been logged out on every device. Please log in again.', 'success');
+    return;
+  }
+  showError('logout-all-error', commonSentence(r) || r.message || `Logging out everywhere failed (error ${r.status}).`);
 }
 
 /* ---------------------------------------------------------------- top-up */
@@ -785,6 +870,8 @@ function init() {
   $('confirm-btn').addEventListener('click', onConfirm);
   $('cancel-btn').addEventListener('click', onCancel);
   $('load-more-btn').addEventListener('click', () => { loadHistory(false); });
+  $('password-form').addEventListener('submit', onPasswordChange);
+  $('logout-all-btn').addEventListener('click', () => { onLogoutAll(); });
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && !$('transfer-preview').hidden) onCancel();
   });

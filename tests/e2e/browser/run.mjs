@@ -20,7 +20,7 @@ if (!BASE_URL || !OUTDIR) {
 fs.mkdirSync(OUTDIR, { recursive: true });
 
 const T = 10000; // every single wait is bounded by this (ms)
-const API_PATHS = new Set(['/register', '/login', '/balance', '/transfer', '/transactions', '/healthz']);
+const API_PATHS = new Set(['/register', '/login', '/balance', '/transfer', '/transactions', '/healthz', '/password', '/logout']);
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const FEE = 75; // cents; the service's default flat fee
 
@@ -149,6 +149,22 @@ async function logout(page) {
   await visible(page, '#auth-view');
 }
 
+/** The token the page keeps for its session. */
+async function storedToken(page) {
+  return page.evaluate(() => JSON.parse(sessionStorage.getItem('payments.session')).token);
+}
+
+/** The status GET /balance answers with this token, asked from the page. */
+async function tokenStatus(page, token) {
+  return page.evaluate(async (t) => {
+    const r = await fetch('/balance', {
+      headers: { Authorization: `Bearer ${t}` }, cache: 'no-store', credentials: 'omit',
+    });
+    await r.text(); // read whole, so that the recorder sees the body
+    return r.status;
+  }, token);
+}
+
 async function topup(page, amount) {
   await page.fill('#topup-amount', amount);
   await page.click('#topup-btn');
@@ -201,6 +217,7 @@ const userA = `e2e.long-${suffix}_`.padEnd(32, 'a'); // the longest allowed user
 const userB = `e2e_bob_${suffix}`;
 const passA = `correct horse ${suffix}`;
 const passB = `battery staple ${suffix}`;
+const newPassB = `new battery ${suffix}`;
 assert(userA.length === 32, 'userA must be 32 characters');
 
 const browser = await chromium.launch({
@@ -561,6 +578,44 @@ try {
       'transfer_in +2.00, transfer_in +1.00, transfer_in +10.00', 'B history');
     assert(items.every((t) => t.title === `Received from ${userA}`), `titles: ${items.map((t) => t.title)}`);
     assert(await page.isHidden('#load-more-btn'), 'no "Load more" on a single page');
+  });
+
+  await test('changing the password: a wrong one is refused; then old tokens are refused and only the new one logs in', async () => {
+    const oldToken = await storedToken(page);
+    await page.fill('#password-current', `${passB}-wrong`);
+    await page.fill('#password-new', newPassB);
+    await page.click('#password-btn');
+    await waitText(page, '#password-current-error', /current password is wrong/);
+    assert(await page.isVisible('#dashboard-view'), 'still signed in after a wrong current password');
+    eq(await tokenStatus(page, oldToken), 200, 'the token after a refused change');
+    await page.fill('#password-current', passB);
+    await page.fill('#password-new', 'short');
+    await page.click('#password-btn');
+    await waitText(page, '#password-new-error', /8 to 128 characters/);
+    await page.fill('#password-new', newPassB);
+    await page.click('#password-btn');
+    await visible(page, '#auth-view');
+    await waitText(page, '#notice', /password has been changed.*Please log in again/);
+    eq(await page.evaluate(() => sessionStorage.getItem('payments.session')), null, 'stored session after the change');
+    eq(await tokenStatus(page, oldToken), 401, 'the token from before the change');
+    await login(page, userB, passB);
+    await waitText(page, '#login-password-error', /username or password is wrong/);
+    await login(page, userB, newPassB);
+    await expectSignedIn(page, userB);
+    await expectBalance(page, cents(1000 + 100 + 200));
+  });
+
+  await test('"Log out everywhere" ends every session and asks to log in again', async () => {
+    const oldToken = await storedToken(page);
+    await page.locator('.security-card').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(OUTDIR, 'security.png'), fullPage: true });
+    await page.click('#logout-all-btn');
+    await visible(page, '#auth-view');
+    await waitText(page, '#notice', /logged out on every device\. Please log in again/);
+    eq(await tokenStatus(page, oldToken), 401, 'the token from before the logout');
+    await login(page, userB, newPassB);
+    await expectSignedIn(page, userB);
+    await expectBalance(page, cents(1000 + 100 + 200));
   });
 
   await test('at 375px wide nothing overflows horizontally', async () => {
