@@ -14,6 +14,7 @@ static int audit_totals(struct db *db);
 static int audit_balances(struct db *db, enum stmt id, const char *what);
 static int audit_movements(struct db *db);
 static int audit_negative(struct db *db);
+static int audit_reversals(struct db *db);
 static void audit_truncated(int rows);
 
 static void
@@ -134,12 +135,42 @@ audit_negative(struct db *db)
 	return rows;
 }
 
+/*
+ * Reversals (payd admin reverse) that do not undo their transfer: from its
+ * recipient back to its sender, its fee, at most its amount, and named by
+ * the transfer's reversed_by (so at most one a transfer).
+ */
+static int
+audit_reversals(struct db *db)
+{
+	struct db_val out[] = {DB_I64_OUT(), DB_I64_OUT()};
+	enum db_rc rc = DB_NOT_FOUND;
+	int rows = 0;
+
+	if (db_query(db, STMT_AUDIT_REVERSALS, NULL, 0, out, 2) != DB_OK)
+		return -1;
+	while (rows < AUDIT_ROWS_MAX &&
+	       (rc = db_fetch(db, STMT_AUDIT_REVERSALS)) == DB_OK) {
+		(void)printf("MISMATCH reversal %" PRId64
+		             " of transfer %" PRId64
+		             ": not its recipient paying its sender back "
+		             "at most its amount and its fee, once\n",
+		    out[0].i64, out[1].i64);
+		rows++;
+	}
+	db_query_end(db, STMT_AUDIT_REVERSALS);
+	if (rows < AUDIT_ROWS_MAX && rc != DB_NOT_FOUND)
+		return -1;
+	audit_truncated(rows);
+	return rows;
+}
+
 int
 audit_run(const struct config *cfg)
 {
 	static struct db db;
 	static struct config audit_cfg;
-	int counts[5], problems = 0, failed = 0;
+	int counts[6], problems = 0, failed = 0;
 
 	/*
 	 * Its queries read the whole ledger: a request's read timeout would
@@ -158,6 +189,7 @@ audit_run(const struct config *cfg)
 	counts[2] = audit_balances(&db, STMT_AUDIT_FEES, "fee account");
 	counts[3] = audit_movements(&db);
 	counts[4] = audit_negative(&db);
+	counts[5] = audit_reversals(&db);
 	db_close(&db);
 	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
 		if (counts[i] < 0)
@@ -166,7 +198,8 @@ audit_run(const struct config *cfg)
 			problems += counts[i];
 	}
 	if (failed > 0) {
-		(void)printf("audit: %d of 5 checks could not run\n", failed);
+		(void)printf("audit: %d of %zu checks could not run\n", failed,
+		    sizeof(counts) / sizeof(counts[0]));
 		return 2;
 	}
 	if (problems > 0) {
@@ -174,6 +207,6 @@ audit_run(const struct config *cfg)
 		return 1;
 	}
 	(void)printf("audit: ok (conservation, user and fee balances, "
-	             "movements, no negative balance)\n");
+	             "movements, no negative balance, reversals)\n");
 	return 0;
 }

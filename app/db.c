@@ -142,6 +142,16 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
         "OR COUNT(e.movement_id) <> IF(m.kind = 'deposit', 2, 3) "
         "LIMIT 100",
         0},
+    /* Reversals that do not undo their transfer, or not once. */
+    [STMT_AUDIT_REVERSALS] = {"audit_reversals",
+        "SELECT r.id, COALESCE(r.transfer_id, 0) FROM movements r "
+        "LEFT JOIN movements t ON t.id = r.transfer_id "
+        "WHERE r.kind = 'reversal' AND (t.id IS NULL OR "
+        "t.kind <> 'transfer' OR t.reversed_by IS NULL OR "
+        "t.reversed_by <> r.id OR r.from_user <> t.to_user OR "
+        "r.to_user <> t.from_user OR r.fee <> t.fee OR "
+        "r.amount > t.amount) LIMIT 100",
+        0},
     [STMT_AUDIT_NEGATIVE] = {"audit_negative",
         "SELECT id, balance FROM users WHERE balance < 0 UNION ALL "
         "SELECT -id - 1, balance FROM fee_accounts WHERE balance < 0 "

@@ -8,8 +8,10 @@
 
 /*
  * Checks that money is conserved (all balances == all deposits), that each
- * balance equals the sum of its entries, that no balance is negative and
- * that each movement's entries sum to zero. Prints a report on stdout and
+ * balance equals the sum of its entries, that no balance is negative,
+ * that each movement's entries sum to zero, and that each reversal undoes
+ * its transfer once (from its recipient to its sender, its fee, at most
+ * its amount). Prints a report on stdout and
  * returns 0 when all hold, 1 when any does not, 2 when it cannot connect.
  */
 int audit_run(const struct config *cfg);

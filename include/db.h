@@ -35,6 +35,7 @@ enum stmt {
 	STMT_AUDIT_USERS,       /* users whose balance != their entries */
 	STMT_AUDIT_FEES,        /* fee accounts whose balance != entries */
 	STMT_AUDIT_MOVEMENTS,   /* movements whose entries do not sum to 0 */
+	STMT_AUDIT_REVERSALS,   /* reversals that do not match a transfer */
 	STMT_AUDIT_NEGATIVE,    /* accounts below zero */
 	STMT_TXN_BEGIN,         /* START TRANSACTION: payd admin show, log */
 	STMT_ADMIN_USER,        /* a user by id or name, for payd admin */

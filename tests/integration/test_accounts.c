@@ -419,6 +419,23 @@ START_TEST(test_admin_reverse__both_histories_once_then_refused)
 	    tid);
 	ck_assert_int_eq(actions_where(cond), 2);
 	ck_assert_int_eq(run_audit(), 0);
+	/* The audit checks a reversal against its transfer: a wrong fee. */
+	ck_assert_int_eq(stack_cmd("stack_sql \"$STACK_DIR\" \"UPDATE "
+	                           "payd.movements SET fee = fee + 1 WHERE "
+	                           "kind = 'reversal' AND transfer_id = %lld\"",
+	                     tid),
+	    0);
+	ck_assert_int_eq(run_audit(), 1);
+	ck_assert_int_eq(stack_cmd("grep -q 'MISMATCH reversal .* of transfer "
+	                           "%lld' \"$STACK_DIR/audit.log\"",
+	                     tid),
+	    0);
+	ck_assert_int_eq(stack_cmd("stack_sql \"$STACK_DIR\" \"UPDATE "
+	                           "payd.movements SET fee = fee - 1 WHERE "
+	                           "kind = 'reversal' AND transfer_id = %lld\"",
+	                     tid),
+	    0);
+	ck_assert_int_eq(run_audit(), 0);
 }
 END_TEST
 
@@ -551,6 +568,112 @@ START_TEST(test_admin_show_log_help__exit_codes_no_secrets)
 }
 END_TEST
 
+START_TEST(test_password__two_changes_with_one_token__exactly_one)
+{
+	char name[40], t[1024], t2[1024], body[256];
+	int *won = mmap(NULL, sizeof(int) * 2, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pid_t pids[2];
+
+	ck_assert_ptr_ne(won, MAP_FAILED);
+	unique_name("p2", name, sizeof(name));
+	register_login(name, t);
+	for (int i = 0; i < 2; i++) {
+		pids[i] = fork();
+		ck_assert_int_ge(pids[i], 0);
+		if (pids[i] == 0) {
+			struct resp *r = malloc(sizeof(*r));
+
+			(void)snprintf(body, sizeof(body),
+			    "{\"password\":\"password123\",\"new_password\":"
+			    "\"racer number %d\"}",
+			    i);
+			won[i] = r != NULL && api("POST", "/password", t, body,
+			                          NULL, r) == 0
+			             ? (int)r->status
+			             : -1;
+			_exit(0);
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		(void)waitpid(pids[i], NULL, 0);
+	/* One change is made; the other is refused (its token is revoked). */
+	ck_assert_msg((won[0] == 200 && won[1] == 401) ||
+	                  (won[0] == 401 && won[1] == 200),
+	    "statuses %d and %d", won[0], won[1]);
+	ck_assert_int_eq(
+	    login(
+	        name, won[0] == 200 ? "racer number 0" : "racer number 1", t2),
+	    200);
+	ck_assert_int_eq(
+	    login(
+	        name, won[0] == 200 ? "racer number 1" : "racer number 0", t2),
+	    401);
+	munmap(won, sizeof(int) * 2);
+}
+END_TEST
+
+/* Concurrent transfers of one frozen payer: each 403, whichever path. */
+#define ACC_FROZEN_CLIENTS 8
+
+START_TEST(test_admin_freeze__concurrent_and_keyed_transfers__403_replayed)
+{
+	char a[40], b[40], ta[1024], tb[1024], args[256], body[256], key[96];
+	const char *extra[] = {key, NULL};
+	int *refused = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pid_t pids[ACC_FROZEN_CLIENTS];
+
+	ck_assert_ptr_ne(refused, MAP_FAILED);
+	*refused = 0;
+	unique_name("fk", a, sizeof(a));
+	unique_name("fl", b, sizeof(b));
+	register_login(a, ta);
+	register_login(b, tb);
+	ck_assert_int_eq(top_up(ta, "40.00"), 200);
+	(void)snprintf(args, sizeof(args), "freeze %s --reason audit", a);
+	ck_assert_int_eq(admin(args), 0);
+	/* Together, so that workers take several in one batch. */
+	(void)snprintf(
+	    body, sizeof(body), "{\"to\":\"%s\",\"amount\":\"1\"}", b);
+	for (int c = 0; c < ACC_FROZEN_CLIENTS; c++) {
+		pids[c] = fork();
+		ck_assert_int_ge(pids[c], 0);
+		if (pids[c] == 0) {
+			struct resp *r = malloc(sizeof(*r));
+
+			if (r != NULL &&
+			    api("POST", "/transfer", ta, body, NULL, r) == 0 &&
+			    r->status == 403 &&
+			    strcmp(resp_err(r), "account_frozen") == 0)
+				__atomic_fetch_add(
+				    refused, 1, __ATOMIC_RELAXED);
+			_exit(0);
+		}
+	}
+	for (int c = 0; c < ACC_FROZEN_CLIENTS; c++)
+		(void)waitpid(pids[c], NULL, 0);
+	ck_assert_int_eq(*refused, ACC_FROZEN_CLIENTS);
+	/* With a key: stored, and replayed even once unfrozen. */
+	(void)snprintf(key, sizeof(key), "Idempotency-Key: frozen-%s", a);
+	resp_free(R);
+	ck_assert_int_eq(api("POST", "/transfer", ta, body, extra, R), 0);
+	ck_assert_int_eq(R->status, 403);
+	(void)snprintf(args, sizeof(args), "unfreeze %s --reason done", a);
+	ck_assert_int_eq(admin(args), 0);
+	resp_free(R);
+	ck_assert_int_eq(api("POST", "/transfer", ta, body, extra, R), 0);
+	ck_assert_int_eq(R->status, 403);
+	ck_assert_str_eq(resp_err(R), "account_frozen");
+	ck_assert_ptr_nonnull(
+	    resp_header(R, "Idempotent-Replayed", key, sizeof(key)));
+	ck_assert_str_eq(balance(ta), "40.00");
+	ck_assert_str_eq(balance(tb), "0.00");
+	munmap(refused, sizeof(int));
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
 Suite *
 accounts_suite(void)
 {
@@ -572,6 +695,10 @@ accounts_suite(void)
 	    tc, test_admin_reverse__recipient_short__refused_nothing_moves);
 	tcase_add_test(tc, test_admin_reverse__concurrent__exactly_once);
 	tcase_add_test(tc, test_admin_show_log_help__exit_codes_no_secrets);
+	tcase_add_test(
+	    tc, test_password__two_changes_with_one_token__exactly_one);
+	tcase_add_test(tc,
+	    test_admin_freeze__concurrent_and_keyed_transfers__403_replayed);
 	suite_add_tcase(s, tc);
 	return s;
 }
