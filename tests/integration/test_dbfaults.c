@@ -527,7 +527,7 @@ START_TEST(test_row_locked_past_nginx_timeout__answers_match_ledger)
 		if (pids[i] != 0)
 			continue;
 		struct resp *r = malloc(sizeof(*r));
-		char body[128], key[64];
+		char body[128], key[96];
 		const char *extra[] = {key, NULL};
 
 		(void)snprintf(body, sizeof(body),
