@@ -84,7 +84,9 @@ void
 config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	(void)snprintf(cfg->listen, sizeof(cfg->listen), "127.0.0.1:9000");
+	/* A unix socket, which only nginx's group reaches (master.c). */
+	(void)snprintf(
+	    cfg->listen, sizeof(cfg->listen), "%s", CONFIG_LISTEN_DEFAULT);
 	cfg->workers = 0;
 	cfg->drain_s = WORKER_DRAIN_S_DEFAULT;
 	(void)snprintf(cfg->db_host, sizeof(cfg->db_host), "127.0.0.1");
@@ -127,11 +129,17 @@ config_trim(char *s)
 	return s;
 }
 
-/* The secret is given inline, or as "@/path" to a file that holds it. */
+/*
+ * The secret is given inline, or as "@/path" to a file that holds it (its
+ * trailing newlines dropped). One longer than TOKEN_SECRET_LEN_MAX is
+ * refused, never cut short.
+ */
 static int
 config_set_secret(
     struct config *cfg, const char *value, char *err, size_t err_size)
 {
+	/* Room for one byte too many after the newlines are dropped. */
+	char buf[TOKEN_SECRET_LEN_MAX + CONFIG_SECRET_FILE_SLACK];
 	FILE *fp;
 	size_t n;
 
@@ -151,11 +159,26 @@ config_set_secret(
 		    strerror(errno));
 		return -1;
 	}
-	n = fread(cfg->jwt_secret, 1, TOKEN_SECRET_LEN_MAX, fp);
+	n = fread(buf, 1, sizeof(buf), fp);
 	(void)fclose(fp);
-	while (n > 0 && (cfg->jwt_secret[n - 1] == '\n' ||
-	                    cfg->jwt_secret[n - 1] == '\r'))
+	if (n == sizeof(buf)) {
+		explicit_bzero(buf, sizeof(buf));
+		(void)snprintf(err, err_size,
+		    "jwt_secret: %s: longer than %d bytes", value + 1,
+		    TOKEN_SECRET_LEN_MAX);
+		return -1;
+	}
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		n--;
+	if (n > TOKEN_SECRET_LEN_MAX) {
+		explicit_bzero(buf, sizeof(buf));
+		(void)snprintf(err, err_size,
+		    "jwt_secret: %s: longer than %d bytes", value + 1,
+		    TOKEN_SECRET_LEN_MAX);
+		return -1;
+	}
+	memcpy(cfg->jwt_secret, buf, n);
+	explicit_bzero(buf, sizeof(buf));
 	cfg->jwt_secret[n] = '\0';
 	cfg->jwt_secret_len = n;
 	return 0;
@@ -338,21 +361,35 @@ config_check(struct config *cfg, char *err, size_t err_size)
 		(void)snprintf(err, err_size, "listen: empty");
 		return -1;
 	}
-	if (cfg->jwt_secret_len < TOKEN_SECRET_LEN_MIN && !cfg->dev_mode) {
-		(void)snprintf(err, err_size,
-		    "jwt_secret: required, at least "
-		    "%d bytes (or set dev_mode = 1)",
+	/*
+	 * A secret too short to be one is refused, dev_mode or not (no
+	 * public stand-in); dev_mode allows none at all for the commands
+	 * that sign nothing (config_check_serve refuses it to serve).
+	 */
+	if (cfg->jwt_secret_len > 0 &&
+	    cfg->jwt_secret_len < TOKEN_SECRET_LEN_MIN) {
+		(void)snprintf(err, err_size, "jwt_secret: at least %d bytes",
 		    TOKEN_SECRET_LEN_MIN);
 		return -1;
 	}
+	if (cfg->jwt_secret_len == 0 && !cfg->dev_mode) {
+		(void)snprintf(err, err_size,
+		    "jwt_secret: required, at least %d bytes",
+		    TOKEN_SECRET_LEN_MIN);
+		return -1;
+	}
+	return 0;
+}
+
+int
+config_check_serve(const struct config *cfg, char *err, size_t err_size)
+{
 	if (cfg->jwt_secret_len < TOKEN_SECRET_LEN_MIN) {
-		/* Development only: a fixed key, loudly. */
-		(void)snprintf(cfg->jwt_secret, sizeof(cfg->jwt_secret),
-		    "dev-mode-insecure-jwt-secret-do-not-deploy");
-		cfg->jwt_secret_len = strlen(cfg->jwt_secret);
-		log_event(LOG_WARN, "config",
-		    "msg=\"dev_mode: using a "
-		    "built-in JWT secret\"");
+		(void)snprintf(err, err_size,
+		    "jwt_secret: serve needs one of at least %d bytes, "
+		    "dev_mode or not",
+		    TOKEN_SECRET_LEN_MIN);
+		return -1;
 	}
 	return 0;
 }

@@ -56,9 +56,11 @@ main(int argc, char *argv[])
 	log_init(cfg.log_level);
 	if (log_open_file(cfg.log_file) != 0)
 		fatal("log_file: %s", cfg.log_file);
-	if (strcmp(cmd, "serve") == 0)
+	if (strcmp(cmd, "serve") == 0) {
+		if (config_check_serve(&cfg, err, sizeof(err)) != 0)
+			fatal("config: %s", err);
 		rc = master_run(path, &cfg);
-	else if (strcmp(cmd, "migrate") == 0)
+	} else if (strcmp(cmd, "migrate") == 0)
 		rc = migrate_run(&cfg);
 	else if (strcmp(cmd, "audit") == 0)
 		rc = audit_run(&cfg);

@@ -78,8 +78,13 @@ master_listen(const char *spec)
 		(void)unlink(spec);
 		if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0)
 			fatal("listen: bind %s: %s", spec, strerror(errno));
-		/* Access is controlled by the directory (RuntimeDirectory). */
-		(void)chmod(spec, 0666);
+		/*
+		 * The service's user and group only: nginx's user is in the
+		 * group (deploy/install.sh). No other local user reaches the
+		 * app without nginx, whatever the directory's mode.
+		 */
+		if (chmod(spec, MASTER_SOCKET_MODE) != 0)
+			fatal("listen: chmod %s: %s", spec, strerror(errno));
 	} else {
 		struct addrinfo hints, *res;
 		char host[CONFIG_VALUE_SIZE_MAX];
@@ -293,7 +298,8 @@ master_reload(struct master *m)
 
 	(void)sd_notify(0, "RELOADING=1");
 	config_defaults(&next);
-	if (config_load(&next, m->config_path, err, sizeof(err)) != 0) {
+	if (config_load(&next, m->config_path, err, sizeof(err)) != 0 ||
+	    config_check_serve(&next, err, sizeof(err)) != 0) {
 		log_event(LOG_ERROR, "reload_refused", "reason=\"%s\"", err);
 		config_wipe(&next);
 		(void)sd_notify(0, "READY=1");

@@ -26,8 +26,24 @@ static const char migrate_sql_table[] =
     "updated_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP "
     "ON UPDATE CURRENT_TIMESTAMP"
     ") ENGINE = InnoDB DEFAULT CHARSET = utf8mb4";
-/* Two migrators at once would race; the second waits for the first. */
-static const char migrate_sql_lock[] = "SELECT GET_LOCK('payd_migrate', 60)";
+/*
+ * Two migrators at once would race; the second waits for the first, and
+ * gives up (GET_LOCK 0 after the wait, or NULL) rather than run beside it.
+ */
+static const char migrate_sql_lock[] =
+    "SELECT GET_LOCK('payd_migrate', " MIGRATE_LOCK_WAIT_S ")";
+/*
+ * Every routine of the database runs with its owner's rights, and its
+ * owner cannot log in (deploy/grants.sql): one with another definer, or
+ * SQL SECURITY INVOKER, would need the app to hold table rights it must
+ * not have. Lists those that are not so.
+ */
+#define MIGRATE_ROUTINE_OWNER "payd_owner@%"
+static const char migrate_sql_owners[] =
+    "SELECT ROUTINE_NAME, DEFINER, SECURITY_TYPE "
+    "FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() "
+    "AND (DEFINER <> '" MIGRATE_ROUTINE_OWNER "' "
+    "OR SECURITY_TYPE <> 'DEFINER') ORDER BY ROUTINE_NAME";
 static const char migrate_sql_applied[] =
     "SELECT COUNT(*) FROM schema_migrations WHERE version = ?";
 static const char migrate_sql_record[] =
@@ -75,6 +91,8 @@ static int migrate_stmt(
 static char *migrate_read(const char *dir, const char *name, size_t *len);
 static int migrate_apply(MYSQL *conn, const char *dir,
     const struct migration *mig, enum migrate_kind kind);
+static int migrate_lock(MYSQL *conn);
+static int migrate_check_owners(MYSQL *conn);
 
 static int
 migrate_cmp(const void *a, const void *b)
@@ -304,6 +322,52 @@ out_free:
 	return rc;
 }
 
+/* Takes the migrators' lock: 0, or -1 (logged) when it was not granted. */
+static int
+migrate_lock(MYSQL *conn)
+{
+	long long got = 0;
+
+	if (migrate_stmt(conn, migrate_sql_lock, NULL, &got) != 0)
+		return -1;
+	if (got != 1) {
+		log_event(LOG_ERROR, "migrate",
+		    "msg=\"another migrate holds the lock payd_migrate; "
+		    "not granted within %s s\"",
+		    MIGRATE_LOCK_WAIT_S);
+		return -1;
+	}
+	return 0;
+}
+
+/* 0 when every routine is owned as migrate_sql_owners says; else -1. */
+static int
+migrate_check_owners(MYSQL *conn)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int bad = 0;
+
+	if (mysql_real_query(
+	        conn, migrate_sql_owners, strlen(migrate_sql_owners)) != 0 ||
+	    (res = mysql_store_result(conn)) == NULL) {
+		log_event(LOG_ERROR, "migrate", "errno=%u msg=\"%.200s\"",
+		    mysql_errno(conn), mysql_error(conn));
+		return -1;
+	}
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		bad++;
+		log_event(LOG_ERROR, "migrate",
+		    "routine=%s definer=%s security=%s msg=\"a routine must be "
+		    "DEFINER = payd_owner, SQL SECURITY DEFINER "
+		    "(deploy/grants.sql)\"",
+		    row[0], row[1] != NULL ? row[1] : "-",
+		    row[2] != NULL ? row[2] : "-");
+	}
+	mysql_free_result(res);
+	return bad == 0 ? 0 : -1;
+}
+
 int
 migrate_run(const struct config *cfg)
 {
@@ -334,8 +398,9 @@ migrate_run(const struct config *cfg)
 		    mysql_errno(conn), mysql_error(conn));
 		goto out_close;
 	}
-	if (migrate_simple(conn, migrate_sql_lock) != 0 ||
-	    migrate_simple(conn, migrate_sql_table) != 0 ||
+	if (migrate_lock(conn) != 0)
+		goto out_close;
+	if (migrate_simple(conn, migrate_sql_table) != 0 ||
 	    migrate_simple(conn, migrate_sql_routine_table) != 0) {
 		log_event(LOG_ERROR, "migrate", "errno=%u msg=\"%.200s\"",
 		    mysql_errno(conn), mysql_error(conn));
@@ -354,6 +419,8 @@ migrate_run(const struct config *cfg)
 			goto out_close;
 		}
 	}
+	if (migrate_check_owners(conn) != 0)
+		goto out_close;
 	log_event(LOG_INFO, "migrate", "files=%d routines=%d done=1", count,
 	    nroutines);
 	rc = 0;

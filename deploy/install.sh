@@ -21,10 +21,10 @@
 #      never touched);
 #   5. /etc/payd/payd.conf, 0600 payd:payd, with a fresh 48-byte JWT secret
 #      and a fresh database password, only when it does not exist yet;
-#   6. the database, the app's account with SELECT, INSERT, UPDATE, DELETE
-#      and EXECUTE on it and nothing else (narrowed again if someone
-#      widened it),
-#      and the migrations, run with the administrator's account.
+#   6. the database; the routines' owner payd_owner, who cannot log in;
+#      the migrations, run with the administrator's account; the app's
+#      account with EXECUTE and the few table rights of deploy/grants.sql
+#      and nothing else (narrowed again if someone widened it).
 # It starts nothing; it prints the commands that do.
 #
 # Settings, from the environment:
@@ -55,6 +55,8 @@ set -eu
 
 me=install
 root=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
+GRANTS_SQL=$root/deploy/grants.sql
+. "$root/deploy/grants.sh"
 dest=${DESTDIR:-}
 dest=${dest%/}
 bin_src=${PAYD_BIN:-$root/build/payd}
@@ -348,36 +350,31 @@ install_db() {
 	echo "SELECT 1" | admin_sql >/dev/null ||
 	    die "db: cannot connect as $admin_user on $admin_socket"
 	acct="'$db_user'@'$app_db_host'"
-	dml="SELECT, INSERT, UPDATE, DELETE, EXECUTE"
 	printf '%s\n' \
 	    "CREATE DATABASE IF NOT EXISTS \`$db_name\`" \
 	    "  CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;" \
 	    "CREATE USER IF NOT EXISTS $acct IDENTIFIED BY '$db_pw';" \
-	    "ALTER USER $acct IDENTIFIED BY '$db_pw';" \
-	    "GRANT $dml ON \`$db_name\`.* TO $acct;" | admin_sql ||
+	    "ALTER USER $acct IDENTIFIED BY '$db_pw';" | admin_sql ||
 	    die "db: creating the database or the account failed"
-	# Least privilege, also on a re-run: anything beyond this grant
-	# (a global grant, another database, GRANT OPTION) is revoked.
-	extra=$(printf 'SHOW GRANTS FOR %s;\n' "$acct" | admin_sql |
-	    grep -v -e '^GRANT USAGE ON \*\.\* TO ' \
-	    -e "^GRANT $dml ON \`$db_name\`\\.\\* TO " || true)
-	if [ -n "$extra" ] || printf 'SHOW GRANTS FOR %s;\n' "$acct" |
-	    admin_sql | grep -q 'WITH GRANT OPTION'; then
-		printf '%s\n' \
-		    "REVOKE ALL PRIVILEGES, GRANT OPTION FROM $acct;" \
-		    "GRANT $dml ON \`$db_name\`.* TO $acct;" | admin_sql ||
-		    die "db: narrowing the grants of $acct failed"
-		log "db: narrowed $acct back to $dml on $db_name.*"
-	fi
 	db_pw=""
-	log "db: database $db_name, account $acct with $dml only"
-	# Migrations with the privileged account; the app never has DDL.
+	# The rights of deploy/grants.sql: the routines' owner payd_owner
+	# (who cannot log in), the migrations with the administrator's
+	# account, then the app's EXECUTE and its few table rights; anything
+	# wider (an older release's DML, a hand widening) is revoked.
+	narrowed=$(grants_apply admin_sql "$db_name" "$acct" install_migrate) ||
+	    die "db: the grants or the migrations failed"
+	log "db: migrations applied"
+	[ "$narrowed" = narrowed ] &&
+	    log "db: narrowed $acct back to the rights of deploy/grants.sql"
+	log "db: database $db_name, account $acct with EXECUTE and the" \
+	    "table rights of deploy/grants.sql only"
+}
+
+install_migrate() {
 	PAYD_DB_SOCKET=$admin_socket PAYD_DB_USER=$admin_user \
 	    PAYD_DB_PASSWORD=$admin_password \
 	    PAYD_SQL_DIR=$dest$share_dir/sql PAYD_LOG_FILE='' \
-	    "$dest$bin_dir/payd" -c "$dest$conf_dir/payd.conf" migrate ||
-	    die "db: migrations failed"
-	log "db: migrations applied"
+	    "$dest$bin_dir/payd" -c "$dest$conf_dir/payd.conf" migrate >&2
 }
 
 log "installing into ${dest:-/}"

@@ -63,6 +63,11 @@ _Static_assert(MONEY_BALANCE_MAX_MINOR < INT64_MAX / 4,
 #define TOKEN_SIZE_MAX 1024
 #define TOKEN_SECRET_LEN_MIN 32
 #define TOKEN_SECRET_LEN_MAX 512
+/*
+ * A secret file is read into TOKEN_SECRET_LEN_MAX plus this: its trailing
+ * CR and LF, and one byte more, so that a longer file is seen and refused.
+ */
+#define CONFIG_SECRET_FILE_SLACK 3
 /* API.md: a clock skew of at most 30 s is allowed. */
 #define TOKEN_SKEW_S 30
 #define TOKEN_TTL_S_DEFAULT 900
@@ -171,6 +176,8 @@ _Static_assert(DB_TRANSFER_BATCH_PARAMS <= DB_PARAM_COUNT_MAX,
 /* Migrations: number of files and the size of one. */
 #define MIGRATION_COUNT_MAX 256
 #define MIGRATION_SIZE_MAX (256 * 1024)
+/* How long a migrate waits for another one to finish: seconds, as SQL text. */
+#define MIGRATE_LOCK_WAIT_S "60"
 
 /*
  * Sizes and timings of the modules, each beside the reason for it. (A
@@ -223,6 +230,8 @@ _Static_assert(DB_TRANSFER_BATCH_PARAMS <= DB_PARAM_COUNT_MAX,
 /* The smallest out for log_quote(): quotes, mark, NUL and two bytes more. */
 #define LOG_QUOTE_SIZE_MIN 8
 
+/* The FastCGI socket's mode: read and write for the user and group. */
+#define MASTER_SOCKET_MODE 0660
 /* A worker that dies sooner than this after its start is crash-looping. */
 #define MASTER_CRASH_WINDOW_MS 1000
 /* The first respawn back-off (it doubles up to WORKER_BACKOFF_MS_MAX). */

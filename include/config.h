@@ -12,6 +12,13 @@
 #include "bounds.h"
 #include "log.h"
 
+/*
+ * The default listen: the systemd unit's RuntimeDirectory. A unix socket
+ * is 0660, for nginx in the service's group; a TCP port would be open to
+ * every local user.
+ */
+#define CONFIG_LISTEN_DEFAULT "/run/payd/payd.sock"
+
 struct config {
 	char listen[CONFIG_VALUE_SIZE_MAX];   /* host:port or a socket path */
 	int workers;                          /* 0: 2 per CPU (bounds.h) */
@@ -29,7 +36,7 @@ struct config {
 	char jwt_secret[TOKEN_SECRET_LEN_MAX + 1]; /* secret */
 	size_t jwt_secret_len;
 	int token_ttl_s;
-	bool dev_mode;
+	bool dev_mode; /* no jwt_secret needed by migrate, audit, check */
 	int64_t fee_fixed_minor;
 	int fee_bps;
 	int idempotency_ttl_s;
@@ -49,6 +56,13 @@ void config_defaults(struct config *cfg);
  */
 int config_load(
     struct config *cfg, const char *path, char *err, size_t err_size);
+
+/*
+ * What serve (and its reload) needs beyond config_load: a JWT secret of
+ * at least TOKEN_SECRET_LEN_MIN bytes, dev_mode or not. Returns 0, or -1
+ * with a reason in err.
+ */
+int config_check_serve(const struct config *cfg, char *err, size_t err_size);
 
 /* Logs the configuration without its secrets. */
 void config_log(const struct config *cfg);

@@ -14,11 +14,11 @@
 -- admin_actions row. A freeze takes effect for every debit that comes
 -- after its commit, on every app instance: payd_debit reads frozen_at
 -- under the row lock this UPDATE takes (sql/R__payd_debit.sql).
-CREATE OR REPLACE PROCEDURE payd_admin_freeze(
+CREATE OR REPLACE DEFINER = payd_owner PROCEDURE payd_admin_freeze(
     IN p_user BIGINT, IN p_freeze TINYINT, IN p_target VARCHAR(64),
     IN p_operator VARCHAR(64), IN p_reason VARCHAR(255), IN p_at DATETIME)
     MODIFIES SQL DATA
-    SQL SECURITY INVOKER
+    SQL SECURITY DEFINER
     COMMENT 'payd admin freeze and unfreeze (sql/R__payd_admin.sql)'
 BEGIN
 	DECLARE v_outcome TINYINT DEFAULT 0;
@@ -54,10 +54,10 @@ END;
 -- reversal no longer takes back. Refunds are not in this schema yet, so
 -- nothing has been refunded; the refunds' own migration is to replace this
 -- one body, the one place a reversal reads it.
-CREATE OR REPLACE FUNCTION payd_transfer_refunded(p_transfer BIGINT)
+CREATE OR REPLACE DEFINER = payd_owner FUNCTION payd_transfer_refunded(p_transfer BIGINT)
     RETURNS BIGINT
     READS SQL DATA
-    SQL SECURITY INVOKER
+    SQL SECURITY DEFINER
     COMMENT 'refunded part of a transfer (sql/R__payd_admin.sql)'
 BEGIN
 	RETURN 0 * p_transfer;
@@ -80,11 +80,11 @@ END;
 -- such transfer, 2 already reversed, 3 the recipient's balance is short,
 -- 4 the sender's cap. Answers the outcome, the reversal's id, sender,
 -- recipient, back, fee, and the admin_actions row's id.
-CREATE OR REPLACE PROCEDURE payd_admin_reverse(
+CREATE OR REPLACE DEFINER = payd_owner PROCEDURE payd_admin_reverse(
     IN p_transfer BIGINT, IN p_cap BIGINT,
     IN p_operator VARCHAR(64), IN p_reason VARCHAR(255), IN p_at DATETIME)
     MODIFIES SQL DATA
-    SQL SECURITY INVOKER
+    SQL SECURITY DEFINER
     COMMENT 'payd admin reverse (sql/R__payd_admin.sql)'
 BEGIN
 	DECLARE v_outcome TINYINT DEFAULT 0;

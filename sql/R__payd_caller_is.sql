@@ -7,11 +7,11 @@
 -- (a token issued before a POST /logout or POST /password is refused:
 -- sql/003_accounts.sql). A read outside any transaction: the money moves
 -- that follow check the row again under its lock.
-CREATE OR REPLACE FUNCTION payd_caller_is(
+CREATE OR REPLACE DEFINER = payd_owner FUNCTION payd_caller_is(
     p_user BIGINT, p_name VARCHAR(32), p_gen BIGINT)
     RETURNS BOOLEAN
     READS SQL DATA
-    SQL SECURITY INVOKER
+    SQL SECURITY DEFINER
     COMMENT 'the token user check (sql/R__payd_caller_is.sql)'
 BEGIN
 	DECLARE v_name VARCHAR(32) DEFAULT NULL;

@@ -8,11 +8,11 @@
 -- taken (a committed request holds it: the app replays or refuses it);
 -- 7 it is still held by a request that outlasted the lock wait (409).
 -- Any other error is raised to the caller, which rolls back.
-CREATE OR REPLACE PROCEDURE payd_claim_key(
+CREATE OR REPLACE DEFINER = payd_owner PROCEDURE payd_claim_key(
     IN p_user BIGINT, IN p_key VARBINARY(255), IN p_canon VARBINARY(96),
     OUT p_state TINYINT)
     MODIFIES SQL DATA
-    SQL SECURITY INVOKER
+    SQL SECURITY DEFINER
     COMMENT 'Idempotency-Key claim (sql/R__payd_claim_key.sql)'
 BEGIN
 	DECLARE EXIT HANDLER FOR 1062 SET p_state = 6;

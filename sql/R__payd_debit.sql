@@ -13,10 +13,10 @@
 -- every app instance; nothing is cached. In the caller's open
 -- transaction; p_state 0: p_total was taken. On a refusal nothing changed;
 -- the second read only says which rule refused (frozen wins).
-CREATE OR REPLACE PROCEDURE payd_debit(
+CREATE OR REPLACE DEFINER = payd_owner PROCEDURE payd_debit(
     IN p_user BIGINT, IN p_total BIGINT, OUT p_state TINYINT)
     MODIFIES SQL DATA
-    SQL SECURITY INVOKER
+    SQL SECURITY DEFINER
     COMMENT 'a payer''s debit: frozen, then funds (sql/R__payd_debit.sql)'
 BEGIN
 	UPDATE users SET balance = balance - p_total

@@ -28,14 +28,14 @@
 -- Nothing is left open unless state is 0 and there is a key. A deadlock,
 -- a lock-wait timeout or any other error rolls back and is raised to the
 -- app (which retries 1213 and 1205, API.md Faults).
--- SQL SECURITY INVOKER: it runs with the app account's own DML grants.
+-- SQL SECURITY DEFINER: it runs with payd_owner's rights (deploy/grants.sql).
 -- A routine file: payd migrate applies it again whenever this text changes.
-CREATE OR REPLACE PROCEDURE payd_deposit(
+CREATE OR REPLACE DEFINER = payd_owner PROCEDURE payd_deposit(
     IN p_user BIGINT, IN p_user_name VARCHAR(32), IN p_user_gen BIGINT,
     IN p_amount BIGINT, IN p_room BIGINT, IN p_at DATETIME,
     IN p_key VARBINARY(255), IN p_canon VARBINARY(96))
     MODIFIES SQL DATA
-    SQL SECURITY INVOKER
+    SQL SECURITY DEFINER
     COMMENT 'POST /balance in one round trip (sql/R__payd_deposit.sql)'
 proc: BEGIN
 	DECLARE v_state TINYINT DEFAULT 0;

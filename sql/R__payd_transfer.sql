@@ -33,7 +33,7 @@
 -- Nothing is left open unless state is 0 and there is a key. A deadlock,
 -- a lock-wait timeout or any other error rolls back and is raised to the
 -- app (which retries 1213 and 1205, API.md Faults).
--- SQL SECURITY INVOKER: it runs with the app account's own DML grants.
+-- SQL SECURITY DEFINER: it runs with payd_owner's rights (deploy/grants.sql).
 --
 -- A routine file (R__*.sql), not a numbered migration: payd migrate
 -- applies it after the numbered ones, and again whenever this text
@@ -42,14 +42,14 @@
 -- statement: a CALL running meanwhile uses the old body or the new one,
 -- never none. (Its first version was sql/002_transfer_procedure.sql;
 -- databases that recorded 002 keep the record, and get this file.)
-CREATE OR REPLACE PROCEDURE payd_transfer(
+CREATE OR REPLACE DEFINER = payd_owner PROCEDURE payd_transfer(
     IN p_from BIGINT, IN p_from_name VARCHAR(32), IN p_from_gen BIGINT,
     IN p_to BIGINT, IN p_to_name VARCHAR(32),
     IN p_amount BIGINT, IN p_fee BIGINT, IN p_room BIGINT,
     IN p_fee_account INT, IN p_at DATETIME,
     IN p_key VARBINARY(255), IN p_canon VARBINARY(96))
     MODIFIES SQL DATA
-    SQL SECURITY INVOKER
+    SQL SECURITY DEFINER
     COMMENT 'POST /transfer in one round trip (sql/R__payd_transfer.sql)'
 proc: BEGIN
 	DECLARE v_state TINYINT DEFAULT 0;

@@ -33,7 +33,7 @@
 -- own; any other error each transfer answers as its own CALL's would
 -- (app/ledger.c ledger_transfer_batch).
 -- Generated slot by slot: the same lines for slots 1 to 8.
-CREATE OR REPLACE PROCEDURE payd_transfer_batch(
+CREATE OR REPLACE DEFINER = payd_owner PROCEDURE payd_transfer_batch(
     IN p_from1 BIGINT, IN p_from_name1 VARCHAR(32),
     IN p_from_gen1 BIGINT, IN p_to1 BIGINT, IN p_to_name1 VARCHAR(32),
     IN p_amount1 BIGINT, IN p_fee1 BIGINT, IN p_room1 BIGINT,
@@ -60,7 +60,7 @@ CREATE OR REPLACE PROCEDURE payd_transfer_batch(
     IN p_amount8 BIGINT, IN p_fee8 BIGINT, IN p_room8 BIGINT,
     IN p_fee_account INT, IN p_at DATETIME, IN p_lock_ms INT)
     MODIFIES SQL DATA
-    SQL SECURITY INVOKER
+    SQL SECURITY DEFINER
     COMMENT 'POST /transfer, several at once (R__payd_transfer_batch.sql)'
 BEGIN
 	DECLARE v_state1 TINYINT DEFAULT 8;

@@ -18,14 +18,14 @@
 --      caller credits the fee sub-account with p_fees last, just before
 --      COMMIT: its row is shared by all transfers, so it is locked the
 --      shortest.
-CREATE OR REPLACE PROCEDURE payd_transfer_move(
+CREATE OR REPLACE DEFINER = payd_owner PROCEDURE payd_transfer_move(
     IN p_from BIGINT, IN p_to BIGINT,
     IN p_amount BIGINT, IN p_fee BIGINT, IN p_room BIGINT,
     IN p_fee_account INT, IN p_at DATETIME,
     INOUT p_state TINYINT, OUT p_mid BIGINT, OUT p_bal BIGINT,
     OUT p_tobal BIGINT, INOUT p_fees BIGINT)
     MODIFIES SQL DATA
-    SQL SECURITY INVOKER
+    SQL SECURITY DEFINER
     COMMENT 'POST /transfer, step 2 (sql/R__payd_transfer_move.sql)'
 proc: BEGIN
 	DECLARE v_total BIGINT DEFAULT p_amount + p_fee;

@@ -13,12 +13,12 @@
 -- p_state (enum ledger_state, include/ledger.h): 0 go on, 1 the caller is gone
 -- (401), 3 no such recipient (404), 2 a transfer to oneself (400), checked
 -- in this order.
-CREATE OR REPLACE PROCEDURE payd_transfer_who(
+CREATE OR REPLACE DEFINER = payd_owner PROCEDURE payd_transfer_who(
     IN p_from BIGINT, IN p_from_name VARCHAR(32), IN p_from_gen BIGINT,
     IN p_to BIGINT, IN p_to_name VARCHAR(32),
     OUT p_state TINYINT, OUT p_to_id BIGINT, OUT p_to_out VARCHAR(32))
     READS SQL DATA
-    SQL SECURITY INVOKER
+    SQL SECURITY DEFINER
     COMMENT 'POST /transfer, step 1 (sql/R__payd_transfer_who.sql)'
 BEGIN
 	DECLARE v_name VARCHAR(32) DEFAULT NULL;

@@ -161,6 +161,76 @@ START_TEST(test_openapi_yaml__served_like_the_page)
 }
 END_TEST
 
+/*
+ * Runs sql as the app's own database account (the stack's payd, as
+ * payd.conf names it); returns 0 only when the server refused it for want
+ * of a right (ERROR 1142/1143, "command denied").
+ */
+static int
+app_sql_denied(const char *sql)
+{
+	return stack_cmd("out=$(MYSQL_PWD=$(cat \"$STACK_DIR/db-password\") "
+	                 "mariadb --no-defaults -S \"$STACK_DIR/mysql.sock\" "
+	                 "-u payd payd -e \"%s\" 2>&1); "
+	                 "printf '%%s' \"$out\" | grep -Eq 'ERROR 114[23]'",
+	    sql);
+}
+
+/*
+ * Money moves only through the stored routines (deploy/grants.sql): the
+ * app's account may not write a balance or the ledger itself, and a
+ * refused write changes nothing.
+ */
+START_TEST(test_app_db_account__direct_money_writes__refused)
+{
+	char name[40], token[1024], bal[32], sql[512];
+	long long id;
+
+	unique_name("prv", name, sizeof(name));
+	id = register_login(name, token);
+	ck_assert_int_gt(id, 0);
+	ck_assert_int_eq(top_up(token, "5.00"), 200);
+	(void)snprintf(sql, sizeof(sql),
+	    "UPDATE users SET balance = balance + 100000 WHERE id = %lld", id);
+	ck_assert_int_eq(app_sql_denied(sql), 0);
+	(void)snprintf(sql, sizeof(sql),
+	    "DELETE FROM entries WHERE account_id = %lld", id);
+	ck_assert_int_eq(app_sql_denied(sql), 0);
+	ck_assert_int_eq(app_sql_denied("INSERT INTO users (username, "
+	                                "password_hash, balance) VALUES "
+	                                "('prvrich', 'x', 100000)"),
+	    0);
+	ck_assert_int_eq(
+	    app_sql_denied("UPDATE fee_accounts SET balance = 0"), 0);
+	ck_assert_int_eq(app_sql_denied("INSERT INTO entries (account_kind, "
+	                                "account_id, movement_id, type, delta) "
+	                                "VALUES ('user', 1, 1, 'deposit', 1)"),
+	    0);
+	ck_assert_int_eq(app_sql_denied("DELETE FROM movements"), 0);
+	ck_assert_str_eq(balance_of(token, bal, sizeof(bal)), "5.00");
+	/* What the app itself runs still works for it. */
+	ck_assert_int_eq(
+	    stack_cmd("MYSQL_PWD=$(cat \"$STACK_DIR/db-password\") mariadb "
+	              "--no-defaults -S \"$STACK_DIR/mysql.sock\" -u payd payd "
+	              "-e 'SELECT COUNT(*) FROM entries' >/dev/null"),
+	    0);
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
+/*
+ * The FastCGI sockets are 0660: nginx reaches them through the group, and
+ * no other local user reaches the app without nginx.
+ */
+START_TEST(test_fastcgi_socket__mode_0660)
+{
+	ck_assert_int_eq(stack_cmd("for s in \"$STACK_DIR\"/payd*.sock; do "
+	                           "[ \"$(stat -c %%a \"$s\")\" = 660 ] || "
+	                           "exit 1; done"),
+	    0);
+}
+END_TEST
+
 Suite *
 foundation_suite(void)
 {
@@ -176,6 +246,8 @@ foundation_suite(void)
 	tcase_add_test(tc, test_body_16k_exactly__not_413);
 	tcase_add_test(tc, test_malformed_json__400_invalid_request);
 	tcase_add_test(tc, test_openapi_yaml__served_like_the_page);
+	tcase_add_test(tc, test_app_db_account__direct_money_writes__refused);
+	tcase_add_test(tc, test_fastcgi_socket__mode_0660);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -5,9 +5,9 @@
 #   stack_db_boot DIR         MariaDB on DIR/mysql.sock (data in DIR/data),
 #                             root over the socket without a password, no
 #                             other account, no schema
-#   stack_db_start DIR        stack_db_boot, then the database payd, its
-#                             account payd with DML and EXECUTE rights
-#                             (DIR/db-password) and migrations
+#   stack_db_start DIR        stack_db_boot, then the database payd, the
+#                             app's account payd (DIR/db-password) with the
+#                             rights of deploy/grants.sql, and migrations
 #   stack_app_start DIR BIN   payd on DIR/payd.sock (config DIR/payd.conf)
 #   stack_nginx_start DIR PORT|auto   nginx on 127.0.0.1:PORT
 #   stack_stop DIR            stops all three, whatever state they are in
@@ -16,6 +16,9 @@
 
 STACK_ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/../.." 2>/dev/null && pwd)
 [ -f "$STACK_ROOT/nginx.conf" ] || STACK_ROOT=$(pwd)
+
+GRANTS_SQL=$STACK_ROOT/deploy/grants.sql
+. "$STACK_ROOT/deploy/grants.sh"
 
 stack_log() { printf 'stack: %s\n' "$*" >&2; }
 
@@ -81,15 +84,23 @@ stack_db_start() {
 	stack_sql "$dir" "CREATE DATABASE IF NOT EXISTS payd
 	    CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;
 	    CREATE USER IF NOT EXISTS 'payd'@'localhost' IDENTIFIED BY '$pw';
-	    ALTER USER 'payd'@'localhost' IDENTIFIED BY '$pw';
-	    GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE ON payd.* TO
-	    'payd'@'localhost';"
-	# Migrations run with the privileged account, the app with DML and
-	# EXECUTE only.
-	PAYD_DB_SOCKET="$dir/mysql.sock" PAYD_DB_USER=root PAYD_DB_PASSWORD= \
-	    PAYD_SQL_DIR="$STACK_ROOT/sql" PAYD_DEV_MODE=1 \
-	    "${STACK_BIN:-$STACK_ROOT/build/payd}" migrate 2>>"$dir/migrate.log" ||
+	    ALTER USER 'payd'@'localhost' IDENTIFIED BY '$pw';"
+	# The rights of deploy/grants.sql, as install.sh gives them; the
+	# migrations run with the privileged account.
+	stack_grants_dir=$dir
+	grants_apply stack_root_sql payd "'payd'@'localhost'" \
+	    stack_migrate "$dir" >/dev/null ||
 	    { cat "$dir/migrate.log" >&2; return 1; }
+}
+
+stack_root_sql() { # SQL on standard input, as root, on $stack_grants_dir
+	mariadb --no-defaults -S "$stack_grants_dir/mysql.sock" -uroot -N -B
+}
+
+stack_migrate() { # dir
+	PAYD_DB_SOCKET="$1/mysql.sock" PAYD_DB_USER=root PAYD_DB_PASSWORD= \
+	    PAYD_SQL_DIR="$STACK_ROOT/sql" PAYD_DEV_MODE=1 \
+	    "${STACK_BIN:-$STACK_ROOT/build/payd}" migrate 2>>"$1/migrate.log"
 }
 
 stack_db_stop() {

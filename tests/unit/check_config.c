@@ -160,6 +160,97 @@ START_TEST(test_config_load__env_overrides_file)
 }
 END_TEST
 
+/*
+ * dev_mode never stands in a public secret: a short one is refused, and
+ * without one only the commands that sign nothing may run.
+ */
+START_TEST(test_config_dev_mode__short_or_no_secret__serve_refused)
+{
+	struct config c;
+	char err[256];
+	char *p = write_tmp("dev_mode = 1\n"
+	                    "jwt_secret = 0123456789abcdef0123456789abcde\n");
+
+	config_defaults(&c);
+	ck_assert_int_eq(config_load(&c, p, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "at least 32 bytes"));
+	unlink(p);
+	p = write_tmp("dev_mode = 1\n");
+	config_defaults(&c);
+	ck_assert_int_eq(config_load(&c, p, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.jwt_secret_len, 0);
+	ck_assert_int_eq(config_check_serve(&c, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "serve needs"));
+	unlink(p);
+	p = write_tmp("dev_mode = 1\n"
+	              "jwt_secret = 0123456789abcdef0123456789abcdef\n");
+	config_defaults(&c);
+	ck_assert_int_eq(config_load(&c, p, err, sizeof(err)), 0);
+	ck_assert_int_eq(config_check_serve(&c, err, sizeof(err)), 0);
+	unlink(p);
+}
+END_TEST
+
+/* A config naming a secret file of len bytes of 'k', then tail. */
+static char *
+secret_file_config(size_t len, const char *tail)
+{
+	static char conf[128];
+	char *key = malloc(len + 8);
+	char *p;
+
+	ck_assert_ptr_nonnull(key);
+	memset(key, 'k', len);
+	(void)snprintf(key + len, 8, "%s", tail);
+	p = write_tmp(key);
+	free(key);
+	(void)snprintf(conf, sizeof(conf), "jwt_secret = @%s\n", p);
+	return conf;
+}
+
+/* A secret file one byte longer than the buffer is refused, not cut. */
+START_TEST(test_config_secret_file__longer_than_max__refused_not_cut)
+{
+	struct config c;
+	char err[256];
+	char *conf = secret_file_config(TOKEN_SECRET_LEN_MAX, "\n");
+	char *path = strdup(conf + strlen("jwt_secret = @"));
+	char *p;
+
+	path[strlen(path) - 1] = '\0';
+	p = write_tmp(conf);
+	config_defaults(&c);
+	ck_assert_int_eq(config_load(&c, p, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.jwt_secret_len, TOKEN_SECRET_LEN_MAX);
+	unlink(p);
+	unlink(path);
+	free(path);
+	for (size_t extra = 1; extra <= 3; extra++) {
+		conf = secret_file_config(TOKEN_SECRET_LEN_MAX + extra, "\n");
+		path = strdup(conf + strlen("jwt_secret = @"));
+		path[strlen(path) - 1] = '\0';
+		p = write_tmp(conf);
+		config_defaults(&c);
+		ck_assert_int_eq(config_load(&c, p, err, sizeof(err)), -1);
+		ck_assert_ptr_nonnull(strstr(err, "longer than 512 bytes"));
+		unlink(p);
+		unlink(path);
+		free(path);
+	}
+}
+END_TEST
+
+/* The built-in listen is a unix socket path, not a TCP port. */
+START_TEST(test_config_defaults__listen__unix_socket)
+{
+	struct config c;
+
+	config_defaults(&c);
+	ck_assert_int_eq(c.listen[0], '/');
+	ck_assert_ptr_null(strchr(c.listen, ':'));
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -175,6 +266,11 @@ config_suite(void)
 	    tc, test_config_load__lock_wait_times_4_below_rw__paired);
 	tcase_add_test(
 	    tc, test_config_load__lock_waits_below_request_deadline__paired);
+	tcase_add_test(
+	    tc, test_config_dev_mode__short_or_no_secret__serve_refused);
+	tcase_add_test(
+	    tc, test_config_secret_file__longer_than_max__refused_not_cut);
+	tcase_add_test(tc, test_config_defaults__listen__unix_socket);
 	suite_add_tcase(s, tc);
 	return s;
 }
