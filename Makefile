@@ -102,9 +102,11 @@ test-openapi: $(BUILD)/payd
 	SUITES=0 CLIENT=1 sh tests/lib/integration.sh $(BUILD)
 
 # The installer, the systemd units and the derived nginx configuration, in
-# a staging root against a private MariaDB (as root; about 10 s).
+# a staging root against a private MariaDB (as root; about 10 s); then
+# make run's supervision of its payd master (tests/deploy/test_run.sh).
 test-deploy: all
 	sh tests/deploy/test_install.sh
+	sh tests/deploy/test_run.sh
 
 # The unit and integration tests again, with ASan and UBSan in the app.
 test-asan:
