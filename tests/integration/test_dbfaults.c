@@ -324,7 +324,8 @@ kill_during_call(const char *kill)
 	holder_start(&h, hold);
 	st = send_start(&pid, p.tok, p.body, "dbf-during");
 	conn = wait_row("SELECT ID FROM information_schema.PROCESSLIST "
-	                "WHERE USER = 'payd' AND COMMAND = 'Execute' LIMIT 1");
+	                "WHERE USER IN ('payd', 'payd_owner') AND "
+	                "COMMAND = 'Execute' LIMIT 1");
 	ck_assert_int_eq(sql_line(NULL, 0, "%s %lld", kill, conn), 0);
 	ck_assert_int_eq(send_wait(pid, st), 503);
 	holder_release(&h);
