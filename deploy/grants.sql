@@ -37,14 +37,19 @@ GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE ON `@@DB@@`.* TO payd_owner@'%';
 
 -- @@PART app@@ (after the migrations: a table grant needs the table)
 GRANT EXECUTE ON `@@DB@@`.* TO @@APP@@;
--- POST /register; the sign-in and caller reads. A new user's balance is
--- the column's default, 0: the app cannot insert one.
-GRANT SELECT, INSERT (username, password_hash, created_at)
+-- POST /register; the sign-in and caller reads; POST /password and POST
+-- /logout (a new hash, a new token generation). A new user's balance is
+-- the column's default, 0: the app can neither insert nor update one.
+GRANT SELECT, INSERT (username, password_hash, created_at),
+    UPDATE (password_hash, token_gen, password_changed_at)
     ON `@@DB@@`.users TO @@APP@@;
 -- GET /transactions and payd audit.
 GRANT SELECT ON `@@DB@@`.movements TO @@APP@@;
 GRANT SELECT ON `@@DB@@`.entries TO @@APP@@;
 GRANT SELECT ON `@@DB@@`.fee_accounts TO @@APP@@;
+-- payd admin (run with payd.conf's account): the record of what
+-- operators did, written and read (app/admin.c; no money).
+GRANT SELECT, INSERT ON `@@DB@@`.admin_actions TO @@APP@@;
 -- Idempotency keys: claimed, answered and purged by the app (no money).
 GRANT SELECT, INSERT, UPDATE, DELETE
     ON `@@DB@@`.idempotency_keys TO @@APP@@;
