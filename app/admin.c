@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -151,21 +152,32 @@ admin_text_is_valid(const char *s, size_t min, size_t max)
 	return true;
 }
 
-/* --operator, else the name of the OS user running the command. */
+/*
+ * --operator, else the OS user running the command: under sudo (root with
+ * SUDO_USER set) the user who ran sudo, "alice via sudo", since root
+ * alone names nobody.
+ */
 static int
 admin_operator(const struct admin_args *args, char *out, size_t size)
 {
 	char buf[ADMIN_PASSWD_SIZE];
 	struct passwd pw, *hit = NULL;
+	const char *sudo = getenv("SUDO_USER");
+	int n;
 
 	if (args->operator_name != NULL)
 		return util_copy(out, size, args->operator_name);
+	if (getuid() == 0 && sudo != NULL &&
+	    admin_text_is_valid(sudo, 1, USERNAME_LEN_MAX)) {
+		n = snprintf(out, size, "%s via sudo", sudo);
+		return n > 0 && (size_t)n < size ? 0 : -1;
+	}
 	if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &hit) == 0 &&
 	    hit != NULL && hit->pw_name != NULL &&
 	    util_copy(out, size, hit->pw_name) == 0)
 		return 0;
-	return snprintf(out, size, "uid:%ld", (long)getuid()) < (int)size ? 0
-	                                                                  : -1;
+	n = snprintf(out, size, "uid:%ld", (long)getuid());
+	return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
 /* The arguments a command needs, or 2 after saying what is wrong. */
@@ -460,7 +472,7 @@ admin_log(
 	}
 	while (rc == DB_OK && (rc = db_fetch(db, STMT_ADMIN_LOG)) == DB_OK) {
 		(void)printf("%" PRId64
-		             " %s operator=%s action=%s target=\"%s\" "
+		             " %s operator=\"%s\" action=%s target=\"%s\" "
 		             "outcome=%s reason=\"%s\"\n",
 		    out[0].i64, at, op, action, target, outcome, reason);
 		rows++;

@@ -533,13 +533,26 @@ START_TEST(test_admin_show_log_help__exit_codes_no_secrets)
 	    0);
 	ck_assert_int_eq(admin("show no_such_user_x1"), 1);
 	ck_assert_int_eq(admin("--operator auditor log --since 2000-01-01"), 0);
-	ck_assert_int_eq(stack_cmd("grep -q 'operator=auditor action=show "
+	ck_assert_int_eq(stack_cmd("grep -q 'operator=\"auditor\" action=show "
 	                           "target=\"user %lld %s\" outcome=done' "
 	                           "\"$STACK_DIR/admin.out\"",
 	                     id, a),
 	    0);
 	ck_assert_int_eq(admin("log --since 2999-01-01T00:00:00Z"), 0);
 	ck_assert_int_eq(stack_cmd("test ! -s \"$STACK_DIR/admin.out\""), 0);
+	/* Without --operator: the OS user, or under sudo the one who ran it. */
+	ck_assert_int_eq(
+	    stack_cmd("last() { stack_sql \"$STACK_DIR\" \"SELECT operator "
+	              "FROM payd.admin_actions ORDER BY id DESC LIMIT 1\"; }; "
+	              "SUDO_USER= \"$PAYD_BIN\" -c \"$STACK_DIR/payd.conf\" "
+	              "admin show %s >/dev/null 2>&1 && "
+	              "test \"$(last)\" = \"$(id -un)\" && "
+	              "{ [ \"$(id -u)\" != 0 ] || { SUDO_USER=jane "
+	              "\"$PAYD_BIN\" -c \"$STACK_DIR/payd.conf\" admin show %s "
+	              ">/dev/null 2>&1 && "
+	              "test \"$(last)\" = 'jane via sudo'; }; }",
+	        a, a),
+	    0);
 	/* --help for each command; bad arguments are 2. */
 	ck_assert_int_eq(admin("--help"), 0);
 	ck_assert_int_eq(admin("show --help"), 0);
