@@ -245,6 +245,8 @@ admin_exit(enum ledger_admin_rc rc, enum db_rc db_rc)
 /* The account a USER argument names, into the users row fields. */
 struct admin_user {
 	int64_t id, balance_minor;
+	int64_t available_minor; /* balance minus what holds reserve */
+	int64_t pending_holds;   /* as payer */
 	char name[ADMIN_NAME_SIZE];
 	char frozen_at[UTIL_TIME_SIZE + 8];
 	char frozen_reason[ADMIN_TEXT_SIZE];
@@ -257,16 +259,18 @@ admin_find_user(struct db *db, const char *name, struct admin_user *u)
 {
 	struct db_val in[] = {DB_I64_IN(0), DB_STR_IN(name, strlen(name))};
 	struct db_val out[] = {DB_I64_OUT(), DB_STR_OUT(u->name), DB_I64_OUT(),
-	    DB_STR_OUT(u->frozen_at), DB_STR_OUT(u->frozen_reason),
-	    DB_STR_OUT(u->created_at)};
+	    DB_I64_OUT(), DB_I64_OUT(), DB_STR_OUT(u->frozen_at),
+	    DB_STR_OUT(u->frozen_reason), DB_STR_OUT(u->created_at)};
 	enum db_rc rc;
 
 	memset(u, 0, sizeof(*u));
 	if (!username_is_valid(name, strlen(name)))
 		return DB_NOT_FOUND;
-	rc = db_row(db, STMT_ADMIN_USER, in, 2, out, 6);
+	rc = db_row(db, STMT_ADMIN_USER, in, 2, out, 8);
 	u->id = out[0].i64;
 	u->balance_minor = out[2].i64;
+	u->available_minor = out[3].i64;
+	u->pending_holds = out[4].i64;
 	return rc;
 }
 
@@ -320,15 +324,18 @@ admin_user_target(const struct admin_user *u, const char *name,
 static void
 admin_show_user(const struct admin_user *u)
 {
-	char balance[MONEY_TEXT_SIZE_MAX];
+	char balance[MONEY_TEXT_SIZE_MAX], available[MONEY_TEXT_SIZE_MAX];
 
+	/* The schema's CHECKs keep what holds reserve within the balance. */
+	assert(
+	    u->available_minor >= 0 && u->available_minor <= u->balance_minor);
 	money_format(u->balance_minor, balance);
+	money_format(u->available_minor, available);
 	(void)printf("user %" PRId64 " %s\n", u->id, u->name);
 	(void)printf("  created_at    %s\n", u->created_at);
 	(void)printf("  balance       %s\n", balance);
-	/* No holds in this version: nothing is reserved. */
-	(void)printf("  available     %s\n", balance);
-	(void)printf("  pending_holds 0\n");
+	(void)printf("  available     %s\n", available);
+	(void)printf("  pending_holds %" PRId64 "\n", u->pending_holds);
 	if (u->frozen_at[0] == '\0')
 		(void)printf("  frozen        no\n");
 	else

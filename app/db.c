@@ -161,6 +161,7 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
     /* payd admin: a user by id, or by name (id 0; "" is no name). */
     [STMT_ADMIN_USER] = {"admin_user",
         "SELECT id, username, balance, "
+        "balance - payd_user_reserved(id), payd_user_pending_holds(id), "
         "IFNULL(DATE_FORMAT(frozen_at, '%Y-%m-%dT%H:%i:%sZ'), ''), "
         "IFNULL(frozen_reason, ''), "
         "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') "

@@ -50,17 +50,68 @@ BEGIN
 	SELECT v_outcome, LAST_INSERT_ID();
 END;
 
+-- The three readings below bridge to holds and refunds (issue 18), which
+-- another migration adds (users.reserved, movements.refunded, holds):
+-- each reads its column or table when the schema has it, and answers 0
+-- (nothing refunded, nothing reserved, no hold) when it does not yet. A
+-- statement that names a missing column fails only when it runs, so the
+-- same text is right before and after that migration.
+CREATE OR REPLACE DEFINER = payd_owner FUNCTION payd_schema_has(
+    p_table VARCHAR(64), p_column VARCHAR(64))
+    RETURNS BOOLEAN
+    READS SQL DATA
+    SQL SECURITY DEFINER
+    COMMENT 'whether the schema has a table or column (R__payd_admin.sql)'
+BEGIN
+	RETURN EXISTS (SELECT 1 FROM information_schema.COLUMNS
+	    WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = p_table AND
+	    (p_column = '' OR COLUMN_NAME = p_column));
+END;
+
 -- How much of transfer p_transfer its recipient has refunded: what a
--- reversal no longer takes back. Refunds are not in this schema yet, so
--- nothing has been refunded; the refunds' own migration is to replace this
--- one body, the one place a reversal reads it.
-CREATE OR REPLACE DEFINER = payd_owner FUNCTION payd_transfer_refunded(p_transfer BIGINT)
+-- reversal no longer takes back (movements.refunded).
+CREATE OR REPLACE DEFINER = payd_owner FUNCTION payd_transfer_refunded(
+    p_transfer BIGINT)
     RETURNS BIGINT
     READS SQL DATA
     SQL SECURITY DEFINER
     COMMENT 'refunded part of a transfer (sql/R__payd_admin.sql)'
 BEGIN
-	RETURN 0 * p_transfer;
+	IF NOT payd_schema_has('movements', 'refunded') THEN
+		RETURN 0;
+	END IF;
+	RETURN IFNULL((SELECT refunded FROM movements WHERE id = p_transfer),
+	    0);
+END;
+
+-- What user p_user's pending holds reserve (users.reserved): its
+-- available is balance minus this.
+CREATE OR REPLACE DEFINER = payd_owner FUNCTION payd_user_reserved(
+    p_user BIGINT)
+    RETURNS BIGINT
+    READS SQL DATA
+    SQL SECURITY DEFINER
+    COMMENT 'reserved by pending holds (sql/R__payd_admin.sql)'
+BEGIN
+	IF NOT payd_schema_has('users', 'reserved') THEN
+		RETURN 0;
+	END IF;
+	RETURN IFNULL((SELECT reserved FROM users WHERE id = p_user), 0);
+END;
+
+-- How many holds user p_user has pending as payer.
+CREATE OR REPLACE DEFINER = payd_owner FUNCTION payd_user_pending_holds(
+    p_user BIGINT)
+    RETURNS BIGINT
+    READS SQL DATA
+    SQL SECURITY DEFINER
+    COMMENT 'pending holds of a payer (sql/R__payd_admin.sql)'
+BEGIN
+	IF NOT payd_schema_has('holds', '') THEN
+		RETURN 0;
+	END IF;
+	RETURN (SELECT COUNT(*) FROM holds
+	    WHERE from_user = p_user AND status = 'pending');
 END;
 
 -- Reverses transfer p_transfer (a movement of kind 'transfer'), at most
@@ -75,7 +126,8 @@ END;
 -- every transfer locks them, then the fee row, as transfers do last.
 --
 -- The recipient pays back even when frozen (an operator's correction);
--- only its balance must cover it (outcome 3), and the sender's must stay
+-- only its available (balance minus what its holds reserve) must cover
+-- it (outcome 3), and the sender's must stay
 -- within p_cap (outcome 4, as 422 limit_exceeded). outcome: 0 done, 1 no
 -- such transfer, 2 already reversed, 3 the recipient's balance is short,
 -- 4 the sender's cap. Answers the outcome, the reversal's id, sender,
@@ -116,11 +168,13 @@ BEGIN
 			    WHERE id = v_from AND balance <= p_cap - v_back - v_fee;
 			SET v_cred = ROW_COUNT();
 			UPDATE users SET balance = balance - v_back
-			    WHERE id = v_to AND balance >= v_back;
+			    WHERE id = v_to AND
+			    balance - payd_user_reserved(v_to) >= v_back;
 			SET v_deb = ROW_COUNT();
 		ELSE
 			UPDATE users SET balance = balance - v_back
-			    WHERE id = v_to AND balance >= v_back;
+			    WHERE id = v_to AND
+			    balance - payd_user_reserved(v_to) >= v_back;
 			SET v_deb = ROW_COUNT();
 			UPDATE users SET balance = balance + v_back + v_fee
 			    WHERE id = v_from AND balance <= p_cap - v_back - v_fee;
