@@ -49,10 +49,9 @@ auth_token_of(const char *header)
 }
 
 /*
- * Reads the username and token generation of user_id. A connection that
- * died since the last request is found out by the first statement; the
- * read is then retried once on a fresh connection, which is safe for a
- * SELECT. The balance comes with the row, so GET /balance needs no second
+ * Reads the username, balance and token generation of user_id
+ * (db_row_read: once more on a fresh connection when the first had
+ * died). The balance comes with the row, so GET /balance needs no second
  * read.
  */
 static enum db_rc
@@ -67,13 +66,8 @@ auth_load_user(struct ctx *ctx, int64_t user_id,
 	    DB_I64_OUT(),
 	    DB_STR_OUT(created),
 	};
-	enum db_rc rc = DB_CONN;
+	enum db_rc rc = db_row_read(ctx->db, STMT_USER_GET, in, 1, out, 4);
 
-	for (int attempt = 0; attempt < 2 && rc == DB_CONN; attempt++) {
-		rc = db_ensure(ctx->db);
-		if (rc == DB_OK)
-			rc = db_row(ctx->db, STMT_USER_GET, in, 1, out, 4);
-	}
 	if (rc == DB_OK) {
 		*balance_minor = out[1].i64;
 		*gen = out[2].i64;
@@ -81,7 +75,7 @@ auth_load_user(struct ctx *ctx, int64_t user_id,
 	return rc;
 }
 
-enum api_err
+int
 auth_token(struct ctx *ctx)
 {
 	const struct config *cfg = ctx->cfg;
@@ -92,14 +86,16 @@ auth_token(struct ctx *ctx)
 	token = auth_token_of(ctx->req->authorization);
 	if (token == NULL) {
 		log_event(LOG_INFO, "auth_rejected", "reason=header");
-		return API_UNAUTHORIZED;
+		http_error(ctx->resp, API_UNAUTHORIZED, NULL);
+		return -1;
 	}
 	trc = token_verify(cfg->jwt_secret, cfg->jwt_secret_len, token,
 	    (int64_t)time(NULL), &claims);
 	if (trc != TOKEN_OK) {
 		log_event(
 		    LOG_INFO, "auth_rejected", "reason=%s", token_rc_name(trc));
-		return API_UNAUTHORIZED;
+		http_error(ctx->resp, API_UNAUTHORIZED, NULL);
+		return -1;
 	}
 	ctx->user_id = claims.user_id;
 	ctx->token_gen = claims.gen;
@@ -107,7 +103,7 @@ auth_token(struct ctx *ctx)
 	ctx->balance_minor = -1;
 	(void)snprintf(ctx->username, sizeof(ctx->username), "%s", claims.name);
 	assert(ctx->user_id > 0 && ctx->username[0] != '\0');
-	return API__MAX;
+	return 0;
 }
 
 /*
@@ -133,7 +129,7 @@ auth_row_is_callers(struct ctx *ctx, int64_t user_id, const char *name,
 	return true;
 }
 
-enum api_err
+int
 auth_user(struct ctx *ctx)
 {
 	char name[USERNAME_LEN_MAX + 1];
@@ -142,30 +138,28 @@ auth_user(struct ctx *ctx)
 
 	assert(ctx->user_id > 0);
 	if (ctx->user_checked)
-		return API__MAX;
+		return 0;
 	rc = auth_load_user(ctx, ctx->user_id, name, &balance_minor, &gen);
-	if (rc == DB_CONN || rc == DB_RETRY)
-		return API_UNAVAILABLE;
-	if (rc != DB_OK && rc != DB_NOT_FOUND)
-		return API_INTERNAL;
+	if (rc != DB_OK && rc != DB_NOT_FOUND) {
+		handler_db_error(ctx, rc);
+		return -1;
+	}
 	if (rc == DB_NOT_FOUND ||
 	    !auth_row_is_callers(ctx, ctx->user_id, name, gen, balance_minor)) {
 		bool revoked = rc == DB_OK && strcmp(name, ctx->username) == 0;
 
 		log_event(LOG_INFO, "auth_rejected", "reason=%s uid=%lld",
 		    revoked ? "revoked" : "no_user", (long long)ctx->user_id);
-		return API_UNAUTHORIZED;
+		http_error(ctx->resp, API_UNAUTHORIZED, NULL);
+		return -1;
 	}
-	return API__MAX;
+	return 0;
 }
 
 void
-auth_user_first(struct ctx *ctx)
+auth_user_before_400(struct ctx *ctx)
 {
-	enum api_err err = auth_user(ctx);
-
-	if (err != API__MAX)
-		http_error(ctx->resp, err, NULL);
+	(void)auth_user(ctx);
 }
 
 void
@@ -201,7 +195,7 @@ auth_users_load(struct ctx *const *ctxs, size_t n)
 	db_query_end(db, STMT_USER_BATCH);
 }
 
-enum api_err
+int
 auth_field_read(struct ctx *ctx, struct json_object *obj, const char *field,
     const char **out, size_t *len)
 {
@@ -209,7 +203,7 @@ auth_field_read(struct ctx *ctx, struct json_object *obj, const char *field,
 
 	switch (jsonio_get_str(obj, field, out, len)) {
 	case JSONIO_OK:
-		return API__MAX;
+		return 0;
 	case JSONIO_MISSING:
 		(void)snprintf(
 		    msg, sizeof(msg), "The field %s is required.", field);
@@ -222,10 +216,10 @@ auth_field_read(struct ctx *ctx, struct json_object *obj, const char *field,
 		break;
 	}
 	http_error(ctx->resp, API_INVALID_REQUEST, msg);
-	return API_INVALID_REQUEST;
+	return -1;
 }
 
-enum api_err
+int
 auth_creds_read(struct ctx *ctx, struct auth_creds *creds)
 {
 	const struct http_req *req = ctx->req;
@@ -235,16 +229,16 @@ auth_creds_read(struct ctx *ctx, struct auth_creds *creds)
 	if (creds->obj == NULL) {
 		http_error(ctx->resp, API_INVALID_REQUEST,
 		    "The body must be a JSON object.");
-		return API_INVALID_REQUEST;
+		return -1;
 	}
 	if (auth_field_read(ctx, creds->obj, "username", &creds->username,
-	        &creds->username_len) != API__MAX ||
+	        &creds->username_len) != 0 ||
 	    auth_field_read(ctx, creds->obj, "password", &creds->password,
-	        &creds->password_len) != API__MAX) {
+	        &creds->password_len) != 0) {
 		auth_creds_free(creds);
-		return API_INVALID_REQUEST;
+		return -1;
 	}
-	return API__MAX;
+	return 0;
 }
 
 void

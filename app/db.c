@@ -607,6 +607,44 @@ db_row(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
 }
 
 enum db_rc
+db_read(struct db *db, enum db_rc (*read)(struct db *db, void *arg), void *arg)
+{
+	enum db_rc rc = DB_CONN;
+
+	for (int attempt = 0; attempt < 2 && rc == DB_CONN; attempt++) {
+		rc = db_ensure(db);
+		if (rc == DB_OK)
+			rc = read(db, arg);
+	}
+	return rc;
+}
+
+/* db_row()'s arguments, for db_read(). */
+struct db_row_args {
+	enum stmt id;
+	struct db_val *in, *out;
+	unsigned nin, nout;
+};
+
+static enum db_rc
+db_row_once(struct db *db, void *arg)
+{
+	struct db_row_args *a = arg;
+
+	return db_row(db, a->id, a->in, a->nin, a->out, a->nout);
+}
+
+enum db_rc
+db_row_read(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
+    struct db_val *out, unsigned nout)
+{
+	struct db_row_args a = {
+	    .id = id, .in = in, .out = out, .nin = nin, .nout = nout};
+
+	return db_read(db, db_row_once, &a);
+}
+
+enum db_rc
 db_call_query(struct db *db, enum stmt id, struct db_val *in, unsigned nin,
     struct db_val *out, unsigned nout)
 {
@@ -723,7 +761,8 @@ db_retry_sleep(unsigned attempt)
 
 	metrics_db_retry();
 	(void)util_random(&r, sizeof(r));
-	/* 1, 2, 4, 8 ms... plus up to 4 ms of jitter. */
+	/* 2, 4, 8, 16 ms... (attempt 1 is the first retry), up to 64 ms,
+	 * plus up to 4 ms of jitter. */
 	us = (1000L << (attempt < 6 ? attempt : 6)) + (long)r * 16;
 	ts.tv_sec = 0;
 	ts.tv_nsec = us * 1000;

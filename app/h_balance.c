@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "auth.h"
-#include "ledger.h"
+#include "h_money.h"
 
 /*
  * The caller's name and balance come from the row that auth_user() (or
@@ -27,22 +27,22 @@ h_balance_get(struct ctx *ctx)
 void
 h_balance_post(struct ctx *ctx)
 {
-	struct ledger_op op;
+	struct ledger_req req;
 	struct json_object *obj;
 	int n;
 
 	assert(ctx->user_id > 0);
-	memset(&op, 0, sizeof(op));
-	op.kind = LEDGER_DEPOSIT;
+	memset(&req, 0, sizeof(req));
+	req.kind = LEDGER_DEPOSIT;
 	/* The token is checked, its user not yet: the CALL does that. */
-	if (ledger_read_request(ctx, &op, &obj) != 0) {
-		auth_user_first(ctx);
+	if (h_money_read(ctx, &req, &obj) != 0) {
+		auth_user_before_400(ctx);
 		return;
 	}
 	json_object_put(obj); /* only the amount was needed */
 	/* The same top-up is the same amount in cents, however spelt. */
 	n = snprintf(
-	    op.canon, sizeof(op.canon), "deposit|%" PRId64, op.amount_minor);
-	assert(n > 0 && (size_t)n < sizeof(op.canon));
-	ledger_run(ctx, &op);
+	    req.canon, sizeof(req.canon), "deposit|%" PRId64, req.amount_minor);
+	assert(n > 0 && (size_t)n < sizeof(req.canon));
+	h_money_run(ctx, &req);
 }

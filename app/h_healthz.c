@@ -8,13 +8,8 @@ void
 h_healthz(struct ctx *ctx)
 {
 	struct db_val out[] = {DB_I64_OUT()};
-	enum db_rc rc = db_ensure(ctx->db);
+	enum db_rc rc = db_row_read(ctx->db, STMT_PING, NULL, 0, out, 1);
 
-	if (rc == DB_OK)
-		rc = db_row(ctx->db, STMT_PING, NULL, 0, out, 1);
-	/* A lost connection is closed by db_row; retry once on a fresh one. */
-	if (rc == DB_CONN && db_ensure(ctx->db) == DB_OK)
-		rc = db_row(ctx->db, STMT_PING, NULL, 0, out, 1);
 	buf_reset(&ctx->resp->body);
 	if (rc == DB_OK && out[0].i64 == 1) {
 		ctx->resp->status = 200;

@@ -31,34 +31,26 @@ static void login_respond(struct ctx *ctx, const struct login_user *user);
 
 /*
  * Looks the account up by name, without regard to case like the unique
- * index. A name that breaks the username rule cannot exist and is not
- * sent to the database. A connection that died since the last request is
- * retried once on a fresh one, which is safe for a SELECT.
+ * index (db_row_read). A name that breaks the username rule cannot exist
+ * and is not sent to the database.
  */
 static enum db_rc
 login_find(
     struct ctx *ctx, const struct auth_creds *creds, struct login_user *user)
 {
-	char name[USERNAME_LEN_MAX + 1];
-	struct db_val in[] = {DB_STR_IN(name, creds->username_len)};
+	struct db_val in[] = {
+	    DB_STR_IN((uintptr_t)creds->username, creds->username_len)};
 	struct db_val out[] = {
 	    DB_I64_OUT(),
 	    DB_STR_OUT(user->name),
 	    DB_STR_OUT(user->hash),
 	    DB_I64_OUT(),
 	};
-	enum db_rc rc = DB_CONN;
+	enum db_rc rc;
 
 	if (!username_is_valid(creds->username, creds->username_len))
 		return DB_NOT_FOUND;
-	/* A copy, because db_val wants a mutable pointer. */
-	memcpy(name, creds->username, creds->username_len);
-	name[creds->username_len] = '\0';
-	for (int attempt = 0; attempt < 2 && rc == DB_CONN; attempt++) {
-		rc = db_ensure(ctx->db);
-		if (rc == DB_OK)
-			rc = db_row(ctx->db, STMT_USER_LOGIN, in, 1, out, 4);
-	}
+	rc = db_row_read(ctx->db, STMT_USER_LOGIN, in, 1, out, 4);
 	user->id = out[0].i64;
 	user->token_gen = out[3].i64;
 	assert(rc != DB_OK || user->id > 0);
@@ -112,7 +104,7 @@ h_login(struct ctx *ctx)
 	enum db_rc rc;
 
 	memset(&user, 0, sizeof(user));
-	if (auth_creds_read(ctx, &creds) != API__MAX)
+	if (auth_creds_read(ctx, &creds) != 0)
 		return;
 	rc = login_find(ctx, &creds, &user);
 	if (rc == DB_OK) {

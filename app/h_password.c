@@ -46,9 +46,9 @@ password_change_read(struct ctx *ctx, struct password_change *pc)
 		return API_INVALID_REQUEST;
 	}
 	if (auth_field_read(ctx, pc->obj, "password", &pc->current,
-	        &pc->current_len) != API__MAX ||
-	    auth_field_read(ctx, pc->obj, "new_password", &pc->next,
-	        &pc->next_len) != API__MAX)
+	        &pc->current_len) != 0 ||
+	    auth_field_read(
+	        ctx, pc->obj, "new_password", &pc->next, &pc->next_len) != 0)
 		return API_INVALID_REQUEST;
 	/* The rule of POST /register. */
 	if (!password_is_valid(pc->next, pc->next_len)) {

@@ -102,7 +102,7 @@ h_register(struct ctx *ctx)
 	int64_t id = 0;
 	enum db_rc rc;
 
-	if (auth_creds_read(ctx, &creds) != API__MAX)
+	if (auth_creds_read(ctx, &creds) != 0)
 		return;
 	if (!username_is_valid(creds.username, creds.username_len)) {
 		http_error(ctx->resp, API_INVALID_REQUEST,

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "handler.h"
 #include "ledger.h"
 #include "money.h"
 #include "util.h"
@@ -14,6 +15,12 @@
 _Static_assert(
     TXN_PAGE_LIMIT_MAX *TXN_ROW_JSON_SIZE_MAX + 64 <= HTTP_RESPONSE_SIZE_MAX,
     "a full page fits the response buffer");
+
+/* What txn_page() writes: a page of the caller's, under the cursor. */
+struct txn_page_args {
+	struct ctx *ctx;
+	int64_t limit, before;
+};
 
 /* One row of STMT_HISTORY_PAGE, bound once per page. */
 struct txn_row {
@@ -27,7 +34,7 @@ static int txn_param(const char *query, const char *name, long long min,
     long long max, long long *out);
 static void txn_row_bind(struct txn_row *row);
 static void txn_row_write(struct buf *b, const struct txn_row *row, bool first);
-static enum db_rc txn_page(struct ctx *ctx, int64_t limit, int64_t before);
+static enum db_rc txn_page(struct db *db, void *arg);
 
 /*
  * Reads ?name= as an integer in [min, max] into *out, untouched when
@@ -102,12 +109,16 @@ txn_row_write(struct buf *b, const struct txn_row *row, bool first)
 }
 
 /*
- * Writes one page into the response. It fetches limit + 1 rows: the extra
- * one only says whether a next page exists, so next_before is exact.
+ * Writes one page into the response (a read for db_read). It fetches
+ * limit + 1 rows: the extra one only says whether a next page exists, so
+ * next_before is exact.
  */
 static enum db_rc
-txn_page(struct ctx *ctx, int64_t limit, int64_t before)
+txn_page(struct db *db, void *arg)
 {
+	const struct txn_page_args *a = arg;
+	struct ctx *ctx = a->ctx;
+	int64_t limit = a->limit, before = a->before;
 	struct buf *b = &ctx->resp->body;
 	struct db_val in[] = {
 	    DB_I64_IN(ctx->user_id), DB_I64_IN(before), DB_I64_IN(limit + 1)};
@@ -117,13 +128,13 @@ txn_page(struct ctx *ctx, int64_t limit, int64_t before)
 	enum db_rc rc;
 
 	txn_row_bind(&row);
-	rc = db_query(ctx->db, STMT_HISTORY_PAGE, in, 3, row.out, 8);
+	rc = db_query(db, STMT_HISTORY_PAGE, in, 3, row.out, 8);
 	if (rc != DB_OK)
 		return rc;
 	buf_reset(b);
 	(void)buf_puts(b, "{\"transactions\":[");
 	for (int64_t n = 0; n <= limit; n++) {
-		if ((rc = db_fetch(ctx->db, STMT_HISTORY_PAGE)) != DB_OK)
+		if ((rc = db_fetch(db, STMT_HISTORY_PAGE)) != DB_OK)
 			break;
 		if (n == limit) {
 			more = true;
@@ -134,7 +145,7 @@ txn_page(struct ctx *ctx, int64_t limit, int64_t before)
 		last_id = row.out[0].i64;
 		txn_row_write(b, &row, n == 0);
 	}
-	db_query_end(ctx->db, STMT_HISTORY_PAGE);
+	db_query_end(db, STMT_HISTORY_PAGE);
 	if (rc != DB_OK && rc != DB_NOT_FOUND)
 		return rc;
 	if (more)
@@ -148,7 +159,8 @@ void
 h_transactions(struct ctx *ctx)
 {
 	long long limit = TXN_PAGE_LIMIT_DEFAULT, before = INT64_MAX;
-	enum db_rc rc = DB_CONN;
+	struct txn_page_args page;
+	enum db_rc rc;
 
 	assert(ctx->user_id > 0);
 	if (txn_param(ctx->req->query, "limit", TXN_PAGE_LIMIT_MIN,
@@ -163,12 +175,10 @@ h_transactions(struct ctx *ctx)
 		    "The parameter \"before\" must be a positive integer.");
 		return;
 	}
-	for (int attempt = 0; attempt < 2 && rc == DB_CONN; attempt++) {
-		/* A connection that died while idle: one fresh try. */
-		rc = db_ensure(ctx->db);
-		if (rc == DB_OK)
-			rc = txn_page(ctx, (int64_t)limit, (int64_t)before);
-	}
+	page.ctx = ctx;
+	page.limit = (int64_t)limit;
+	page.before = (int64_t)before;
+	rc = db_read(ctx->db, txn_page, &page);
 	if (rc != DB_OK) {
 		handler_db_error(ctx, rc);
 		return;

@@ -9,12 +9,12 @@
 
 #include "auth.h"
 #include "jsonio.h"
-#include "ledger.h"
+#include "h_money.h"
 #include "money.h"
 #include "username.h"
 
 static int transfer_read_to(struct ctx *ctx, struct json_object *obj,
-    struct ledger_op *op, const char **to, size_t *to_len);
+    struct ledger_req *op, const char **to, size_t *to_len);
 
 /*
  * Reads the recipient as sent and builds the canonical request from it:
@@ -22,8 +22,8 @@ static int transfer_read_to(struct ctx *ctx, struct json_object *obj,
  * *to points into obj (NULL for "to_id"). Returns 0, or -1 after 400.
  */
 static int
-transfer_read_to(struct ctx *ctx, struct json_object *obj, struct ledger_op *op,
-    const char **to, size_t *to_len)
+transfer_read_to(struct ctx *ctx, struct json_object *obj,
+    struct ledger_req *op, const char **to, size_t *to_len)
 {
 	enum jsonio_rc name_rc, id_rc;
 	int64_t id = 0;
@@ -69,9 +69,9 @@ transfer_read_to(struct ctx *ctx, struct json_object *obj, struct ledger_op *op,
 
 /* A request of POST /transfer, read before it runs. */
 struct h_transfer_slot {
-	struct ledger_op op;
-	struct json_object *obj; /* the body; op->to_text points into it */
-	bool ready;              /* read and valid: ledger_run() answers it */
+	struct ledger_req req;
+	struct json_object *obj; /* the body; req.to_text points into it */
+	bool ready;              /* read and valid: it may run */
 };
 
 /* The requests of a batch (worker.c): allocated once, as the worker's. */
@@ -84,25 +84,27 @@ static struct h_transfer_slot h_transfer_slots[WORKER_BATCH_MAX];
 static int
 transfer_read(struct ctx *ctx, struct h_transfer_slot *t)
 {
-	struct ledger_op *op = &t->op;
+	struct ledger_req *req = &t->req;
 
 	assert(ctx->user_id > 0);
 	memset(t, 0, sizeof(*t));
-	op->kind = LEDGER_TRANSFER;
-	if (ledger_read_request(ctx, op, &t->obj) != 0 ||
-	    transfer_read_to(ctx, t->obj, op, &op->to_text, &op->to_len) != 0) {
-		auth_user_first(ctx);
+	req->kind = LEDGER_TRANSFER;
+	if (h_money_read(ctx, req, &t->obj) != 0 ||
+	    transfer_read_to(ctx, t->obj, req, &req->to_text, &req->to_len) !=
+	        0) {
+		auth_user_before_400(ctx);
 		return -1;
 	}
-	/* API.md: a fixed part plus basis points, rounded half up. */
-	if (money_fee(op->amount_minor, ctx->cfg->fee_fixed_minor,
-	        ctx->cfg->fee_bps, &op->fee_minor) != MONEY_OK) {
+	/* docs/api.md: a fixed part plus basis points, rounded half up. */
+	if (money_fee(req->amount_minor, ctx->cfg->fee_fixed_minor,
+	        ctx->cfg->fee_bps, &req->fee_minor) != MONEY_OK) {
 		http_error(ctx->resp, API_INTERNAL, NULL);
 		return -1;
 	}
-	if (op->to_id == ctx->user_id) {
-		http_error(ctx->resp, API_INVALID_REQUEST, LEDGER_SELF_MESSAGE);
-		auth_user_first(ctx);
+	if (req->to_id == ctx->user_id) {
+		http_error(
+		    ctx->resp, API_INVALID_REQUEST, H_MONEY_SELF_MESSAGE);
+		auth_user_before_400(ctx);
 		return -1;
 	}
 	/*
@@ -113,17 +115,19 @@ transfer_read(struct ctx *ctx, struct h_transfer_slot *t)
 	 * its 404 is found and recorded under the Idempotency-Key like any
 	 * other.
 	 */
-	if (op->to_text != NULL && !username_is_valid(op->to_text, op->to_len))
-		op->to_len = 0;
+	if (req->to_text != NULL &&
+	    !username_is_valid(req->to_text, req->to_len))
+		req->to_len = 0;
 	t->ready = true;
 	return 0;
 }
 
 void
-h_transfer_load(struct ctx *const *ctxs, size_t n)
+h_transfer_batch(struct ctx *const *ctxs, size_t n)
 {
 	struct ctx *run[WORKER_BATCH_MAX];
-	struct ledger_op *ops[WORKER_BATCH_MAX];
+	const struct ledger_req *reqs[WORKER_BATCH_MAX];
+	struct ledger_res res[WORKER_BATCH_MAX];
 	size_t k = 0;
 
 	assert(n <= WORKER_BATCH_MAX);
@@ -134,24 +138,26 @@ h_transfer_load(struct ctx *const *ctxs, size_t n)
 
 		ctxs[i]->transfer = t;
 		/*
-		 * A key's claim runs in its own transaction (ledger_run), and
-		 * so does one with too little time left for the batch's CALL
-		 * (which answers it 503 without one).
+		 * A key's claim runs in its own transaction (h_money_run),
+		 * and so does one with too little time left for the batch's
+		 * CALL (which answers it 503 without one).
 		 */
 		if (transfer_read(ctxs[i], t) != 0)
 			ctxs[i]->settled = true; /* 400 or 401 */
-		else if (t->op.idem_key == NULL &&
+		else if (t->req.idem_key == NULL &&
 		         handler_in_time(
 		             ctxs[i], ledger_attempt_ms(ctxs[i]->cfg))) {
 			run[k] = ctxs[i];
-			ops[k++] = &t->op;
+			reqs[k++] = &t->req;
 		}
 	}
-	if (k < 2)
+	/* Rolled back on a deadlock: each then runs on its own. */
+	if (k < 2 || !ledger_transfer_batch(ctxs[0]->db, reqs, res, k))
 		return;
-	ledger_transfer_batch(run, ops, k);
-	for (size_t i = 0; i < k; i++)
-		run[i]->settled = ops[i]->batched.ran;
+	for (size_t i = 0; i < k; i++) {
+		h_money_answer(run[i], reqs[i], &res[i]);
+		run[i]->settled = true;
+	}
 }
 
 void
@@ -164,9 +170,9 @@ h_transfer(struct ctx *ctx)
 		t = &one;
 		(void)transfer_read(ctx, t);
 	}
-	/* Runs it, or answers what ledger_transfer_batch() did. */
-	if (t->ready)
-		ledger_run(ctx, &t->op);
+	/* Unless h_transfer_batch() has answered it. */
+	if (t->ready && !ctx->settled)
+		h_money_run(ctx, &t->req);
 	if (t->obj != NULL)
 		json_object_put(t->obj);
 	t->obj = NULL;

@@ -59,7 +59,6 @@ router_route(struct ctx *ctx)
 	char allow_store[64];
 	struct buf allow;
 	bool path_known = false;
-	enum api_err err;
 
 	ctx->hit = NULL;
 	buf_init(&allow, allow_store, sizeof(allow_store));
@@ -88,11 +87,8 @@ router_route(struct ctx *ctx)
 		http_error(ctx->resp, API_UNSUPPORTED_MEDIA, NULL);
 		return ROUTER_ALONE;
 	}
-	err = hit->auth != ROUTE_PUBLIC ? auth_token(ctx) : API__MAX;
-	if (err != API__MAX) {
-		http_error(ctx->resp, err, NULL);
+	if (hit->auth != ROUTE_PUBLIC && auth_token(ctx) != 0)
 		return ROUTER_ALONE;
-	}
 	ctx->hit = hit;
 	return hit->batch;
 }
@@ -108,7 +104,7 @@ router_load(struct ctx *const *ctxs, size_t n)
 		auth_users_load(ctxs, n);
 		break;
 	case ROUTER_TRANSFERS:
-		h_transfer_load(ctxs, n);
+		h_transfer_batch(ctxs, n);
 		break;
 	default:
 		break;
@@ -119,16 +115,12 @@ void
 router_run(struct ctx *ctx)
 {
 	const struct route *hit = ctx->hit;
-	enum api_err err;
 
 	if (hit == NULL)
 		return; /* answered by router_route() */
 	/* A no-op when auth_users_load() has read the row already. */
-	err = hit->auth == ROUTE_USER ? auth_user(ctx) : API__MAX;
-	if (err != API__MAX) {
-		http_error(ctx->resp, err, NULL);
+	if (hit->auth == ROUTE_USER && auth_user(ctx) != 0)
 		return;
-	}
 	hit->fn(ctx);
 }
 

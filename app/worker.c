@@ -22,6 +22,7 @@
 #include "db.h"
 #include "handler.h"
 #include "http.h"
+#include "idem.h"
 #include "log.h"
 #include "metrics.h"
 #include "password.h"
@@ -230,13 +231,12 @@ worker_purge(struct worker *w)
 {
 	int64_t now = util_now_ms();
 	uint64_t gone = 0;
-	struct db_val in[1];
 
 	if (now < w->next_purge_ms || !w->db.connected)
 		return;
 	w->next_purge_ms = now + WORKER_PURGE_INTERVAL_MS;
-	in[0] = DB_I64_IN(w->cfg->idempotency_ttl_s);
-	if (db_exec(&w->db, STMT_IDEM_PURGE, in, 1, &gone) == DB_OK && gone > 0)
+	if (idem_purge(&w->db, w->cfg->idempotency_ttl_s, &gone) == DB_OK &&
+	    gone > 0)
 		log_event(LOG_INFO, "idempotency_purge", "deleted=%llu",
 		    (unsigned long long)gone);
 }

@@ -13,23 +13,23 @@
 #include "handler.h"
 
 /*
- * The token, then the user (API.md Authentication). auth_token() checks the
- * Authorization header of ctx->req (no database): the Bearer or JWT
- * scheme, an HS256 token signed with the configured secret, not expired
- * (30 s skew). It fills ctx->user_id, ctx->username and ctx->token_gen
- * from the claims, with ctx->user_checked false, and returns API__MAX, or
- * API_UNAUTHORIZED. auth_user() then reads the user's row (nothing when
- * user_checked): the user must still exist under the token's name, with
- * the token's generation (a token from before the user's last POST
- * /logout or POST /password is refused). It sets user_checked
- * and balance_minor and returns API__MAX, or API_UNAUTHORIZED, or
- * API_UNAVAILABLE when the database cannot say (API_INTERNAL when it
- * fails otherwise). POST /balance and POST /transfer call only
- * auth_token(): their one database call checks the user itself
+ * The token, then the user (docs/api.md Authentication). auth_token()
+ * checks the Authorization header of ctx->req (no database): the Bearer
+ * or JWT scheme, an HS256 token signed with the configured secret, not
+ * expired (30 s skew). It fills ctx->user_id, ctx->username and
+ * ctx->token_gen from the claims, with ctx->user_checked false, and
+ * returns 0; or -1 after answering 401. auth_user() then reads the user's
+ * row (nothing when user_checked): the user must still exist under the
+ * token's name, with the token's generation (a token from before the
+ * user's last POST /logout or POST /password is refused). It sets
+ * user_checked and balance_minor and returns 0; or -1 after answering
+ * 401, or 503 when the database cannot say (500 when it fails
+ * otherwise). POST /balance and POST /transfer call only auth_token():
+ * their one database call checks the user itself
  * (sql/R__payd_deposit.sql, sql/R__payd_transfer.sql).
  */
-enum api_err auth_token(struct ctx *ctx);
-enum api_err auth_user(struct ctx *ctx);
+int auth_token(struct ctx *ctx);
+int auth_user(struct ctx *ctx);
 
 /*
  * auth_user() for up to WORKER_BATCH_MAX requests at once, in one
@@ -43,12 +43,13 @@ enum api_err auth_user(struct ctx *ctx);
 void auth_users_load(struct ctx *const *ctxs, size_t n);
 
 /*
- * For such a handler that answers before its database call (a 400): reads
- * the user's row and, when the user is gone or the database cannot say,
- * answers that instead (401, 503 or 500), so that a token whose user is
- * gone learns nothing more than on any other route.
+ * For a route whose database call checks the user (POST /balance, POST
+ * /transfer) when it answers 400 before that call: reads the user's row
+ * and, when the user is gone or the database cannot say, answers that
+ * instead (401, 503 or 500), so that a token whose user is gone learns
+ * nothing more than on any other route.
  */
-void auth_user_first(struct ctx *ctx);
+void auth_user_before_400(struct ctx *ctx);
 
 /* The body of POST /register and POST /login. */
 struct auth_creds {
@@ -63,18 +64,18 @@ struct auth_creds {
  * Parses ctx->req's body into creds: a JSON object with the string fields
  * username and password (other fields are ignored). Only the types are
  * checked here; each handler applies its own rules to the values. Returns
- * API__MAX, or API_INVALID_REQUEST after answering 400 with a message
- * that names the field. On success the caller must auth_creds_free().
+ * 0, or -1 after answering 400 with a message that names the field. On
+ * success the caller must auth_creds_free().
  */
-enum api_err auth_creds_read(struct ctx *ctx, struct auth_creds *creds);
+int auth_creds_read(struct ctx *ctx, struct auth_creds *creds);
 
 /*
  * Reads the string field of obj into *out and *len (owned by obj).
- * Returns API__MAX, or API_INVALID_REQUEST after answering 400 with a
- * message that names the field (absent, not a string, or with a NUL).
+ * Returns 0, or -1 after answering 400 with a message that names the
+ * field (absent, not a string, or with a NUL).
  */
-enum api_err auth_field_read(struct ctx *ctx, struct json_object *obj,
-    const char *field, const char **out, size_t *len);
+int auth_field_read(struct ctx *ctx, struct json_object *obj, const char *field,
+    const char **out, size_t *len);
 
 /* Wipes the password in creds and releases the parsed body. */
 void auth_creds_free(struct auth_creds *creds);

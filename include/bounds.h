@@ -77,15 +77,11 @@ _Static_assert(MONEY_BALANCE_MAX_MINOR < INT64_MAX / 4,
 #define WORKER_COUNT_MAX 256
 /*
  * Workers per CPU when the configuration says 0. A worker waits on the
- * database for much of a request, so one per CPU leaves the CPUs idle
- * (POST /transfer gave 0.6x the transfers/s with 2 workers as with 8 when
- * each transfer had its own commit). Since a worker takes the transfers
- * and the reads that wait for it in batches (worker.c), fewer workers
- * mean fuller batches: on 2 vCPUs at 64 connections, 4 workers gave as
- * many transfers/s as 8 with a lower p99, and 10-30 % more reads
- * (tests/bench/RESULTS.md). Requests that run alone (top-ups, logins)
- * have fewer workers to wait for. Few workers also keep the database's
- * connections few (it wants few: lock convoys past about 16).
+ * database for much of a request, so one per CPU leaves the CPUs idle;
+ * since a worker takes the transfers and reads waiting for it in batches
+ * (worker.c), few workers mean fuller batches, and they keep the
+ * database's connections few. The measurements behind the figure are in
+ * tests/bench/RESULTS.md.
  */
 #define WORKER_PER_CPU_DEFAULT 2
 _Static_assert(

@@ -151,6 +151,18 @@ enum db_rc db_fetch(struct db *db, enum stmt id);
 void db_query_end(struct db *db, enum stmt id);
 
 /*
+ * A read, safe to send twice (a SELECT): runs read(db, arg) on a
+ * connection (db_ensure), and once more on a fresh one when the first
+ * turns out to have died since the last request (DB_CONN). Returns what
+ * the last run returned. The one retry loop of the reads.
+ */
+enum db_rc db_read(
+    struct db *db, enum db_rc (*read)(struct db *db, void *arg), void *arg);
+/* db_row() as such a read. */
+enum db_rc db_row_read(struct db *db, enum stmt id, struct db_val *in,
+    unsigned nin, struct db_val *out, unsigned nout);
+
+/*
  * Runs a stored procedure CALL that answers one row (db_row), then reads
  * past the CALL's own status so the connection is ready for the next
  * statement. Outside a transaction only. Replaces a connection that died

@@ -42,9 +42,9 @@ struct ctx {
 	 */
 	int64_t balance_minor;
 	/*
-	 * POST /transfer taken with others: its request read, and its
-	 * transfer maybe run with theirs, by h_transfer_load(), for
-	 * h_transfer() to answer. NULL otherwise.
+	 * POST /transfer taken with others: its request as
+	 * h_transfer_batch() read it, for h_transfer() to run when the batch
+	 * has not answered it. NULL otherwise.
 	 */
 	struct h_transfer_slot *transfer;
 	/*
@@ -69,12 +69,14 @@ void h_balance_get(struct ctx *ctx);
 void h_balance_post(struct ctx *ctx);
 void h_transfer(struct ctx *ctx);
 /*
- * The POST /transfers ctxs[0..n) that a worker took together: reads each
- * request (answering the bad ones, 400 or 401, as h_transfer would), and
- * runs those without an Idempotency-Key in one transaction
- * (ledger_transfer_batch) when there are two or more.
+ * The batch step of POST /transfer (worker.c): the requests ctxs[0..n)
+ * that a worker took together. Reads each (answering the bad ones, 400
+ * or 401, as h_transfer would), runs those without an Idempotency-Key in
+ * one transaction (ledger_transfer_batch) when there are two or more,
+ * and answers each of those (ctx->settled). What is left, h_transfer()
+ * runs on its own.
  */
-void h_transfer_load(struct ctx *const *ctxs, size_t n);
+void h_transfer_batch(struct ctx *const *ctxs, size_t n);
 void h_transactions(struct ctx *ctx);
 void h_metrics(struct ctx *ctx);
 void h_password(struct ctx *ctx);

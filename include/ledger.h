@@ -1,14 +1,11 @@
 /*
- * The ledger: the one database transaction of each money movement
- * (deposit, transfer), its bounded deadlock retries, and the
- * Idempotency-Key protocol (API.md POST /balance, POST /transfer).
- *
- * Idempotency: the key row is inserted first in the movement's own
- * transaction, so a concurrent request with the same key waits on its lock
- * and, once the first commits, gets a duplicate key and replays the stored
- * answer. A business refusal (422, 404) is stored under the key too, in its
- * own short transaction after the rollback, so that a retry gets the same
- * answer. Validation errors (400) are never stored.
+ * The ledger core: each money movement (a top-up, a transfer) as one
+ * database transaction over the double-entry tables of sql/001_schema.sql,
+ * run by its stored procedure in one round trip, retried whole on a
+ * deadlock or a lock-wait timeout while the request's deadline leaves time
+ * for a whole attempt. No HTTP here: a request struct in, a closed outcome
+ * and the rows out; the handlers (app/h_money.c) parse and render. The
+ * Idempotency-Key protocol is app/idem.c.
  */
 #ifndef LEDGER_H
 #define LEDGER_H
@@ -17,15 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <json-c/json.h>
-
 #include "bounds.h"
-#include "handler.h"
+#include "db.h"
 
 /* A username read back from the database: utf8mb4 is 4 bytes a char. */
 #define LEDGER_NAME_SIZE_MAX (USERNAME_LEN_MAX * 4 + 1)
-/* The message of the 400 for a transfer to oneself, by id or by name. */
-#define LEDGER_SELF_MESSAGE "A transfer to oneself is not allowed."
 
 /*
  * The state the money procedures answer in their first column (or OUT
@@ -54,56 +47,60 @@ enum ledger_kind {
 	LEDGER_KIND__MAX
 };
 
-/*
- * The outcome of a transfer that ledger_transfer_batch() ran with others,
- * which ledger_run() then answers without a CALL of its own.
- */
-struct ledger_batched {
-	bool ran;      /* the batch's CALL answered for this transfer */
-	enum db_rc rc; /* DB_OK, or how the CALL failed (never DB_RETRY) */
-	int64_t at_s;  /* the batch's instant, as time(2) */
-	int64_t state, to_id, movement_id, balance_minor, to_balance_minor;
-};
-
-/* One money movement: what the handler asks for. */
-struct ledger_op {
+/* One money movement asked for. */
+struct ledger_req {
 	enum ledger_kind kind;
+	int64_t user_id;      /* who: the token's user */
+	const char *username; /* and its name: the row must still match */
+	int64_t token_gen;    /* and its token's generation: the same */
 	int64_t amount_minor; /* (0, MONEY_AMOUNT_MAX_MINOR] */
-	int64_t fee_minor;    /* transfers; 0 for deposits */
+	int64_t fee_minor;    /* transfers; 0 for top-ups */
 	int64_t to_id;        /* transfers: the recipient, or 0: by to_text */
-	const char *to_text;  /* the "to" username as sent (to_len bytes) */
+	const char *to_text;  /* the recipient's name as sent, to_len bytes */
 	size_t to_len;
-	char to_name[LEDGER_NAME_SIZE_MAX]; /* the recipient's, as stored */
-	const char *idem_key;               /* NULL: no Idempotency-Key */
-	/* What the request hash covers; the same request, the same text. */
+	const char *idem_key; /* NULL: no Idempotency-Key */
+	/* What the key's request hash covers: the same request, the same. */
 	char canon[LEDGER_CANON_SIZE_MAX];
-	enum db_rc db_rc; /* the last database failure */
-	struct ledger_batched batched;
+	/* util_now_ms() after which no attempt may end; 0: no deadline. */
+	int64_t deadline_ms;
+	const char *log_name; /* what log lines call it: the route's name */
 };
 
 /*
- * DB_STR_IN for read-only text: the database layer only reads its inputs,
- * so dropping the const (through uintptr_t, for -Wcast-qual) is safe.
+ * How a movement ended: a closed set. The procedures' states (enum
+ * ledger_state) keep their numbers, so that an answered state is its
+ * outcome; the last two are the app's own.
  */
-#define LEDGER_STR_IN(s, n) DB_STR_IN((uintptr_t)(s), (n))
+enum ledger_outcome {
+	LEDGER_MOVED = LEDGER_STATE_DONE, /* with a key, left open (idem.h) */
+	LEDGER_CALLER_GONE = LEDGER_STATE_NO_USER,
+	LEDGER_SELF = LEDGER_STATE_SELF,
+	LEDGER_NO_RECIPIENT = LEDGER_STATE_NO_TO,
+	LEDGER_NO_FUNDS = LEDGER_STATE_FUNDS,
+	LEDGER_OVER_CAP = LEDGER_STATE_CAP,
+	LEDGER_KEY_TAKEN = LEDGER_STATE_KEY_TAKEN, /* idem_replay() says */
+	LEDGER_KEY_BUSY = LEDGER_STATE_KEY_BUSY,
+	LEDGER_NOT_RUN = LEDGER_STATE_NOT_RUN, /* never a request's */
+	LEDGER_FROZEN = LEDGER_STATE_FROZEN,   /* the payer is frozen */
+	/* The database cannot say now: lost, retries spent, no time left. */
+	LEDGER_UNAVAILABLE = LEDGER_STATE__MAX,
+	LEDGER_FAILED, /* the database failed otherwise */
+	LEDGER_OUTCOME__MAX
+};
 
-/*
- * True when key is an acceptable Idempotency-Key: 1 to IDEM_KEY_LEN_MAX
- * printable ASCII characters (0x20 to 0x7e).
- */
-bool ledger_idem_key_is_valid(const char *key);
-
-/*
- * Starts a POST of the ledger: checks the Idempotency-Key header into
- * op->idem_key, parses the body as a JSON object into *obj (the caller
- * releases it with json_object_put) and reads its "amount" into
- * op->amount_minor. Returns 0, or -1 after answering 400 (*obj is then
- * NULL): invalid_request for a bad key, a body that is not an object, a
- * missing amount or one of the wrong JSON type; invalid_amount for null,
- * a boolean, or text that money_parse() refuses.
- */
-int ledger_read_request(
-    struct ctx *ctx, struct ledger_op *op, struct json_object **obj);
+/* What a movement did. */
+struct ledger_res {
+	enum ledger_outcome outcome;
+	/* LEDGER_MOVED with a key: the transaction is open (idem_finish). */
+	bool open;
+	bool late;           /* LEDGER_UNAVAILABLE: the deadline, not the db */
+	int64_t at_s;        /* the movement's instant, as time(2) */
+	int64_t movement_id; /* LEDGER_MOVED: */
+	int64_t balance_minor;              /* the caller's balance after */
+	int64_t to_id;                      /* transfers: the recipient */
+	int64_t to_balance_minor;           /* and its balance after */
+	char to_name[LEDGER_NAME_SIZE_MAX]; /* its name, as stored */
+};
 
 /*
  * The longest one attempt of a movement can take: a CALL's lock waits
@@ -113,37 +110,25 @@ int ledger_read_request(
 int64_t ledger_attempt_ms(const struct config *cfg);
 
 /*
- * Runs op as one transaction, retrying a deadlock or a lock-wait timeout
- * up to DB_RETRY_COUNT_MAX times while the request's deadline leaves time
- * for a whole attempt (ledger_attempt_ms; 503 without one, then: nothing
- * is sent that could commit after nginx gave up), and answers: 200
- * (deposit) or 201
- * (transfer) with the body of API.md; 422 insufficient_funds or
- * limit_exceeded when nothing moved; the replay of a stored answer
- * (Idempotent-Replayed: true) or 422 idempotency_key_reused when the key
- * was used before; 409 request_in_progress when another request holds the
- * key too long; 503 or 500 when the database fails.
+ * Runs req as one transaction, retrying a deadlock or a lock-wait timeout
+ * up to DB_RETRY_COUNT_MAX times while req->deadline_ms leaves time for a
+ * whole attempt (LEDGER_UNAVAILABLE with res->late without one: nothing
+ * is sent that could commit after the client was told 503). With a key,
+ * a movement is left open for idem_finish(); nothing else is.
  */
-void ledger_run(struct ctx *ctx, struct ledger_op *op);
+void ledger_move(
+    struct db *db, const struct ledger_req *req, struct ledger_res *res);
 
 /*
- * Runs the n transfers ops (2 to WORKER_BATCH_MAX, without an
- * Idempotency-Key, of the callers ctxs) in one transaction: CALL
- * payd_transfer_batch (sql/R__payd_transfer_batch.sql). Each op's
- * outcome goes to op->batched, for ledger_run() to answer. On a deadlock
- * or a lock-wait timeout nothing moved, and nothing is set: ledger_run()
- * runs each on its own. Any other failure may have come after the commit,
- * so each op keeps it, to answer 503 or 500 as its own CALL's would.
+ * Runs the n transfers reqs (2 to WORKER_BATCH_MAX, without an
+ * Idempotency-Key) in one transaction: CALL payd_transfer_batch
+ * (sql/R__payd_transfer_batch.sql), each outcome into res[i]. Returns
+ * false when it rolled back on a deadlock or a lock-wait timeout:
+ * nothing moved, and each may run on its own (ledger_move). Any other
+ * failure may have come after the commit, so each transfer whose row was
+ * not read gets it (LEDGER_UNAVAILABLE or LEDGER_FAILED).
  */
-void ledger_transfer_batch(
-    struct ctx *const *ctxs, struct ledger_op *const *ops, size_t n);
-
-/*
- * Answers a business refusal (404 recipient_not_found, 422
- * insufficient_funds or limit_exceeded, 403 account_frozen) and records
- * it under the Idempotency-Key, if any, so that a retry gets the same
- * answer; or replays what the key already holds.
- */
-void ledger_refuse(struct ctx *ctx, struct ledger_op *op, enum api_err err);
+bool ledger_transfer_batch(struct db *db, const struct ledger_req *const *reqs,
+    struct ledger_res *res, size_t n);
 
 #endif /* LEDGER_H */

@@ -13,7 +13,7 @@
 enum router_batch {
 	ROUTER_ALONE,     /* runs on its own, and ends a batch */
 	ROUTER_READS,     /* GET /balance, GET /transactions: auth_users_load */
-	ROUTER_TRANSFERS, /* POST /transfer: h_transfer_load */
+	ROUTER_TRANSFERS, /* POST /transfer: h_transfer_batch */
 	ROUTER_BATCH__MAX
 };
 
@@ -27,9 +27,10 @@ enum router_batch {
  * or bad token. Sets ctx->route. Returns the kind of batch the request
  * may join (ROUTER_ALONE once it is answered).
  *
- * router_load() serves the n requests of one batch kind together: reads
- * their callers' rows (ROUTER_READS), or runs their transfers in one
- * transaction (ROUTER_TRANSFERS).
+ * router_load() is the batch step for the n requests of one kind: reads
+ * their callers' rows in one statement (ROUTER_READS), or runs their
+ * transfers in one transaction and answers them (ROUTER_TRANSFERS,
+ * h_transfer_batch).
  *
  * router_run() runs the route found: it reads the caller's row unless
  * that is done (401 when the user is gone), then the handler, which

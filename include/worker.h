@@ -17,13 +17,15 @@
 int worker_run(const struct config *cfg, int listen_fd, int ready_fd);
 
 /*
- * What a worker runs for each request, in two halves (router.h): route()
- * reads the request's route and token and returns the kind of batch it
- * may join, or 0 when it runs alone; load() (may be NULL) serves the n
- * (0 or more) requests of one kind taken together as far as it can (one
- * statement for all), or leaves them to run() (a batch of one is left);
- * run() answers each. The payd defaults are router_route, router_load and
- * router_run; a program built from the same loop (the benchmark's
+ * What a worker runs for each request, in one straight path (router.h):
+ * route() reads the request's route and token and returns the kind of
+ * batch it may join, or 0 when it runs alone; load() (may be NULL) is the
+ * batch step: it serves the n (0 or more) requests of one kind taken
+ * together as far as it can (one statement for all), marking ctx->settled
+ * those it has answered, and leaves the rest (a batch of one is left);
+ * run() then answers each: the settled first, the others in order, each
+ * within its deadline. The payd defaults are router_route, router_load
+ * and router_run; a program built from the same loop (the benchmark's
  * trivial responder) replaces them before master_run. uses_db = false
  * skips the database at start-up.
  */

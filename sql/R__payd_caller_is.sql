@@ -1,6 +1,6 @@
 -- The caller check of payd_deposit and payd_transfer
--- (sql/R__payd_deposit.sql, sql/R__payd_transfer.sql), as auth_check()
--- makes it for every other route: true when the token's user id still
+-- (sql/R__payd_deposit.sql, sql/R__payd_transfer.sql), as auth_user()
+-- (app/auth.c) makes it for every other route: true when the token's user id still
 -- exists under the token's name, compared byte for byte (should an id
 -- ever be reused after its user was deleted, an old token would not open
 -- the new account), and the token's generation is the user's current one

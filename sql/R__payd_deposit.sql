@@ -4,7 +4,7 @@
 -- entries, COMMIT; two more with an Idempotency-Key). The statements are
 -- those the app ran itself before, in the same order:
 --
---   1. the caller, as auth_check() reads it for every other route
+--   1. the caller, as auth_user() reads it for every other route
 --      (payd_caller_is, sql/R__payd_caller_is.sql): the token's user id
 --      must still exist under the token's name (compared byte for byte),
 --      and the token's generation must still be the user's;
@@ -17,7 +17,7 @@
 --      its two entries (+amount to the user, -amount to external account
 --      0, where all money comes from);
 --   5. COMMIT, unless there is a key: then the transaction stays open and
---      the app stores its answer under the key and commits (app/ledger.c),
+--      the app stores its answer under the key and commits (app/idem.c),
 --      so that the key and the movement are one atomic write.
 --
 -- Returns one row: state, movement_id, balance (the caller's, after).

@@ -20,7 +20,7 @@
 --   4. last the fee sub-account, whose row is shared by all transfers and
 --      so is locked the shortest;
 --   5. COMMIT, unless there is a key: then the transaction stays open and
---      the app stores its answer under the key and commits (app/ledger.c),
+--      the app stores its answer under the key and commits (app/idem.c),
 --      so that the key and the movement are one atomic write.
 --
 -- Returns one row: state, to_id, to_name, movement_id, balance (the

@@ -31,7 +31,7 @@
 -- Any error rolls the whole batch back and is raised: nothing moved. On a
 -- deadlock or a lock-wait timeout the app runs each transfer again on its
 -- own; any other error each transfer answers as its own CALL's would
--- (app/ledger.c ledger_transfer_batch).
+-- (app/ledger.c ledger_transfer_batch, app/h_transfer.c h_transfer_batch).
 -- Generated slot by slot: the same lines for slots 1 to 8.
 CREATE OR REPLACE DEFINER = payd_owner PROCEDURE payd_transfer_batch(
     IN p_from1 BIGINT, IN p_from_name1 VARCHAR(32),

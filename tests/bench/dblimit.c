@@ -1,8 +1,9 @@
 /*
  * The benchmark's database limit: the app's own transfer transaction
- * (ledger_run(), the very statements and fee sub-account design of
- * POST /transfer) run straight on the MariaDB socket, with no HTTP and no
- * FastCGI in front. N processes, one connection each, for a fixed time.
+ * (the ledger core's ledger_move(), the very statements and fee
+ * sub-account design of POST /transfer) run straight on the MariaDB
+ * socket, with no HTTP and no FastCGI in front. N processes, one
+ * connection each, for a fixed time.
  *
  * Usage: bench-dblimit -c payd.conf -n conns -t seconds
  *            -s sender_min -S sender_max -r to_min -R to_max [-b batch]
@@ -37,7 +38,6 @@
 #include "bounds.h"
 #include "config.h"
 #include "db.h"
-#include "handler.h"
 #include "ledger.h"
 #include "log.h"
 #include "money.h"
@@ -74,8 +74,8 @@ struct dblimit_args {
 static void dblimit_usage(void);
 static int64_t dblimit_arg(const char *text, int64_t min, int64_t max);
 static int64_t dblimit_pick(int64_t min, int64_t max);
-static void dblimit_draw(struct ctx *ctx, struct ledger_op *op,
-    const struct dblimit_args *a, char *resp_store);
+static void dblimit_draw(struct ledger_req *req, const struct config *cfg,
+    const struct dblimit_args *a);
 static void dblimit_load_names(struct dblimit_args *a);
 static void dblimit_child(int slot, const struct dblimit_args *a,
     struct dblimit_shared *sh, uint32_t *samples, uint32_t cap, int ready_fd,
@@ -117,32 +117,31 @@ dblimit_pick(int64_t min, int64_t max)
 }
 
 /*
- * Draws one transfer of 1.00 into op: a random sender as ctx's caller (what
+ * Draws one transfer of 1.00 into req: a random sender as the caller (what
  * auth_token() takes from a token) and a random recipient by id.
  */
 static void
-dblimit_draw(struct ctx *ctx, struct ledger_op *op,
-    const struct dblimit_args *a, char *resp_store)
+dblimit_draw(struct ledger_req *req, const struct config *cfg,
+    const struct dblimit_args *a)
 {
 	int n;
 
-	http_resp_init(ctx->resp, resp_store, HTTP_RESPONSE_SIZE_MAX);
-	memset(op, 0, sizeof(*op));
-	op->kind = LEDGER_TRANSFER;
-	op->amount_minor = DBLIMIT_AMOUNT_MINOR;
-	ctx->user_id = dblimit_pick(a->sender_min, a->sender_max);
+	memset(req, 0, sizeof(*req));
+	req->kind = LEDGER_TRANSFER;
+	req->log_name = "dblimit";
+	req->amount_minor = DBLIMIT_AMOUNT_MINOR;
+	req->user_id = dblimit_pick(a->sender_min, a->sender_max);
+	req->username = a->names[req->user_id - a->sender_min];
 	do
-		op->to_id = dblimit_pick(a->to_min, a->to_max);
-	while (op->to_id == ctx->user_id);
-	if (money_fee(op->amount_minor, ctx->cfg->fee_fixed_minor,
-	        ctx->cfg->fee_bps, &op->fee_minor) != MONEY_OK)
+		req->to_id = dblimit_pick(a->to_min, a->to_max);
+	while (req->to_id == req->user_id);
+	if (money_fee(req->amount_minor, cfg->fee_fixed_minor, cfg->fee_bps,
+	        &req->fee_minor) != MONEY_OK)
 		fatal("dblimit: fee overflowed");
-	n = snprintf(op->canon, sizeof(op->canon),
-	    "transfer|to_id=%" PRId64 "|%" PRId64, op->to_id, op->amount_minor);
-	assert(n > 0 && (size_t)n < sizeof(op->canon));
-	(void)snprintf(ctx->username, sizeof(ctx->username), "%s",
-	    a->names[ctx->user_id - a->sender_min]);
-	ctx->user_checked = false;
+	n = snprintf(req->canon, sizeof(req->canon),
+	    "transfer|to_id=%" PRId64 "|%" PRId64, req->to_id,
+	    req->amount_minor);
+	assert(n > 0 && (size_t)n < sizeof(req->canon));
 }
 
 /*
@@ -212,13 +211,9 @@ dblimit_child(int slot, const struct dblimit_args *a, struct dblimit_shared *sh,
     uint32_t *samples, uint32_t cap, int ready_fd, int go_fd)
 {
 	static struct config cfg;
-	static struct http_req req;
-	static struct http_resp resp[WORKER_BATCH_MAX];
-	static struct ctx ctx[WORKER_BATCH_MAX];
-	static struct ledger_op op[WORKER_BATCH_MAX];
-	struct ctx *ctxs[WORKER_BATCH_MAX];
-	struct ledger_op *ops[WORKER_BATCH_MAX];
-	char *resp_store[WORKER_BATCH_MAX];
+	static struct ledger_req req[WORKER_BATCH_MAX];
+	static struct ledger_res res[WORKER_BATCH_MAX];
+	const struct ledger_req *reqs[WORKER_BATCH_MAX];
 	struct db db;
 	char err[256], c;
 	int64_t deadline, now;
@@ -228,18 +223,8 @@ dblimit_child(int slot, const struct dblimit_args *a, struct dblimit_shared *sh,
 		fatal("config: %s", err);
 	log_init(cfg.log_level);
 	db_init(&db, &cfg);
-	for (int k = 0; k < a->batch; k++) {
-		resp_store[k] = malloc(HTTP_RESPONSE_SIZE_MAX);
-		if (resp_store[k] == NULL)
-			fatal("dblimit: malloc: %s", strerror(errno));
-		ctx[k].cfg = &cfg;
-		ctx[k].db = &db;
-		ctx[k].req = &req;
-		ctx[k].resp = &resp[k];
-		ctx[k].route = "dblimit";
-		ctxs[k] = &ctx[k];
-		ops[k] = &op[k];
-	}
+	for (int k = 0; k < a->batch; k++)
+		reqs[k] = &req[k];
 	c = db_ensure(&db) == DB_OK ? 'R' : 'F';
 	(void)!write(ready_fd, &c, 1);
 	if (c == 'F')
@@ -252,18 +237,19 @@ dblimit_child(int slot, const struct dblimit_args *a, struct dblimit_shared *sh,
 		int64_t start = now;
 
 		for (int k = 0; k < a->batch; k++)
-			dblimit_draw(&ctx[k], &op[k], a, resp_store[k]);
-		if (a->batch > 1)
-			ledger_transfer_batch(ctxs, ops, (size_t)a->batch);
-		for (int k = 0; k < a->batch; k++) {
-			ledger_run(&ctx[k], &op[k]);
-			assert(!db.in_txn);
-		}
+			dblimit_draw(&req[k], &cfg, a);
+		/* A batch rolled back on a deadlock: each on its own. */
+		if (a->batch == 1 ||
+		    !ledger_transfer_batch(&db, reqs, res, (size_t)a->batch))
+			for (int k = 0; k < a->batch; k++)
+				ledger_move(&db, &req[k], &res[k]);
+		assert(!db.in_txn);
 		now = util_now_us();
 		for (int k = 0; k < a->batch; k++) {
-			if (resp[k].status == 201)
+			if (res[k].outcome == LEDGER_MOVED)
 				sh->ok[slot]++;
-			else if (resp[k].status == 422)
+			else if (res[k].outcome == LEDGER_NO_FUNDS ||
+			         res[k].outcome == LEDGER_OVER_CAP)
 				sh->refused[slot]++;
 			else
 				sh->failed[slot]++;
@@ -274,8 +260,6 @@ dblimit_child(int slot, const struct dblimit_args *a, struct dblimit_shared *sh,
 	}
 	sh->end_us[slot] = now;
 	db_close(&db);
-	for (int k = 0; k < a->batch; k++)
-		free(resp_store[k]);
 	_exit(0);
 }
 

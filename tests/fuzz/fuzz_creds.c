@@ -119,7 +119,7 @@ fuzz_body(const uint8_t *data, size_t size)
 	       strlen(json_object_get_string(p)) ==
 	           (size_t)json_object_get_string_len(p);
 
-	if (auth_creds_read(&ctx, &creds) == API__MAX) {
+	if (auth_creds_read(&ctx, &creds) == 0) {
 		FUZZ_CHECK(want, "accepted: %s", body);
 		FUZZ_CHECK(creds.obj != NULL && creds.username != NULL &&
 		               creds.password != NULL,

@@ -1,6 +1,6 @@
 /*
  * Goal: what POST /balance and POST /transfer take from the client before
- * any money moves (app/ledger.c) is exactly what API.md allows: the
+ * any money moves (app/h_money.c) is exactly what API.md allows: the
  * Idempotency-Key header (1 to 255 printable ASCII characters, else 400
  * invalid_request) and the body's amount (400 invalid_request when it is
  * missing or an object or array, 400 invalid_amount for null, a boolean
@@ -9,9 +9,9 @@
  * Input: byte 0 says whether there is a key; the key runs to the first
  * '\n' (a C string, as FastCGI's HTTP_IDEMPOTENCY_KEY is); the rest is
  * the body. Properties:
- *  - ledger_idem_key_is_valid() agrees with a model of the rule, on the
+ *  - idem_key_is_valid() agrees with a model of the rule, on the
  *    input's key and on the limit pair (255 characters yes, 256 no);
- *  - ledger_read_request() answers as a model written from API.md says:
+ *  - h_money_read() answers as a model written from API.md says:
  *    0 with the key kept, the body's object and the amount that
  *    money_parse() reads from the literal text; or -1 with a 400 in the
  *    contract's error shape and the right code, and no object to free
@@ -20,6 +20,7 @@
  *    money_format(), to the literal's value.
  */
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -29,7 +30,8 @@
 #include "handler.h"
 #include "http.h"
 #include "jsonio.h"
-#include "ledger.h"
+#include "h_money.h"
+#include "idem.h"
 #include "money.h"
 
 static bool fuzz_key_model(const char *key);
@@ -105,7 +107,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct http_req req;
 	struct http_resp resp;
 	struct ctx ctx;
-	struct ledger_op op;
+	struct ledger_req op;
 	struct json_object *obj = NULL, *model_obj;
 	size_t used = 1, n = 0;
 	enum api_err want;
@@ -123,18 +125,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (used < size && data[used] != '\n')
 		used++;
 	used += used < size;
-	FUZZ_CHECK(ledger_idem_key_is_valid(key) == fuzz_key_model(key),
-	    "key \"%s\": %d", key, ledger_idem_key_is_valid(key));
+	FUZZ_CHECK(idem_key_is_valid(key) == fuzz_key_model(key),
+	    "key \"%s\": %d", key, idem_key_is_valid(key));
 	if (data[0] & 2) {
 		/* The limit pair, in the input's character. */
 		char edge[257];
 
 		memset(edge, n > 0 ? key[0] : 'k', sizeof(edge) - 1);
 		edge[256] = '\0';
-		FUZZ_CHECK(!ledger_idem_key_is_valid(edge), "256 accepted");
+		FUZZ_CHECK(!idem_key_is_valid(edge), "256 accepted");
 		edge[255] = '\0';
-		FUZZ_CHECK(
-		    ledger_idem_key_is_valid(edge) == fuzz_key_model(edge),
+		FUZZ_CHECK(idem_key_is_valid(edge) == fuzz_key_model(edge),
 		    "255 of 0x%02x", (uint8_t)edge[0]);
 	}
 
@@ -153,6 +154,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctx.req = &req;
 	ctx.resp = &resp;
 	ctx.user_id = 1;
+	(void)snprintf(ctx.username, sizeof(ctx.username), "fuzzer");
+	ctx.route = "fuzz";
 
 	/* The model: key, then body, then amount, as API.md orders them. */
 	model_obj = jsonio_parse_object(body, n);
@@ -164,7 +167,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		want = fuzz_amount_model(model_obj, &want_minor);
 	json_object_put(model_obj);
 
-	rc = ledger_read_request(&ctx, &op, &obj);
+	rc = h_money_read(&ctx, &op, &obj);
 	if (want != API__MAX) {
 		FUZZ_CHECK(rc == -1 && obj == NULL, "accepted; want %s",
 		    http_err_code(want));

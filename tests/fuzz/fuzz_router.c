@@ -101,20 +101,22 @@ FUZZ_HANDLER(h_password, FUZZ_H_PASSWORD)
 FUZZ_HANDLER(h_logout, FUZZ_H_LOGOUT)
 
 /* The token check of every protected route; its answer is the input's. */
-enum api_err
+int
 auth_token(struct ctx *ctx)
 {
-	(void)ctx;
 	fuzz_auth_calls++;
-	return fuzz_auth_answer;
+	if (fuzz_auth_answer == API__MAX)
+		return 0;
+	http_error(ctx->resp, fuzz_auth_answer, NULL);
+	return -1;
 }
 
 /* The caller's row, read after a good token (GET routes): found. */
-enum api_err
+int
 auth_user(struct ctx *ctx)
 {
 	ctx->user_checked = true;
-	return API__MAX;
+	return 0;
 }
 
 /* The batch loaders: router_dispatch() serves one request, never a batch. */
@@ -126,10 +128,10 @@ auth_users_load(struct ctx *const *ctxs, size_t n)
 }
 
 void
-h_transfer_load(struct ctx *const *ctxs, size_t n)
+h_transfer_batch(struct ctx *const *ctxs, size_t n)
 {
 	(void)ctxs;
-	FUZZ_CHECK(n == 0, "h_transfer_load called from router_dispatch");
+	FUZZ_CHECK(n == 0, "h_transfer_batch called from router_dispatch");
 }
 
 static void fuzz_check_error(const struct http_resp *resp, enum api_err err);

@@ -163,7 +163,7 @@ END_TEST
 /*
  * Payers of POST /transfer at once, queued behind stopped workers as the
  * readers above, so that workers take them in batches and run each batch
- * in one transaction (app/h_transfer.c h_transfer_load, CALL
+ * in one transaction (app/h_transfer.c h_transfer_batch, CALL
  * payd_transfer_batch). Every answer must be its own payer's, with the
  * payer's own balance after it, and a refusal in a batch must refuse that
  * transfer alone. Payer i by role (i % 6):
