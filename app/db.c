@@ -98,6 +98,29 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
         "WHERE e.account_kind = 'user' AND e.account_id = ? "
         "AND e.movement_id < ? ORDER BY e.movement_id DESC LIMIT ?",
         3},
+    /* GET /balance?at= and a statement's opening balance: one descent
+     * of entries_account_time (sql/005_statements.sql), docs/money.md. */
+    [STMT_BALANCE_AT] = {"balance_at",
+        "SELECT balance_after FROM entries "
+        "WHERE account_kind = 'user' AND account_id = ? "
+        "AND created_at <= ? "
+        "ORDER BY created_at DESC, movement_id DESC LIMIT 1",
+        2},
+    /* GET /statement: a range of entries_account_time, oldest first. */
+    [STMT_STATEMENT] = {"statement",
+        "SELECT e.movement_id, e.type, m.amount, m.fee, u.username, "
+        "e.balance_after, "
+        "DATE_FORMAT(e.created_at, '%Y-%m-%dT%H:%i:%sZ'), m.transfer_id, "
+        "e.delta FROM entries e JOIN movements m ON m.id = e.movement_id "
+        "LEFT JOIN users u ON u.id = e.counterparty_id "
+        "WHERE e.account_kind = 'user' AND e.account_id = ? "
+        "AND e.created_at >= ? AND e.created_at < ? "
+        "ORDER BY e.created_at, e.movement_id LIMIT ?",
+        4},
+    /* The whole of POST /transfers/batch in one round trip: the stored
+     * procedure of sql/R__payd_payout.sql. */
+    [STMT_PAYOUT] = {"payout",
+        "CALL payd_payout(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 12},
     [STMT_IDEM_INSERT] = {"idem_insert",
         "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, "
         "status, response) VALUES (?, ?, UNHEX(SHA2(?, 256)), ?, ?)",

@@ -20,6 +20,8 @@ void
 h_balance_get(struct ctx *ctx)
 {
 	assert(ctx->user_id > 0 && ctx->user_checked);
+	if (h_balance_at(ctx))
+		return; /* ?at=: the balance at that time (h_statement.c) */
 	handler_balance_body(ctx, ctx->balance_minor);
 	ctx->resp->status = 200;
 }

@@ -7,13 +7,14 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "entry.h"
 #include "handler.h"
 #include "ledger.h"
 #include "money.h"
 #include "util.h"
 
 _Static_assert(
-    TXN_PAGE_LIMIT_MAX *TXN_ROW_JSON_SIZE_MAX + 64 <= HTTP_RESPONSE_SIZE_MAX,
+    TXN_PAGE_LIMIT_MAX *ENTRY_JSON_SIZE_MAX + 64 <= HTTP_RESPONSE_SIZE_MAX,
     "a full page fits the response buffer");
 
 /* What txn_page() writes: a page of the caller's, under the cursor. */
@@ -22,18 +23,8 @@ struct txn_page_args {
 	int64_t limit, before;
 };
 
-/* One row of STMT_HISTORY_PAGE, bound once per page. */
-struct txn_row {
-	char type[TXN_TYPE_SIZE_MAX];
-	char counterparty[LEDGER_NAME_SIZE_MAX];
-	char created_at[UTIL_TIME_SIZE + 8];
-	struct db_val out[8];
-};
-
 static int txn_param(const char *query, const char *name, long long min,
     long long max, long long *out);
-static void txn_row_bind(struct txn_row *row);
-static void txn_row_write(struct buf *b, const struct txn_row *row, bool first);
 static enum db_rc txn_page(struct db *db, void *arg);
 
 /*
@@ -55,59 +46,6 @@ txn_param(const char *query, const char *name, long long min, long long max,
 	return 0;
 }
 
-static void
-txn_row_bind(struct txn_row *row)
-{
-	row->out[0] = DB_I64_OUT(); /* movement id */
-	row->out[1] = DB_STR_OUT(row->type);
-	row->out[2] = DB_I64_OUT();                  /* amount */
-	row->out[3] = DB_I64_OUT();                  /* fee */
-	row->out[4] = DB_STR_OUT(row->counterparty); /* NULL: a deposit */
-	row->out[5] = DB_I64_OUT();                  /* balance_after */
-	row->out[6] = DB_STR_OUT(row->created_at);
-	row->out[7] = DB_I64_OUT(); /* transfer_id: NULL but for reversals */
-}
-
-/*
- * One entry: {"id","type","amount","fee","counterparty",...}, and
- * "transfer_id" for an entry of a movement linked to a transfer (a
- * reversal, API.md GET /transactions).
- */
-static void
-txn_row_write(struct buf *b, const struct txn_row *row, bool first)
-{
-	const struct db_val *v = row->out;
-	char amount[MONEY_TEXT_SIZE_MAX], fee[MONEY_TEXT_SIZE_MAX];
-	char after[MONEY_TEXT_SIZE_MAX];
-	/* The sender pays the fee, and a reversal gives it back to it. */
-	bool has_fee = strcmp(row->type, "transfer_out") == 0 ||
-	               strcmp(row->type, "reversal_in") == 0;
-
-	/* Every user entry carries its balance, never below zero. */
-	assert(!v[5].is_null && v[5].i64 >= 0);
-	/* Only a reversal of a fully refunded transfer moves 0 (its fee). */
-	assert(v[2].i64 > 0 || (v[2].i64 == 0 && !v[7].is_null));
-	assert(v[3].i64 >= 0);
-	money_format(v[2].i64, amount);
-	/* The recipient and a deposit pay none. */
-	money_format(has_fee ? v[3].i64 : 0, fee);
-	money_format(v[5].i64, after);
-	(void)buf_printf(
-	    b, "%s{\"id\":%" PRId64 ",\"type\":", first ? "" : ",", v[0].i64);
-	(void)buf_json_str(b, row->type);
-	(void)buf_printf(b,
-	    ",\"amount\":\"%s\",\"fee\":\"%s\",\"counterparty\":", amount, fee);
-	if (v[4].is_null)
-		(void)buf_puts(b, "null");
-	else
-		(void)buf_json_str(b, row->counterparty);
-	(void)buf_printf(b, ",\"balance_after\":\"%s\",\"created_at\":", after);
-	(void)buf_json_str(b, row->created_at);
-	if (!v[7].is_null)
-		(void)buf_printf(b, ",\"transfer_id\":%" PRId64, v[7].i64);
-	(void)buf_puts(b, "}");
-}
-
 /*
  * Writes one page into the response (a read for db_read). It fetches
  * limit + 1 rows: the extra one only says whether a next page exists, so
@@ -122,13 +60,13 @@ txn_page(struct db *db, void *arg)
 	struct buf *b = &ctx->resp->body;
 	struct db_val in[] = {
 	    DB_I64_IN(ctx->user_id), DB_I64_IN(before), DB_I64_IN(limit + 1)};
-	struct txn_row row;
+	struct entry_row row;
 	int64_t last_id = INT64_MAX;
 	bool more = false;
 	enum db_rc rc;
 
-	txn_row_bind(&row);
-	rc = db_query(db, STMT_HISTORY_PAGE, in, 3, row.out, 8);
+	entry_row_bind(&row);
+	rc = db_query(db, STMT_HISTORY_PAGE, in, 3, row.out, ENTRY_COL__MAX);
 	if (rc != DB_OK)
 		return rc;
 	buf_reset(b);
@@ -143,7 +81,7 @@ txn_page(struct db *db, void *arg)
 		/* Newest first, each movement once, all before the cursor. */
 		assert(row.out[0].i64 < last_id && row.out[0].i64 < before);
 		last_id = row.out[0].i64;
-		txn_row_write(b, &row, n == 0);
+		entry_row_json(b, &row, n == 0);
 	}
 	db_query_end(db, STMT_HISTORY_PAGE);
 	if (rc != DB_OK && rc != DB_NOT_FOUND)

@@ -48,7 +48,9 @@ static const struct http_err_def http_errs[API__MAX] = {
         "A request with this Idempotency-Key is "
         "still in progress."},
     /* API_PAYLOAD_TOO_LARGE */
-    {413, "payload_too_large", "The request body is larger than 16 KiB."},
+    {413, "payload_too_large",
+        "The request body is larger than 16 KiB (128 KiB on "
+        "/transfers/batch)."},
     /* API_UNSUPPORTED_MEDIA */
     {415, "unsupported_media_type",
         "The request body must be "
@@ -65,6 +67,12 @@ static const struct http_err_def http_errs[API__MAX] = {
     {422, "idempotency_key_reused",
         "This Idempotency-Key was used with "
         "a different request."},
+    /* API_BATCH_REJECTED */
+    {422, "batch_rejected",
+        "Some transfers of the batch were refused; nothing moved."},
+    /* API_RANGE_TOO_LARGE */
+    {422, "range_too_large",
+        "The range has more than 10000 entries; ask for a shorter one."},
     /* API_RATE_LIMITED */
     {429, "rate_limited", "Too many requests; retry later."},
     /* API_INTERNAL */
@@ -89,6 +97,12 @@ const char *
 http_err_code(enum api_err err)
 {
 	return err < API__MAX ? http_errs[err].code : "internal_error";
+}
+
+const char *
+http_err_message(enum api_err err)
+{
+	return http_errs[err < API__MAX ? err : API_INTERNAL].message;
 }
 
 static const char *
@@ -195,11 +209,19 @@ http_parse_msec(const char *text)
 	return text[3] == '\0' ? ms : 0;
 }
 
+size_t
+http_body_size_max(const char *path)
+{
+	return strcmp(path, "/transfers/batch") == 0 ? HTTP_BATCH_BODY_SIZE_MAX
+	                                             : HTTP_BODY_SIZE_MAX;
+}
+
 enum api_err
 http_read(FCGX_Request *r, struct http_req *req, char *body_store)
 {
 	const char *m, *cl;
 	long long len = 0;
+	size_t max;
 	int n;
 
 	memset(req, 0, sizeof(*req));
@@ -220,15 +242,17 @@ http_read(FCGX_Request *r, struct http_req *req, char *body_store)
 	req->idem_key = FCGX_GetParam("HTTP_IDEMPOTENCY_KEY", r->envp);
 	req->body = body_store;
 	body_store[0] = '\0';
+	req->accept = FCGX_GetParam("HTTP_ACCEPT", r->envp);
 	cl = FCGX_GetParam("CONTENT_LENGTH", r->envp);
 	if (cl != NULL && cl[0] != '\0' &&
 	    util_parse_ll(cl, 0, 1LL << 40, &len) != 0)
 		return API_INVALID_REQUEST;
-	if (len > HTTP_BODY_SIZE_MAX)
+	max = http_body_size_max(req->path);
+	if ((size_t)len > max)
 		return API_PAYLOAD_TOO_LARGE;
 	/* Read one byte past the limit to catch a lying Content-Length. */
-	n = FCGX_GetStr(body_store, HTTP_BODY_SIZE_MAX + 1, r->in);
-	if (n > HTTP_BODY_SIZE_MAX)
+	n = FCGX_GetStr(body_store, (int)max + 1, r->in);
+	if (n < 0 || (size_t)n > max)
 		return API_PAYLOAD_TOO_LARGE;
 	req->body_len = n > 0 ? (size_t)n : 0;
 	body_store[req->body_len] = '\0';
@@ -311,6 +335,30 @@ http_write(FCGX_Request *r, const struct http_req *req, struct http_resp *resp)
 	(void)buf_append(&h, "\r\n", 2);
 	(void)FCGX_PutStr(h.data, (int)h.len, r->out);
 	(void)FCGX_PutStr(resp->body.data, (int)resp->body.len, r->out);
+}
+
+bool
+http_accepts_csv(const char *accept)
+{
+	static const char want[] = "text/csv";
+
+	for (const char *p = accept; p != NULL && *p != '\0';) {
+		const char *end;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		end = p + strcspn(p, ",");
+		if (strncasecmp(p, want, sizeof(want) - 1) == 0) {
+			const char *rest = p + sizeof(want) - 1;
+
+			while (*rest == ' ' || *rest == '\t')
+				rest++;
+			if (rest == end || *rest == ';')
+				return true;
+		}
+		p = end;
+	}
+	return false;
 }
 
 bool

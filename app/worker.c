@@ -50,7 +50,7 @@ struct worker_slot {
 	struct http_req req;
 	struct http_resp resp;
 	struct ctx ctx;
-	char *body_store; /* HTTP_BODY_SIZE_MAX + 1 */
+	char *body_store; /* HTTP_BATCH_BODY_SIZE_MAX + 1 */
 	char *resp_store; /* HTTP_RESPONSE_SIZE_MAX */
 	bool answered;    /* unreadable: answered before any route */
 	bool ended;       /* answered and closed (worker_end) */
@@ -424,7 +424,7 @@ worker_run(const struct config *cfg, int listen_fd, int ready_fd)
 	for (size_t i = 0; i < WORKER_BATCH_MAX; i++) {
 		struct worker_slot *s = &w.slot[i];
 
-		s->body_store = malloc(HTTP_BODY_SIZE_MAX + 1);
+		s->body_store = malloc(HTTP_BATCH_BODY_SIZE_MAX + 1);
 		s->resp_store = malloc(HTTP_RESPONSE_SIZE_MAX);
 		if (s->body_store == NULL || s->resp_store == NULL)
 			fatal("worker: malloc: %s", strerror(errno));

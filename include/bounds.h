@@ -9,8 +9,20 @@
 
 /* API.md: bodies are at most 16 KiB; nginx enforces it too. */
 #define HTTP_BODY_SIZE_MAX (16 * 1024)
-/* Response bodies: the largest is a page of 100 transactions (~250 B each). */
-#define HTTP_RESPONSE_SIZE_MAX (64 * 1024)
+/*
+ * API.md POST /transfers/batch: that path alone takes bodies up to 128 KiB
+ * (1000 items of ~100 bytes); nginx's location for it says the same.
+ */
+#define HTTP_BATCH_BODY_SIZE_MAX (128 * 1024)
+_Static_assert(HTTP_BODY_SIZE_MAX < HTTP_BATCH_BODY_SIZE_MAX,
+    "the batch path takes the larger bodies");
+/*
+ * Response bodies: the largest is a statement of STATEMENT_ENTRIES_MAX
+ * entries in JSON (at most 320 B each: h_statement.c), about 3.2 MB. The
+ * buffer is allocated once per request slot (worker.c); untouched pages
+ * cost no memory.
+ */
+#define HTTP_RESPONSE_SIZE_MAX (4 * 1024 * 1024)
 /* Extra response headers (Allow, WWW-Authenticate, Idempotent-Replayed...). */
 #define HTTP_HEADER_COUNT_MAX 8
 #define HTTP_HEADER_SIZE_MAX 256
@@ -33,8 +45,29 @@
 
 /* API.md Idempotency-Key: 1 to 255 printable ASCII characters. */
 #define IDEM_KEY_LEN_MAX 255
-/* A stored response to replay: the largest is a transfer body (~250 B). */
-#define IDEM_RESPONSE_SIZE_MAX 1024
+/*
+ * A stored response to replay: the largest is the answer of a batch of
+ * BATCH_ITEMS_MAX items (at most 320 B each: h_batch.c). The column is a
+ * MEDIUMBLOB (sql/005_statements.sql), 16 MiB.
+ */
+#define IDEM_RESPONSE_SIZE_MAX (512 * 1024)
+_Static_assert(IDEM_RESPONSE_SIZE_MAX <= HTTP_RESPONSE_SIZE_MAX,
+    "a stored answer is replayed from the response buffer");
+
+/* API.md POST /transfers/batch: 1 to 1000 items. */
+#define BATCH_ITEMS_MAX 1000
+/*
+ * The canonical text of a batch (h_batch.c), hashed under its
+ * Idempotency-Key: "batch|a=1" and per item "|<to_id>:<hex of to>:<amount>"
+ * with a name of at most 32 bytes: 1 + 19 + 1 + 64 + 1 + 19 < 112 each.
+ */
+#define BATCH_CANON_SIZE_MAX (BATCH_ITEMS_MAX * 112 + 64)
+/* The items as the procedure reads them (ledger_batch.c): < 80 B each. */
+#define BATCH_ITEMS_JSON_SIZE_MAX (BATCH_ITEMS_MAX * 80 + 16)
+
+/* API.md GET /statement: at most 10000 entries, ranges of 366 days. */
+#define STATEMENT_ENTRIES_MAX 10000
+#define STATEMENT_RANGE_S_MAX (366 * 86400)
 
 /* Money: minor units (cents), two fractional digits. */
 #define MONEY_SCALE 100
@@ -150,8 +183,11 @@ _Static_assert(DB_BATCH_LOCK_WAITS + 1 < DB_CALL_LOCK_WAITS_MAX,
 #define DB_TRANSFER_BATCH_PARAMS                                               \
 	((WORKER_BATCH_MAX * DB_TRANSFER_SLOT_PARAMS) +                        \
 	    DB_TRANSFER_SHARED_PARAMS)
-/* Result columns of one statement. */
-#define DB_COLUMN_COUNT_MAX 8
+/*
+ * Result columns of one statement: the most is GET /statement's, an
+ * entry's eight (entry.h) and its delta.
+ */
+#define DB_COLUMN_COUNT_MAX 9
 #define DB_PARAM_COUNT_MAX 72
 _Static_assert(WORKER_BATCH_MAX <= DB_PARAM_COUNT_MAX,
     "STMT_USER_BATCH binds one parameter per request of a batch");
@@ -201,9 +237,28 @@ _Static_assert(DB_TRANSFER_BATCH_PARAMS <= DB_PARAM_COUNT_MAX,
 /* The longest value of ?limit= or ?before= worth reading: 19 digits. */
 #define TXN_PARAM_SIZE_MAX 24
 /* entries.type: "transfer_out" and "reversal_out" are the longest. */
-#define TXN_TYPE_SIZE_MAX 16
-/* One entry in JSON is under 512 bytes: ~120 of keys, names of <= 32. */
-#define TXN_ROW_JSON_SIZE_MAX 512
+#define ENTRY_TYPE_SIZE_MAX 16
+/*
+ * One entry in JSON (entry.c): ~125 bytes of keys and punctuation, two
+ * 19-digit ids (the entry's, a reversal's transfer_id), three amounts of
+ * at most 17 characters, a time of 20, a type of 15 and a username of 32
+ * (no character of one needs escaping): under 320.
+ */
+#define ENTRY_JSON_SIZE_MAX 320
+/* A statement's query parameter: RFC 3339 with 9 decimals and offset. */
+#define STATEMENT_PARAM_SIZE_MAX 48
+/* A JSON statement's head and tail around its entries (h_statement.c). */
+#define STATEMENT_FRAME_SIZE_MAX 1024
+/* A batch's 400 message: "Transfer 999: " and a field's message. */
+#define BATCH_MESSAGE_SIZE_MAX 160
+/*
+ * One answered item of a batch (h_batch.c): {"index":999,"status":201,
+ * "transfer":{...}} with a transfer object of ~80 bytes of keys, a
+ * 19-digit id, two usernames of at most 32 bytes, three amounts of at most
+ * 17 characters and a time of 20: under 320 bytes. A refused one, with
+ * its error, is shorter.
+ */
+#define BATCH_ROW_SIZE_MAX 320
 
 /* The canonical request: "transfer|to=<32 bytes>|<19 digits>" and NUL. */
 #define LEDGER_CANON_SIZE_MAX 96

@@ -27,6 +27,9 @@ enum stmt {
 	STMT_TRANSFER,          /* CALL payd_transfer: a whole transfer */
 	STMT_TRANSFER_BATCH,    /* CALL payd_transfer_batch: up to 8 at once */
 	STMT_HISTORY_PAGE,      /* a user's entries, newest first */
+	STMT_BALANCE_AT,        /* a user's balance after the last entry <= T */
+	STMT_STATEMENT,         /* a user's entries of [from, to), oldest first */
+	STMT_PAYOUT,            /* CALL payd_payout: POST /transfers/batch */
 	STMT_IDEM_INSERT,       /* claim a key for this request */
 	STMT_IDEM_GET,          /* hash match, status, response of a key */
 	STMT_IDEM_FINISH,       /* store the response of a key */

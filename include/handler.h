@@ -78,6 +78,13 @@ void h_transfer(struct ctx *ctx);
  */
 void h_transfer_batch(struct ctx *const *ctxs, size_t n);
 void h_transactions(struct ctx *ctx);
+/*
+ * GET /balance?at=T (h_statement.c): answers the caller's balance at T
+ * and returns true, or returns false, untouched, when there is no ?at=.
+ */
+bool h_balance_at(struct ctx *ctx);
+void h_statement(struct ctx *ctx);
+void h_batch(struct ctx *ctx);
 void h_metrics(struct ctx *ctx);
 void h_password(struct ctx *ctx);
 void h_logout(struct ctx *ctx);

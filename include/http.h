@@ -32,6 +32,8 @@ enum api_err {
 	API_INSUFFICIENT_FUNDS,  /* 422 insufficient_funds */
 	API_LIMIT_EXCEEDED,      /* 422 limit_exceeded */
 	API_IDEM_KEY_REUSED,     /* 422 idempotency_key_reused */
+	API_BATCH_REJECTED,      /* 422 batch_rejected */
+	API_RANGE_TOO_LARGE,     /* 422 range_too_large */
 	API_RATE_LIMITED,        /* 429 rate_limited */
 	API_INTERNAL,            /* 500 internal_error */
 	API_UNAVAILABLE,         /* 503 unavailable */
@@ -53,6 +55,7 @@ struct http_req {
 	const char *content_type; /* NULL when absent */
 	const char *authorization;
 	const char *idem_key; /* Idempotency-Key, NULL when absent */
+	const char *accept;   /* Accept, NULL when absent */
 	char req_id[HTTP_REQUEST_ID_SIZE_MAX];
 	char *body; /* NUL-terminated, body_len bytes */
 	size_t body_len;
@@ -70,14 +73,22 @@ struct http_resp {
 	const char *content_type; /* NULL: application/json; charset=utf-8 */
 };
 
-/* The status, code and message of an API error. */
+/* The status, code and default message of an API error. */
 int http_err_status(enum api_err err);
 const char *http_err_code(enum api_err err);
+const char *http_err_message(enum api_err err);
+
+/*
+ * The largest body accepted on path: HTTP_BATCH_BODY_SIZE_MAX on
+ * /transfers/batch, HTTP_BODY_SIZE_MAX everywhere else (API.md).
+ */
+size_t http_body_size_max(const char *path);
 
 /*
  * Reads the parameters and the body of r into req. body_store must hold
- * HTTP_BODY_SIZE_MAX + 1 bytes. Returns API__MAX when the request is
- * readable, or the error to answer (413 for a body over the limit).
+ * HTTP_BATCH_BODY_SIZE_MAX + 1 bytes. Returns API__MAX when the request is
+ * readable, or the error to answer (413 for a body over the path's limit,
+ * http_body_size_max).
  */
 enum api_err http_read(FCGX_Request *r, struct http_req *req, char *body_store);
 
@@ -99,6 +110,12 @@ void http_error(struct http_resp *resp, enum api_err err, const char *msg);
 /* Writes status line, headers and body to r's output stream. */
 void http_write(
     FCGX_Request *r, const struct http_req *req, struct http_resp *resp);
+
+/*
+ * True when the Accept header asks for text/csv (a media range of that
+ * type, any parameters, anywhere in the list).
+ */
+bool http_accepts_csv(const char *accept);
 
 /* True when content_type is application/json, parameters allowed. */
 bool http_is_json(const char *content_type);

@@ -4,6 +4,7 @@
 #ifndef UTIL_H
 #define UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,9 +29,20 @@ int64_t util_now_us(void);
 
 /* Formats a UNIX time as RFC 3339 UTC "2026-11-26T03:15:49Z" into out[21]. */
 void util_format_time(char out[UTIL_TIME_SIZE], int64_t unix_s);
+
 /*
- * Formats a UNIX time as a DATETIME "2026-11-26 03:15:49" into out[20],
- * UTC (every session's time zone is +00:00: db.c).
+ * Parses all of text as an RFC 3339 date-time (section 5.6), e.g.
+ * "2026-11-26T03:15:49Z", "2026-11-26t04:15:49.25+01:00", into the UNIX
+ * time of its second, *out (the instant rounded down), and *frac, true
+ * when a fraction (up to 9 digits) is not zero. The offset may be Z or
+ * +-HH:MM; the date must exist (no February 30). Returns 0 or -1.
+ */
+int util_parse_time(const char *text, int64_t *out, bool *frac);
+
+/*
+ * Formats a UNIX time as a MariaDB DATETIME in UTC, "2026-11-26
+ * 03:15:49", into out[20], clamped to the type's range (the years 1000
+ * to 9999).
  */
 void util_format_sql_time(char out[UTIL_SQL_TIME_SIZE], int64_t unix_s);
 

@@ -4,12 +4,15 @@
 -- row with the request's hash and no answer yet. A concurrent request with
 -- the same key waits on this row's lock until the first one ends.
 --
+-- p_canon is the canonical request, hashed here: a transfer's is short, a
+-- batch's (sql/R__payd_payout.sql) up to about 90 KB.
+--
 -- p_state (enum ledger_state of include/ledger.h): 0 claimed; 6 the key is
 -- taken (a committed request holds it: the app replays or refuses it);
 -- 7 it is still held by a request that outlasted the lock wait (409).
 -- Any other error is raised to the caller, which rolls back.
 CREATE OR REPLACE DEFINER = payd_owner PROCEDURE payd_claim_key(
-    IN p_user BIGINT, IN p_key VARBINARY(255), IN p_canon VARBINARY(96),
+    IN p_user BIGINT, IN p_key VARBINARY(255), IN p_canon MEDIUMBLOB,
     OUT p_state TINYINT)
     MODIFIES SQL DATA
     SQL SECURITY DEFINER

@@ -148,7 +148,13 @@ api(const char *method, const char *path, const char *token, const char *body,
 	int has_ct = 0, rc;
 	CURL *c;
 
-	memset(r, 0, sizeof(*r));
+	/* Not the whole body buffer: it is large, and only len counts. */
+	r->status = 0;
+	r->len = 0;
+	r->hlen = 0;
+	r->body[0] = '\0';
+	r->headers[0] = '\0';
+	r->json = NULL;
 	if (base == NULL)
 		return -1;
 	(void)snprintf(url, sizeof(url), "%s%s", base, path);

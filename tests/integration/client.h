@@ -9,7 +9,8 @@
 #include <stddef.h>
 #include <json-c/json.h>
 
-#define CLIENT_BODY_MAX (256 * 1024)
+/* The largest answer: a statement of 10000 entries (~2.6 MB). */
+#define CLIENT_BODY_MAX (4 * 1024 * 1024)
 #define CLIENT_HEADERS_MAX (16 * 1024)
 
 struct resp {

@@ -18,4 +18,6 @@
 	X(money_faults)                                                        \
 	X(edges)                                                               \
 	X(accounts)                                                            \
-	X(faults)
+	X(faults)                                                              \
+	X(statement)                                                           \
+	X(batch)

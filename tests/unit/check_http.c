@@ -84,6 +84,30 @@ START_TEST(test_http_error__shape_and_headers)
 }
 END_TEST
 
+START_TEST(test_http_accepts_csv__ranges__only_text_csv)
+{
+	ck_assert(http_accepts_csv("text/csv"));
+	ck_assert(http_accepts_csv("TEXT/CSV; charset=utf-8"));
+	ck_assert(http_accepts_csv("application/json, text/csv;q=0.9"));
+	ck_assert(!http_accepts_csv(NULL));
+	ck_assert(!http_accepts_csv(""));
+	ck_assert(!http_accepts_csv("*/*"));
+	ck_assert(!http_accepts_csv("application/json"));
+	ck_assert(!http_accepts_csv("text/csvx"));
+}
+END_TEST
+
+START_TEST(test_http_body_size_max__batch_path__128k_else_16k)
+{
+	ck_assert_uint_eq(
+	    http_body_size_max("/transfers/batch"), HTTP_BATCH_BODY_SIZE_MAX);
+	ck_assert_uint_eq(HTTP_BATCH_BODY_SIZE_MAX, 128 * 1024);
+	ck_assert_uint_eq(http_body_size_max("/transfer"), HTTP_BODY_SIZE_MAX);
+	ck_assert_uint_eq(
+	    http_body_size_max("/transfers/batch/"), HTTP_BODY_SIZE_MAX);
+}
+END_TEST
+
 Suite *
 http_suite(void)
 {
@@ -100,6 +124,10 @@ http_suite(void)
 	tc = tcase_create("http_error");
 	tcase_add_test(tc, test_http_error__shape_and_headers);
 	tcase_add_test(tc, test_http_parse_msec__nginx_msec__ms_or_0);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("http_accepts_csv");
+	tcase_add_test(tc, test_http_accepts_csv__ranges__only_text_csv);
+	tcase_add_test(tc, test_http_body_size_max__batch_path__128k_else_16k);
 	suite_add_tcase(s, tc);
 	return s;
 }

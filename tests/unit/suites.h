@@ -12,4 +12,5 @@
 	X(money)                                                               \
 	X(ledger)                                                              \
 	X(log)                                                                 \
-	X(source)
+	X(source)                                                              \
+	X(util)
