@@ -13,7 +13,6 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -58,6 +57,19 @@ static void statement_tail(struct ctx *ctx, const struct statement_sum *sum);
 static enum db_rc statement_run(
     struct ctx *ctx, int64_t from, int64_t to, bool csv, bool *too_many);
 
+/* The value of a hexadecimal digit, or -1. */
+static int
+statement_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /*
  * Reads ?name= as an RFC 3339 time, percent-decoded (RFC 3986: a client
  * may send ":" as "%3A" and "+" as "%2B"). Returns 1 with *t and *frac,
@@ -73,22 +85,20 @@ statement_param(const char *query, const char *name, int64_t *t, bool *frac)
 	if (found <= 0)
 		return found;
 	for (const char *p = raw; *p != '\0'; p++) {
-		char c = *p;
+		int c = (unsigned char)*p;
 
 		if (c == '%') {
-			long long v;
-			char hex[3] = {p[1], p[1] != '\0' ? p[2] : '\0', '\0'};
+			int hi = statement_hex(p[1]);
+			int lo = hi < 0 ? -1 : statement_hex(p[2]);
 
-			if (hex[0] == '\0' || hex[1] == '\0' ||
-			    strspn(hex, "0123456789abcdefABCDEF") != 2)
+			if (lo < 0)
 				return -1;
-			v = strtoll(hex, NULL, 16);
-			c = (char)v;
+			c = hi * 16 + lo;
 			p += 2;
 		}
-		if (c == '\0' || n + 1 >= sizeof(text))
+		if (c == 0 || n + 1 >= sizeof(text))
 			return -1;
-		text[n++] = c;
+		text[n++] = (char)c;
 	}
 	text[n] = '\0';
 	return util_parse_time(text, t, frac) == 0 ? 1 : -1;
