@@ -24,6 +24,14 @@ _Static_assert(
     BATCH_ITEMS_MAX *BATCH_ROW_SIZE_MAX + 256 <= IDEM_RESPONSE_SIZE_MAX,
     "the largest answer of a batch fits the key's column");
 
+/* payd_payout's item states are payd_transfer's (include/ledger.h). */
+_Static_assert(LEDGER_ITEM_DONE == (int)LEDGER_STATE_DONE &&
+                   LEDGER_ITEM_SELF == (int)LEDGER_STATE_SELF &&
+                   LEDGER_ITEM_NO_TO == (int)LEDGER_STATE_NO_TO &&
+                   LEDGER_ITEM_FUNDS == (int)LEDGER_STATE_FUNDS &&
+                   LEDGER_ITEM_CAP == (int)LEDGER_STATE_CAP,
+    "an item's state has the value of payd_transfer's");
+
 /* What is wrong with one item, for error.items. */
 struct batch_bad {
 	size_t index;
