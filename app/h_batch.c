@@ -429,6 +429,9 @@ batch_answer(struct ctx *ctx, enum ledger_batch_rc rc,
 	case LEDGER_BATCH_BUSY:
 		http_error(resp, API_REQUEST_IN_PROGRESS, NULL);
 		break;
+	case LEDGER_BATCH_LATE:
+		http_error(resp, API_UNAVAILABLE, NULL);
+		break;
 	default:
 		handler_db_error(ctx, res->db_rc);
 		break;
@@ -469,6 +472,7 @@ h_batch(struct ctx *ctx)
 	req.username = ctx->username;
 	req.token_gen = ctx->token_gen;
 	req.idem_key = key;
+	req.deadline_ms = ctx->deadline_ms;
 	rc = ledger_batch_run(ctx->db, ctx->cfg, &req, &res, batch_render, NULL,
 	    &ctx->resp->body);
 	if (rc == LEDGER_BATCH_DONE)

@@ -67,8 +67,10 @@ static void ledger_batch_items_json(
     const struct ledger_batch_req *req, struct buf *b);
 static enum db_rc ledger_batch_read(struct db *db, struct db_val *out,
     struct ledger_batch_req *req, struct ledger_batch_res *res, int64_t *state);
+static int64_t ledger_batch_lock_ms(const struct config *cfg);
 static enum db_rc ledger_batch_call(struct db *db, const struct config *cfg,
-    struct ledger_batch_req *req, struct ledger_batch_res *res, int64_t *state);
+    struct ledger_batch_req *req, struct ledger_batch_res *res,
+    int64_t commit_ms, int64_t *state);
 static enum ledger_batch_rc ledger_batch_replay(struct db *db,
     const struct ledger_batch_req *req, struct ledger_batch_res *res,
     struct buf *body);
@@ -163,10 +165,14 @@ ledger_batch_read(struct db *db, struct db_val *out,
 	return *state < 0 ? DB_ERROR : DB_OK;
 }
 
-/* One CALL payd_payout: *state says how it ended (when DB_OK). */
+/*
+ * One CALL payd_payout, which commits only within commit_ms of its start:
+ * *state says how it ended (when DB_OK).
+ */
 static enum db_rc
 ledger_batch_call(struct db *db, const struct config *cfg,
-    struct ledger_batch_req *req, struct ledger_batch_res *res, int64_t *state)
+    struct ledger_batch_req *req, struct ledger_batch_res *res,
+    int64_t commit_ms, int64_t *state)
 {
 	char at_sql[UTIL_SQL_TIME_SIZE], name[LEDGER_BATCH_NAME_SIZE_MAX];
 	struct db_val in[LEDGER_BATCH_PARAM__MAX], out[LEDGER_BATCH_COL__MAX];
@@ -195,12 +201,8 @@ ledger_batch_call(struct db *db, const struct config *cfg,
 	in[LEDGER_BATCH_KEY].is_null = req->idem_key == NULL;
 	in[LEDGER_BATCH_CANON] = STR_IN(req->canon, req->canon_len);
 #undef STR_IN
-	/* Row locks as payd_transfer_batch's; the COMMIT comes well before
-	 * the app's read timeout, after which it gives up (config_check). */
-	in[LEDGER_BATCH_LOCK_MS] = DB_I64_IN(
-	    (int64_t)cfg->db_lock_wait_timeout_s * 1000 * DB_BATCH_LOCK_WAITS);
-	in[LEDGER_BATCH_COMMIT_MS] =
-	    DB_I64_IN((int64_t)cfg->db_rw_timeout_s * 1000 - 500);
+	in[LEDGER_BATCH_LOCK_MS] = DB_I64_IN(ledger_batch_lock_ms(cfg));
+	in[LEDGER_BATCH_COMMIT_MS] = DB_I64_IN(commit_ms);
 	for (int i = 0; i < LEDGER_BATCH_COL__MAX; i++)
 		out[i] = DB_I64_OUT();
 	out[LEDGER_BATCH_COL_TO_NAME] = DB_STR_OUT(name);
@@ -211,7 +213,8 @@ ledger_batch_call(struct db *db, const struct config *cfg,
 	    LEDGER_BATCH_COL__MAX);
 	if (rc == DB_OK)
 		rc = ledger_batch_read(db, out, req, res, state);
-	return db_call_end(db, STMT_PAYOUT, rc);
+	/* Every row read is the CALL's whole answer (db_call_end). */
+	return db_call_end(db, STMT_PAYOUT, rc, rc == DB_OK);
 }
 
 /*
@@ -300,17 +303,56 @@ ledger_batch_close(struct db *db, const struct ledger_batch_req *req,
 	return LEDGER_BATCH_DONE;
 }
 
+/*
+ * How long payd_payout's row locks may take: as payd_transfer_batch's
+ * (bounds.h DB_BATCH_LOCK_WAITS).
+ */
+static int64_t
+ledger_batch_lock_ms(const struct config *cfg)
+{
+	return (int64_t)cfg->db_lock_wait_timeout_s * 1000 *
+	       DB_BATCH_LOCK_WAITS;
+}
+
+/*
+ * How long after its start an attempt may still commit: before the app's
+ * read timeout, after which it stops reading (config_check), and before
+ * the request's deadline, after which nginx has answered 503; at most
+ * BATCH_COMMIT_MARGIN_MS before either. -1: no time for an attempt.
+ */
+static int64_t
+ledger_batch_commit_ms(
+    const struct config *cfg, const struct ledger_batch_req *req)
+{
+	int64_t ms =
+	    (int64_t)cfg->db_rw_timeout_s * 1000 - BATCH_COMMIT_MARGIN_MS;
+
+	if (req->deadline_ms != 0) {
+		int64_t left = req->deadline_ms - util_now_ms() -
+		               BATCH_COMMIT_MARGIN_MS - DB_RETRY_SLEEP_MS_MAX;
+
+		ms = left < ms ? left : ms;
+	}
+	return ms > ledger_batch_lock_ms(cfg) ? ms : -1;
+}
+
 /* One attempt; FAILED with DB_RETRY in res->db_rc: run it again. */
 static enum ledger_batch_rc
 ledger_batch_attempt(struct db *db, const struct config *cfg,
     struct ledger_batch_req *req, struct ledger_batch_res *res,
     ledger_batch_render_fn render, void *arg, struct buf *body)
 {
-	int64_t state = -1;
-	enum db_rc rc = ledger_batch_call(db, cfg, req, res, &state);
+	int64_t state = -1, commit_ms = ledger_batch_commit_ms(cfg, req);
 	enum ledger_batch_rc lrc;
+	enum db_rc rc;
 	int status;
 
+	if (commit_ms < 0) {
+		log_event(LOG_WARN, "deadline_passed",
+		    "route=transfers_batch stage=attempt");
+		return LEDGER_BATCH_LATE;
+	}
+	rc = ledger_batch_call(db, cfg, req, res, commit_ms, &state);
 	if (rc != DB_OK) {
 		res->db_rc = rc;
 		return LEDGER_BATCH_FAILED;

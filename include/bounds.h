@@ -57,6 +57,12 @@ _Static_assert(IDEM_RESPONSE_SIZE_MAX <= HTTP_RESPONSE_SIZE_MAX,
 /* API.md POST /transfers/batch: 1 to 1000 items. */
 #define BATCH_ITEMS_MAX 1000
 /*
+ * payd_payout commits only this long before the app's read timeout or the
+ * request's deadline, whichever comes first: the COMMIT and its rows' way
+ * back to the app fit in it (ledger_batch.c).
+ */
+#define BATCH_COMMIT_MARGIN_MS 500
+/*
  * The canonical text of a batch (h_batch.c), hashed under its
  * Idempotency-Key: "batch|a=1" and per item "|<to_id>:<hex of to>:<amount>"
  * with a name of at most 32 bytes: 1 + 19 + 1 + 64 + 1 + 19 < 112 each.

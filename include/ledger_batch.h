@@ -47,6 +47,7 @@ enum ledger_batch_rc {
 	LEDGER_BATCH_REUSED, /* the key was used for another request */
 	LEDGER_BATCH_BUSY,   /* the key's request is still running */
 	LEDGER_BATCH_FAILED, /* the database failed: db_rc */
+	LEDGER_BATCH_LATE,   /* no time left for an attempt: nothing sent */
 	LEDGER_BATCH_RC__MAX
 };
 
@@ -75,6 +76,8 @@ struct ledger_batch_req {
 	size_t canon_len;
 	struct ledger_batch_item *items;
 	size_t n; /* 1 to BATCH_ITEMS_MAX */
+	/* util_now_ms() past which nothing may commit (503); 0: none. */
+	int64_t deadline_ms;
 };
 
 /* What the run says, beside the items' own outcomes. */
@@ -97,7 +100,10 @@ typedef int (*ledger_batch_render_fn)(void *arg,
 /*
  * Runs req (its items' amounts and fees checked, no item to the payer by
  * id) as one transaction, retried whole on a deadlock or a lock-wait
- * timeout up to DB_RETRY_COUNT_MAX times, and fills each item's outcome.
+ * timeout up to DB_RETRY_COUNT_MAX times, each attempt only when it can
+ * lock its rows before req->deadline_ms (else LEDGER_BATCH_LATE, and an
+ * attempt running then rolls back instead of committing), and fills each
+ * item's outcome.
  * On LEDGER_BATCH_DONE, render has written body and, with a key, that
  * answer was stored under the key in the same transaction. On
  * LEDGER_BATCH_REPLAY body holds the stored answer (res->status). A
