@@ -381,6 +381,44 @@ START_TEST(test_batch__idempotency__whole_batch_replayed)
 }
 END_TEST
 
+START_TEST(test_batch__frozen_payer__403_nothing_moved)
+{
+	struct user a, b;
+	char args[256];
+
+	make_user(&a, "bf");
+	make_user(&b, "bf");
+	fund(&a, "10.00");
+	(void)snprintf(args, sizeof(args),
+	    "\"$PAYD_BIN\" -c \"$STACK_DIR/payd.conf\" admin --operator tester "
+	    "%s %s --reason 'batch test' >/dev/null 2>&1",
+	    "freeze", a.name);
+	ck_assert_int_eq(stack_cmd("%s", args), 0);
+	/* Atomic or not, with a key or not: 403, nothing moves. */
+	(void)snprintf(body, sizeof(body),
+	    "{\"atomic\":false,\"transfers\":[{\"to\":\"%s\",\"amount\":1},"
+	    "{\"to\":\"nobody-%s\",\"amount\":1}]}",
+	    b.name, b.name);
+	ck_assert_int_eq(batch(&a, body, NULL), 403);
+	ck_assert_str_eq(resp_err(R), "account_frozen");
+	ck_assert_int_eq(batch(&a, body, "frozen-1"), 403);
+	ck_assert_int_eq(batch(&a, body, "frozen-1"), 403);
+	ck_assert_str_eq(resp_err(R), "account_frozen");
+	ck_assert_int_eq(balance_minor(&a), 1000);
+	ck_assert_int_eq(balance_minor(&b), 0);
+	/* It still receives money, and once unfrozen it pays again. */
+	ck_assert_int_eq(top_up(a.token, "1.00"), 200);
+	(void)snprintf(args, sizeof(args),
+	    "\"$PAYD_BIN\" -c \"$STACK_DIR/payd.conf\" admin --operator tester "
+	    "%s %s --reason 'batch test' >/dev/null 2>&1",
+	    "unfreeze", a.name);
+	ck_assert_int_eq(stack_cmd("%s", args), 0);
+	ck_assert_int_eq(batch(&a, body, NULL), 201);
+	ck_assert_int_eq(balance_minor(&b), 100);
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
 /* The concurrency test's accounts and what each client saw. */
 #define CC_USERS 6
 #define CC_CLIENTS 8
@@ -522,6 +560,7 @@ batch_suite(void)
 	tcase_add_test(tc, test_batch__malformed__400_every_bad_item);
 	tcase_add_test(tc, test_batch__http__401_405_413_415_and_128k);
 	tcase_add_test(tc, test_batch__idempotency__whole_batch_replayed);
+	tcase_add_test(tc, test_batch__frozen_payer__403_nothing_moved);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("concurrency");
 	tcase_add_checked_fixture(tc, resp_setup, resp_teardown);

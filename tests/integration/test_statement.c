@@ -273,8 +273,9 @@ START_TEST(test_statement__csv__rfc4180)
 	ck_assert_msg(strstr(p, "\r\n") != NULL, "no CRLF: %s", p);
 	(void)snprintf(
 	    line, sizeof(line), "%.*s", (int)(strstr(p, "\r\n") - p), p);
-	ck_assert_str_eq(
-	    line, "id,type,amount,fee,counterparty,balance_after,created_at");
+	ck_assert_str_eq(line,
+	    "id,type,amount,fee,counterparty,balance_after,created_at,"
+	    "transfer_id");
 	p = strstr(p, "\r\n") + 2;
 	ck_assert_ptr_nonnull(strstr(p, ",\"deposit\",10.00,0.00,,10.00,\""));
 	p = strstr(p, "\r\n") + 2;
@@ -283,7 +284,7 @@ START_TEST(test_statement__csv__rfc4180)
 
 		ltime_text(t2, at);
 		(void)snprintf(expect, sizeof(expect),
-		    ",\"transfer_out\",2.00,0.75,\"%s\",7.25,\"%s\"\r\n",
+		    ",\"transfer_out\",2.00,0.75,\"%s\",7.25,\"%s\",\r\n",
 		    peer.name, at);
 		ck_assert_ptr_nonnull(strstr(p, expect));
 	}
