@@ -16,7 +16,8 @@
 --     CREATE OR REPLACE DEFINER = payd_owner PROCEDURE name(...)
 --         ...
 --         SQL SECURITY DEFINER
--- (the same for a FUNCTION). payd_owner's rights below cover every table
+-- (the same for a FUNCTION, and DEFINER = payd_owner for a TRIGGER).
+-- payd_owner's rights below cover every table
 -- of the database, and the app's EXECUTE covers every routine. migrate
 -- refuses to finish while a routine of the database has another definer
 -- or SQL SECURITY INVOKER.
@@ -33,7 +34,10 @@ CREATE USER IF NOT EXISTS payd_owner@'%'
     IDENTIFIED VIA mysql_native_password USING 'invalid' ACCOUNT LOCK;
 ALTER USER payd_owner@'%'
     IDENTIFIED VIA mysql_native_password USING 'invalid' ACCOUNT LOCK;
-GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE ON `@@DB@@`.* TO payd_owner@'%';
+-- TRIGGER: a trigger runs with its definer's rights, and needs it on its
+-- table (payd_entries_time on entries, sql/R__payd_entries_time.sql).
+GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE, TRIGGER
+    ON `@@DB@@`.* TO payd_owner@'%';
 
 -- @@PART app@@ (after the migrations: a table grant needs the table)
 GRANT EXECUTE ON `@@DB@@`.* TO @@APP@@;
