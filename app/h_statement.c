@@ -46,16 +46,16 @@ struct statement_sum {
 static int statement_param(
     const char *query, const char *name, int64_t *t, bool *frac);
 static enum db_rc statement_balance_at(
-    struct ctx *ctx, int64_t at, int64_t *balance);
+    struct db *db, const struct ctx *ctx, int64_t at, int64_t *balance);
 static void statement_row_csv(struct buf *b, const struct entry_row *row);
 static int statement_add(
     struct statement_sum *sum, const struct entry_row *row);
-static enum db_rc statement_entries(struct ctx *ctx, int64_t from, int64_t to,
-    bool csv, struct statement_sum *sum);
+static enum db_rc statement_entries(struct db *db, struct ctx *ctx,
+    int64_t from, int64_t to, bool csv, struct statement_sum *sum);
 static void statement_head(struct ctx *ctx, int64_t from, int64_t to);
 static void statement_tail(struct ctx *ctx, const struct statement_sum *sum);
-static enum db_rc statement_run(
-    struct ctx *ctx, int64_t from, int64_t to, bool csv, bool *too_many);
+static enum db_rc statement_run(struct db *db, struct ctx *ctx, int64_t from,
+    int64_t to, bool csv, bool *too_many);
 
 /* The value of a hexadecimal digit, or -1. */
 static int
@@ -106,7 +106,8 @@ statement_param(const char *query, const char *name, int64_t *t, bool *frac)
 
 /* The balance after the caller's last entry at or before second at. */
 static enum db_rc
-statement_balance_at(struct ctx *ctx, int64_t at, int64_t *balance)
+statement_balance_at(
+    struct db *db, const struct ctx *ctx, int64_t at, int64_t *balance)
 {
 	char at_sql[UTIL_SQL_TIME_SIZE];
 	struct db_val in[2], out[] = {DB_I64_OUT()};
@@ -115,7 +116,7 @@ statement_balance_at(struct ctx *ctx, int64_t at, int64_t *balance)
 	util_format_sql_time(at_sql, at);
 	in[0] = DB_I64_IN(ctx->user_id);
 	in[1] = DB_STR_IN(at_sql, strlen(at_sql));
-	rc = db_row(ctx->db, STMT_BALANCE_AT, in, 2, out, 1);
+	rc = db_row(db, STMT_BALANCE_AT, in, 2, out, 1);
 	if (rc == DB_NOT_FOUND) {
 		/* API.md: "0.00" before the first movement. */
 		*balance = 0;
@@ -131,12 +132,39 @@ statement_balance_at(struct ctx *ctx, int64_t at, int64_t *balance)
 	return rc;
 }
 
+/* What a read of db_read() needs: a balance at from, or [from, to). */
+struct statement_read {
+	struct ctx *ctx;
+	int64_t from, to;
+	bool csv;
+	int64_t *balance;
+	bool *too_many;
+};
+
+/* statement_balance_at() as a read for db_read() (its retry). */
+static enum db_rc
+statement_read_balance(struct db *db, void *arg)
+{
+	struct statement_read *r = arg;
+
+	return statement_balance_at(db, r->ctx, r->from, r->balance);
+}
+
+/* statement_run() as a read for db_read() (its retry). */
+static enum db_rc
+statement_read_range(struct db *db, void *arg)
+{
+	struct statement_read *r = arg;
+
+	return statement_run(db, r->ctx, r->from, r->to, r->csv, r->too_many);
+}
+
 bool
 h_balance_at(struct ctx *ctx)
 {
 	char at_text[UTIL_TIME_SIZE], balance[MONEY_TEXT_SIZE_MAX];
 	struct buf *b = &ctx->resp->body;
-	enum db_rc rc = DB_CONN;
+	enum db_rc rc;
 	int64_t at = 0, minor = 0;
 	bool frac;
 	int found = statement_param(ctx->req->query, "at", &at, &frac);
@@ -151,11 +179,10 @@ h_balance_at(struct ctx *ctx)
 		    "the future.");
 		return true;
 	}
-	for (int attempt = 0; attempt < 2 && rc == DB_CONN; attempt++) {
-		/* A connection that died while idle: one fresh try. */
-		rc = db_ensure(ctx->db);
-		if (rc == DB_OK)
-			rc = statement_balance_at(ctx, at, &minor);
+	{
+		struct statement_read r = {ctx, at, 0, false, &minor, NULL};
+
+		rc = db_read(ctx->db, statement_read_balance, &r);
 	}
 	if (rc != DB_OK) {
 		handler_db_error(ctx, rc);
@@ -249,8 +276,8 @@ statement_add(struct statement_sum *sum, const struct entry_row *row)
  * range holds more (what was written is then to be thrown away).
  */
 static enum db_rc
-statement_entries(struct ctx *ctx, int64_t from, int64_t to, bool csv,
-    struct statement_sum *sum)
+statement_entries(struct db *db, struct ctx *ctx, int64_t from, int64_t to,
+    bool csv, struct statement_sum *sum)
 {
 	char from_sql[UTIL_SQL_TIME_SIZE], to_sql[UTIL_SQL_TIME_SIZE];
 	struct buf *b = &ctx->resp->body;
@@ -268,10 +295,10 @@ statement_entries(struct ctx *ctx, int64_t from, int64_t to, bool csv,
 	entry_row_bind(&row);
 	row.out[STATEMENT_COL_DELTA] = DB_I64_OUT();
 	rc = db_query(
-	    ctx->db, STMT_STATEMENT, in, 4, row.out, STATEMENT_COL_DELTA + 1);
+	    db, STMT_STATEMENT, in, 4, row.out, STATEMENT_COL_DELTA + 1);
 	if (rc != DB_OK)
 		return rc;
-	while ((rc = db_fetch(ctx->db, STMT_STATEMENT)) == DB_OK) {
+	while ((rc = db_fetch(db, STMT_STATEMENT)) == DB_OK) {
 		if (sum->count == STATEMENT_ENTRIES_MAX) {
 			sum->count++;
 			break;
@@ -288,7 +315,7 @@ statement_entries(struct ctx *ctx, int64_t from, int64_t to, bool csv,
 			break;
 		}
 	}
-	db_query_end(ctx->db, STMT_STATEMENT);
+	db_query_end(db, STMT_STATEMENT);
 	return rc == DB_NOT_FOUND ? DB_OK : rc;
 }
 
@@ -335,8 +362,8 @@ statement_tail(struct ctx *ctx, const struct statement_sum *sum)
  * entries in one statement; with no entry, the balance at from - 1 s.
  */
 static enum db_rc
-statement_run(
-    struct ctx *ctx, int64_t from, int64_t to, bool csv, bool *too_many)
+statement_run(struct db *db, struct ctx *ctx, int64_t from, int64_t to,
+    bool csv, bool *too_many)
 {
 	struct buf *b = &ctx->resp->body;
 	struct statement_sum sum;
@@ -349,12 +376,12 @@ statement_run(
 		(void)buf_puts(b, statement_csv_head);
 	else
 		statement_head(ctx, from, to);
-	rc = statement_entries(ctx, from, to, csv, &sum);
+	rc = statement_entries(db, ctx, from, to, csv, &sum);
 	*too_many = sum.count > STATEMENT_ENTRIES_MAX;
 	if (rc != DB_OK || *too_many)
 		return rc;
 	if (sum.count == 0) {
-		rc = statement_balance_at(ctx, from - 1, &sum.opening);
+		rc = statement_balance_at(db, ctx, from - 1, &sum.opening);
 		if (rc != DB_OK)
 			return rc;
 		sum.last_after = sum.opening;
@@ -379,7 +406,7 @@ h_statement(struct ctx *ctx)
 	int has_from = statement_param(q, "from", &from, &frac_from);
 	int has_to = statement_param(q, "to", &to, &frac_to);
 	bool too_many = false;
-	enum db_rc rc = DB_CONN;
+	enum db_rc rc;
 
 	assert(ctx->user_id > 0);
 	if (has_from <= 0 || has_to <= 0) {
@@ -399,11 +426,10 @@ h_statement(struct ctx *ctx)
 		    "most 366 days before it.");
 		return;
 	}
-	for (int attempt = 0; attempt < 2 && rc == DB_CONN; attempt++) {
-		/* A connection that died while idle: one fresh try. */
-		rc = db_ensure(ctx->db);
-		if (rc == DB_OK)
-			rc = statement_run(ctx, from, to, csv, &too_many);
+	{
+		struct statement_read r = {ctx, from, to, csv, NULL, &too_many};
+
+		rc = db_read(ctx->db, statement_read_range, &r);
 	}
 	if (rc != DB_OK) {
 		handler_db_error(ctx, rc);

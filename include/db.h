@@ -28,24 +28,24 @@ enum stmt {
 	STMT_TRANSFER_BATCH,    /* CALL payd_transfer_batch: up to 8 at once */
 	STMT_HISTORY_PAGE,      /* a user's entries, newest first */
 	STMT_BALANCE_AT,        /* a user's balance after the last entry <= T */
-	STMT_STATEMENT,         /* a user's entries of [from, to), oldest first */
-	STMT_PAYOUT,            /* CALL payd_payout: POST /transfers/batch */
-	STMT_IDEM_INSERT,       /* claim a key for this request */
-	STMT_IDEM_GET,          /* hash match, status, response of a key */
-	STMT_IDEM_FINISH,       /* store the response of a key */
-	STMT_IDEM_PURGE,        /* drop keys past the retention */
-	STMT_AUDIT_TOTALS,      /* balances vs deposits vs external */
-	STMT_AUDIT_USERS,       /* users whose balance != their entries */
-	STMT_AUDIT_FEES,        /* fee accounts whose balance != entries */
-	STMT_AUDIT_MOVEMENTS,   /* movements whose entries do not sum to 0 */
-	STMT_AUDIT_REVERSALS,   /* reversals that do not match a transfer */
-	STMT_AUDIT_NEGATIVE,    /* accounts below zero */
-	STMT_TXN_BEGIN,         /* START TRANSACTION: payd admin show, log */
-	STMT_ADMIN_USER,        /* a user by id or name, for payd admin */
-	STMT_ADMIN_FREEZE,      /* CALL payd_admin_freeze */
-	STMT_ADMIN_REVERSE,     /* CALL payd_admin_reverse */
-	STMT_ADMIN_RECORD,      /* one admin_actions row */
-	STMT_ADMIN_LOG,         /* admin_actions since a time */
+	STMT_STATEMENT,       /* a user's entries of [from, to), oldest first */
+	STMT_PAYOUT,          /* CALL payd_payout: POST /transfers/batch */
+	STMT_IDEM_INSERT,     /* claim a key for this request */
+	STMT_IDEM_GET,        /* hash match, status, response of a key */
+	STMT_IDEM_FINISH,     /* store the response of a key */
+	STMT_IDEM_PURGE,      /* drop keys past the retention */
+	STMT_AUDIT_TOTALS,    /* balances vs deposits vs external */
+	STMT_AUDIT_USERS,     /* users whose balance != their entries */
+	STMT_AUDIT_FEES,      /* fee accounts whose balance != entries */
+	STMT_AUDIT_MOVEMENTS, /* movements whose entries do not sum to 0 */
+	STMT_AUDIT_REVERSALS, /* reversals that do not match a transfer */
+	STMT_AUDIT_NEGATIVE,  /* accounts below zero */
+	STMT_TXN_BEGIN,       /* START TRANSACTION: payd admin show, log */
+	STMT_ADMIN_USER,      /* a user by id or name, for payd admin */
+	STMT_ADMIN_FREEZE,    /* CALL payd_admin_freeze */
+	STMT_ADMIN_REVERSE,   /* CALL payd_admin_reverse */
+	STMT_ADMIN_RECORD,    /* one admin_actions row */
+	STMT_ADMIN_LOG,       /* admin_actions since a time */
 	STMT__MAX
 };
 
