@@ -12,6 +12,7 @@
 const FEE_CENTS = 75n;
 const MAX_AMOUNT_CENTS = 100000000000n; // 1000000000.00, the API maximum
 const HISTORY_PAGE = 10;
+const BATCH_MAX = 1000; // POST /transfers/batch: 1 to 1000 payments
 const REQUEST_TIMEOUT_MS = 15000;
 const SESSION_KEY = 'payments.session';
 const USERNAME_RE = /^[A-Za-z0-9_.-]{3,32}$/;
@@ -316,6 +317,8 @@ function resetDashboard() {
   setBusy($('transfer-form'), false);
   setBusy($('password-form'), false);
   $('logout-all-btn').disabled = false;
+  resetBatch();
+  resetStatement();
 }
 
 function logout(message, kind = 'info') {
@@ -856,6 +859,301 @@ function transferError(r, attempt) {
   }
 }
 
+/* ------------------------------------------------------------- pay many */
+
+// One batch is one attempt with one Idempotency-Key, like a single payment:
+// "Retry" after an unknown outcome repeats the same key and body.
+let batchAttempt = null; // { lines: [{ line, to, amount }], atomic, key, text }
+let batchInFlight = false;
+
+/** Fields of one CSV line (RFC 4180 quotes allowed), or null. */
+function csvFields(line) {
+  const out = [];
+  let i = 0;
+  while (i <= line.length) {
+    let f = '';
+    if (line[i] === '"') {
+      i += 1;
+      for (;;) {
+        if (i >= line.length) return null;
+        if (line[i] === '"' && line[i + 1] === '"') { f += '"'; i += 2; continue; }
+        if (line[i] === '"') { i += 1; break; }
+        f += line[i];
+        i += 1;
+      }
+      if (i < line.length && line[i] !== ',') return null;
+    } else {
+      const j = line.indexOf(',', i);
+      f = j < 0 ? line.slice(i) : line.slice(i, j);
+      i = j < 0 ? line.length : j;
+    }
+    out.push(f.trim());
+    i += 1;
+  }
+  return out;
+}
+
+/**
+ * The payments of the text: one "name,amount" a line, blank lines skipped,
+ * a first line "name,amount" (a header) too. Returns { lines, errors }.
+ */
+export function parseBatch(text) {
+  const lines = [];
+  const errors = [];
+  String(text).split(/\r\n|\n|\r/).forEach((raw, i) => {
+    if (!raw.trim()) return;
+    const f = csvFields(raw);
+    if (i === 0 && f && f.length === 2 && /^(name|to|username)$/i.test(f[0]) && /^amount$/i.test(f[1])) return;
+    const cents = f && f.length === 2 ? parseCents(f[1]) : null;
+    if (!f || f.length !== 2 || !USERNAME_RE.test(f[0])) {
+      errors.push(`Line ${i + 1}: write a username, a comma and an amount.`);
+    } else if (cents === null || cents <= 0n || cents > MAX_AMOUNT_CENTS) {
+      errors.push(`Line ${i + 1}: ${amountSentence()}`);
+    } else if (session && f[0].toLowerCase() === session.username.toLowerCase()) {
+      errors.push(`Line ${i + 1}: you cannot send money to yourself.`);
+    } else {
+      lines.push({ line: i + 1, to: f[0], amount: cents });
+    }
+  });
+  return { lines, errors };
+}
+
+function hideBatchPreview() {
+  $('batch-preview').hidden = true;
+  $('batch-confirm-btn').textContent = 'Confirm and send all';
+}
+
+function resetBatch() {
+  hideBatchPreview();
+  batchAttempt = null;
+  $('batch-form').reset();
+  $('batch-results').replaceChildren();
+  $('batch-results').hidden = true;
+  setBusy($('batch-form'), false);
+}
+
+function onBatchReview(ev) {
+  ev.preventDefault();
+  if (batchInFlight || !session) return;
+  const form = $('batch-form');
+  clearErrors(form.parentElement);
+  hideBatchPreview();
+  const text = $('batch-lines').value;
+  const { lines, errors } = parseBatch(text);
+  if (errors.length === 0 && lines.length === 0) errors.push('Enter at least one payment.');
+  if (lines.length > BATCH_MAX) errors.push(`At most ${BATCH_MAX} payments at once.`);
+  if (errors.length) {
+    showFieldError('batch-lines', errors.slice(0, 5).join(' '));
+    focusFirstInvalid(form);
+    return;
+  }
+  const atomic = $('batch-atomic').checked;
+  if (!batchAttempt || batchAttempt.text !== text || batchAttempt.atomic !== atomic) {
+    batchAttempt = { lines, atomic, text, key: newIdempotencyKey() };
+  }
+  const total = lines.reduce((a, l) => a + l.amount, 0n);
+  const fees = FEE_CENTS * BigInt(lines.length);
+  $('batch-summary').textContent =
+    `${lines.length} payment${lines.length === 1 ? '' : 's'}: you send ${formatCents(total)} + fees ${formatCents(fees)} = ${formatCents(total + fees)}`;
+  $('batch-preview').hidden = false;
+  $('batch-confirm-btn').focus();
+}
+
+function onBatchFile() {
+  const file = $('batch-file').files[0];
+  if (!file) return;
+  // 1000 lines of at most ~50 bytes: anything far larger is not a payment list.
+  if (file.size > 256 * 1024) {
+    showFieldError('batch-lines', 'That file is too large for one batch (at most 1000 lines).');
+    return;
+  }
+  file.text().then((t) => {
+    $('batch-lines').value = t;
+    hideBatchPreview();
+  });
+}
+
+/** One line of the results list. */
+function batchResult(line, ok, text) {
+  const li = document.createElement('li');
+  li.className = ok ? 'batch-ok' : 'batch-failed';
+  li.dataset.line = String(line.line);
+  li.textContent = `Line ${line.line}: ${line.to} ${formatCents(line.amount)}: ${text}`;
+  return li;
+}
+
+function itemSentence(code, line) {
+  switch (code) {
+    case 'recipient_not_found': return `there is no user called “${line.to}”.`;
+    case 'insufficient_funds': return 'not enough money left for this one and its fee.';
+    case 'limit_exceeded': return 'the recipient would go over the maximum balance.';
+    case 'invalid_amount': return amountSentence();
+    default: return 'refused.';
+  }
+}
+
+/** Per-line results of a batch answer. */
+function showBatchResults(attempt, r) {
+  const list = $('batch-results');
+  const items = [];
+  if (r.ok && Array.isArray(r.data && r.data.transfers)) {
+    r.data.transfers.forEach((t, i) => items.push(batchResult(attempt.lines[i], true, `sent (fee ${t.fee}).`)));
+  } else if (r.ok && Array.isArray(r.data && r.data.results)) {
+    for (const res of r.data.results) {
+      const line = attempt.lines[res.index];
+      if (!line) continue;
+      items.push(res.status === 201
+        ? batchResult(line, true, `sent (fee ${res.transfer.fee}).`)
+        : batchResult(line, false, itemSentence(res.error && res.error.code, line)));
+    }
+  } else if (r.data && r.data.error && Array.isArray(r.data.error.items)) {
+    for (const it of r.data.error.items) {
+      const line = attempt.lines[it.index];
+      if (line) items.push(batchResult(line, false, itemSentence(it.code, line)));
+    }
+  }
+  list.replaceChildren(...items);
+  list.hidden = items.length === 0;
+}
+
+async function onBatchConfirm() {
+  if (batchInFlight || !session || !batchAttempt) return;
+  const attempt = batchAttempt;
+  const form = $('batch-form');
+  const btn = $('batch-confirm-btn');
+  batchInFlight = true;
+  btn.disabled = true;
+  $('batch-cancel-btn').disabled = true;
+  setBusy(form, true);
+  btn.textContent = 'Sending…';
+  clearErrors(form.parentElement);
+  let r = null;
+  try {
+    r = await api('POST', '/transfers/batch', {
+      body: {
+        atomic: attempt.atomic,
+        transfers: attempt.lines.map((l) => ({ to: l.to, amount: formatCents(l.amount) })),
+      },
+      idempotencyKey: attempt.key,
+    });
+  } catch (e) {
+    if (e instanceof SessionExpired) return;
+    throw e;
+  } finally {
+    batchInFlight = false;
+    btn.disabled = false;
+    $('batch-cancel-btn').disabled = false;
+    setBusy(form, false);
+    btn.textContent = 'Confirm and send all';
+  }
+  if (outcomeUnknown(r)) {
+    btn.textContent = 'Retry send all';
+    showError('batch-form-error',
+      `${commonSentence(r) || 'The outcome is unknown.'} Pressing “Retry send all” repeats these same payments; none will be made twice.`);
+    btn.focus();
+  } else {
+    batchAttempt = null;
+    hideBatchPreview();
+    showBatchResults(attempt, r);
+    if (r.ok) {
+      const sent = (r.data.transfers || r.data.results.filter((x) => x.status === 201)).length;
+      notify(`Sent ${sent} of ${attempt.lines.length} payments.`, 'success');
+    } else if (r.code === 'batch_rejected') {
+      showError('batch-form-error', 'Nothing was sent: the payments listed below were refused.');
+    } else {
+      showError('batch-form-error', commonSentence(r) || r.message || `The payments failed (error ${r.status}).`);
+    }
+  }
+  await refreshAll();
+}
+
+/* ------------------------------------------------------------- statement */
+
+let statementUrl = null; // the CSV download's object URL
+
+function resetStatement() {
+  $('statement-form').reset();
+  $('statement-view').hidden = true;
+  $('statement-list').replaceChildren();
+  if (statementUrl) URL.revokeObjectURL(statementUrl);
+  statementUrl = null;
+  $('statement-csv').hidden = true;
+}
+
+/** "2026-11-26" (a date input's value) + days -> "2026-11-27T00:00:00Z". */
+function dayStart(date, days = 0) {
+  const d = new Date(`${date}T00:00:00Z`);
+  if (Number.isNaN(d.getTime())) return null;
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().replace(/\.000Z$/, 'Z');
+}
+
+async function onStatement(ev) {
+  ev.preventDefault();
+  if (!session) return;
+  const form = $('statement-form');
+  clearErrors(form);
+  const from = dayStart($('statement-from').value);
+  const to = dayStart($('statement-to').value, 1);
+  if (!from) showFieldError('statement-from', 'Pick the first day.');
+  if (!to) showFieldError('statement-to', 'Pick the last day.');
+  if (from && to && from >= to) showFieldError('statement-to', 'The last day cannot come before the first.');
+  if (!from || !to || from >= to) {
+    focusFirstInvalid(form);
+    return;
+  }
+  const query = `/statement?${new URLSearchParams({ from, to })}`;
+  setBusy(form, true);
+  let r;
+  try {
+    r = await api('GET', query);
+  } catch (e) {
+    if (e instanceof SessionExpired) return;
+    throw e;
+  } finally {
+    setBusy(form, false);
+  }
+  if (!r.ok) {
+    const text = r.code === 'range_too_large'
+      ? 'That period has more than 10000 entries: pick a shorter one.'
+      : r.code === 'invalid_request' ? 'Pick at most 366 days.' : (commonSentence(r) || r.message);
+    showError('statement-form-error', text);
+    return;
+  }
+  const d = r.data;
+  $('statement-opening').textContent = d.opening_balance;
+  $('statement-in').textContent = d.total_in;
+  $('statement-out').textContent = d.total_out;
+  $('statement-fees').textContent = d.total_fees;
+  $('statement-closing').textContent = d.closing_balance;
+  $('statement-list').replaceChildren(...d.entries.map(renderTx));
+  $('statement-view').hidden = false;
+  await statementCsv(query, from, to);
+}
+
+/** Fetches the same statement as CSV and offers it as a download. */
+async function statementCsv(query, from, to) {
+  const link = $('statement-csv');
+  link.hidden = true;
+  if (statementUrl) URL.revokeObjectURL(statementUrl);
+  statementUrl = null;
+  let res;
+  try {
+    res = await fetch(query, {
+      headers: { Accept: 'text/csv', Authorization: `Bearer ${session.token}` },
+      credentials: 'omit', cache: 'no-store', redirect: 'error',
+    });
+  } catch {
+    return;
+  }
+  if (!res.ok) return;
+  const text = await res.text();
+  statementUrl = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
+  link.href = statementUrl;
+  link.download = `statement-${from.slice(0, 10)}-${to.slice(0, 10)}.csv`;
+  link.hidden = false;
+}
+
 /* ------------------------------------------------------------------ wiring */
 
 function init() {
@@ -872,6 +1170,13 @@ function init() {
   $('load-more-btn').addEventListener('click', () => { loadHistory(false); });
   $('password-form').addEventListener('submit', onPasswordChange);
   $('logout-all-btn').addEventListener('click', () => { onLogoutAll(); });
+  $('batch-form').addEventListener('submit', onBatchReview);
+  $('batch-file').addEventListener('change', onBatchFile);
+  $('batch-lines').addEventListener('input', () => { if (!batchInFlight) hideBatchPreview(); });
+  $('batch-atomic').addEventListener('change', () => { if (!batchInFlight) hideBatchPreview(); });
+  $('batch-confirm-btn').addEventListener('click', onBatchConfirm);
+  $('batch-cancel-btn').addEventListener('click', () => { if (!batchInFlight) hideBatchPreview(); });
+  $('statement-form').addEventListener('submit', onStatement);
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && !$('transfer-preview').hidden) onCancel();
   });

@@ -20,7 +20,8 @@ if (!BASE_URL || !OUTDIR) {
 fs.mkdirSync(OUTDIR, { recursive: true });
 
 const T = 10000; // every single wait is bounded by this (ms)
-const API_PATHS = new Set(['/register', '/login', '/balance', '/transfer', '/transactions', '/healthz', '/password', '/logout']);
+const API_PATHS = new Set(['/register', '/login', '/balance', '/transfer', '/transactions', '/healthz', '/password', '/logout',
+  '/transfers/batch', '/statement']);
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const FEE = 75; // cents; the service's default flat fee
 
@@ -256,7 +257,7 @@ page.on('pageerror', (err) => consoleProblems.push(`page error: ${err.message}`)
 const requests = []; // { method, url, path, headers, body }
 page.on('request', (req) => {
   const u = new URL(req.url());
-  if (u.protocol === 'data:') return;
+  if (u.protocol === 'data:' || u.protocol === 'blob:') return;
   requests.push({ method: req.method(), url: req.url(), path: u.pathname, headers: req.headers(), body: req.postData() });
 });
 
@@ -616,6 +617,82 @@ try {
     await login(page, userB, newPassB);
     await expectSignedIn(page, userB);
     await expectBalance(page, cents(1000 + 100 + 200));
+  });
+
+  await test('"Pay many": pasted lines, total with fees, one key per attempt, per-line results', async () => {
+    // Signed in as B, who holds 13.00.
+    await idle(page);
+    let balance = await syncBalance(page);
+    const missing = `nobody_${suffix}`;
+    await page.fill('#batch-lines', `${userA},1.00\n\n${missing},0.50\n`);
+    await page.click('#batch-review-btn');
+    await visible(page, '#batch-preview');
+    await waitText(page, '#batch-summary', /^2 payments: you send 1\.50 \+ fees 1\.50 = 3\.00$/);
+    const before = requests.length;
+    await page.click('#batch-confirm-btn');
+    // All or nothing (the default): line 3 is refused, nothing moves.
+    await waitText(page, '#batch-results', new RegExp(`Line 3: ${missing} 0\\.50: there is no user called`));
+    await waitText(page, '#batch-form-error', /Nothing was sent/);
+    await idle(page);
+    await expectBalance(page, cents(balance));
+    // Each on its own: line 1 is paid, line 3 refused; a new attempt, a new key.
+    await page.uncheck('#batch-atomic');
+    await page.click('#batch-review-btn');
+    await visible(page, '#batch-preview');
+    await page.click('#batch-confirm-btn');
+    await waitText(page, '#batch-results', /Line 1: .* 1\.00: sent \(fee 0\.75\)\./);
+    balance -= 100 + FEE;
+    await expectBalance(page, cents(balance));
+    const posts = requests.slice(before).filter((r) => r.method === 'POST' && r.path === '/transfers/batch');
+    eq(posts.length, 2, 'POST /transfers/batch requests');
+    const keys = posts.map((r) => r.headers['idempotency-key']);
+    assert(keys.every((k) => UUID_RE.test(k || '')), `keys: ${keys}`);
+    assert(keys[0] !== keys[1], 'a new Idempotency-Key for the second attempt');
+    eq(JSON.parse(posts[1].body).atomic, false, 'atomic sent');
+    eq(JSON.parse(posts[1].body).transfers.length, 2, 'transfers sent');
+    // A CSV file fills the lines (a header line is skipped).
+    await page.setInputFiles('#batch-file', {
+      name: 'payouts.csv', mimeType: 'text/csv', buffer: Buffer.from(`name,amount\r\n"${userA}",0.25\r\n`),
+    });
+    await page.waitForFunction(() => document.getElementById('batch-lines').value.includes('0.25'), null, { timeout: T });
+    await page.click('#batch-review-btn');
+    await waitText(page, '#batch-summary', /^1 payment: you send 0\.25 \+ fees 0\.75 = 1\.00$/);
+    await page.click('#batch-confirm-btn');
+    await waitText(page, '#batch-results', /Line 2: .* 0\.25: sent/);
+    balance -= 25 + FEE;
+    await expectBalance(page, cents(balance));
+    await page.locator('#batch-heading').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(OUTDIR, 'pay-many.png'), fullPage: true });
+  });
+
+  await test('"Statement": a date range adds up, and "Download CSV" gives the same entries', async () => {
+    await idle(page);
+    const balance = await syncBalance(page);
+    const today = new Date().toISOString().slice(0, 10);
+    await page.fill('#statement-from', today);
+    await page.fill('#statement-to', today);
+    await page.click('#statement-btn');
+    await visible(page, '#statement-view');
+    eq(await textOf(page, '#statement-closing'), cents(balance), 'closing balance');
+    const n = await page.$$eval('#statement-list > li', (lis) => lis.length);
+    const amounts = ['#statement-opening', '#statement-in', '#statement-out', '#statement-closing'];
+    const [open, inn, out, close] = await Promise.all(amounts.map((sel) => textOf(page, sel)));
+    const c = (t) => Math.round(Number(t) * 100);
+    eq(c(open) + c(inn) - c(out), c(close), 'opening + in - out');
+    await visible(page, '#statement-csv');
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: T }), page.click('#statement-csv')]);
+    const file = path.join(OUTDIR, 'statement.csv');
+    await download.saveAs(file);
+    const lines = fs.readFileSync(file, 'utf8').split('\r\n').filter(Boolean);
+    eq(lines[0], 'id,type,amount,fee,counterparty,balance_after,created_at,transfer_id', 'CSV header');
+    eq(lines.length - 1, n, 'CSV lines');
+    assert(download.suggestedFilename().endsWith('.csv'), `file name ${download.suggestedFilename()}`);
+    // The last day before the first: explained next to the field.
+    await page.fill('#statement-to', '2000-01-01');
+    await page.click('#statement-btn');
+    await waitText(page, '#statement-to-error', /cannot come before/);
+    await page.locator('#statement-heading').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(OUTDIR, 'statement.png'), fullPage: true });
   });
 
   await test('at 375px wide nothing overflows horizontally', async () => {
