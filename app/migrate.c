@@ -196,14 +196,17 @@ migrate_stmt(
 {
 	MYSQL_STMT *st = mysql_stmt_init(conn);
 	MYSQL_BIND in[2], out[1];
+	unsigned long nparam;
 	int rc = -1;
 
 	if (st == NULL || mysql_stmt_prepare(st, sql, strlen(sql)) != 0)
 		goto out_close;
-	assert(mysql_stmt_param_count(st) <= 2);
+	/* A statement without parameters may come with p NULL. */
+	nparam = mysql_stmt_param_count(st);
+	assert(nparam <= 2 && (nparam == 0 || p != NULL));
 	memset(in, 0, sizeof(in));
 	memset(out, 0, sizeof(out));
-	for (unsigned long i = 0; i < mysql_stmt_param_count(st); i++) {
+	for (unsigned long i = 0; i < nparam; i++) {
 		if (p[i].text == NULL) {
 			in[i].buffer_type = MYSQL_TYPE_LONGLONG;
 			in[i].buffer = &p[i].num;
@@ -214,8 +217,7 @@ migrate_stmt(
 		in[i].buffer_length = p[i].len;
 		in[i].length = &p[i].len;
 	}
-	if (mysql_stmt_param_count(st) > 0 &&
-	    mysql_stmt_bind_param(st, in) != 0)
+	if (nparam > 0 && mysql_stmt_bind_param(st, in) != 0)
 		goto out_close;
 	if (mysql_stmt_execute(st) != 0)
 		goto out_close;
