@@ -396,14 +396,19 @@ int
 master_run(const char *config_path, struct config *cfg)
 {
 	static struct master m;
+	const char *names[METRICS_ROUTE_COUNT_MAX];
 	struct timespec tick = {0, MASTER_TICK_MS * 1000 * 1000};
+	size_t n;
 	sigset_t set;
 
 	m.cfg = cfg;
 	m.config_path = config_path;
 	m.pid = getpid();
 	m.listen_fd = master_listen(cfg->listen);
-	if (metrics_init() != 0)
+	n = worker_app.names != NULL
+	        ? worker_app.names(names, METRICS_ROUTE_COUNT_MAX - 1)
+	        : 0;
+	if (metrics_init(names, n) != 0)
 		log_event(LOG_WARN, "metrics", "error=\"%s\"", strerror(errno));
 	m.nslots = cfg->workers;
 	(void)sigemptyset(&set);

@@ -1,28 +1,21 @@
 /*
  * Shared-memory metrics in the Prometheus text format.
  */
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
 
+#include "bounds.h"
 #include "metrics.h"
 
-/* The routes of router.c, plus the two answers of no route. */
-static const char *const metrics_routes[] = {
-    "healthz",
-    "register",
-    "login",
-    "balance_get",
-    "balance_post",
-    "transfer",
-    "transactions",
-    "metrics",
-    "not_found",
-    "method_not_allowed",
-    "-",
-};
-#define METRICS_ROUTE_COUNT (sizeof(metrics_routes) / sizeof(metrics_routes[0]))
+/*
+ * The route names requests are counted by, as metrics_init() was given
+ * them, and "-" last for any other.
+ */
+static const char *metrics_routes[METRICS_ROUTE_COUNT_MAX];
+static size_t metrics_route_count;
 
 /* The statuses the service answers; anything else counts as "other". */
 static const int metrics_statuses[] = {
@@ -63,7 +56,7 @@ static const int64_t metrics_buckets_us[] = {
 	(sizeof(metrics_buckets_us) / sizeof(metrics_buckets_us[0]))
 
 struct metrics_shm {
-	uint64_t requests[METRICS_ROUTE_COUNT][METRICS_STATUS_COUNT];
+	uint64_t requests[METRICS_ROUTE_COUNT_MAX][METRICS_STATUS_COUNT];
 	uint64_t latency[METRICS_BUCKET_COUNT + 1]; /* the last is +Inf */
 	uint64_t latency_sum_us;
 	uint64_t latency_count;
@@ -87,9 +80,16 @@ static int metrics_render_requests(struct buf *out);
 static int metrics_render_latency(struct buf *out);
 
 int
-metrics_init(void)
+metrics_init(const char *const *routes, size_t n)
 {
-	void *p = mmap(NULL, sizeof(struct metrics_shm), PROT_READ | PROT_WRITE,
+	void *p;
+
+	assert(n < METRICS_ROUTE_COUNT_MAX);
+	for (size_t i = 0; i < n; i++)
+		metrics_routes[i] = routes[i];
+	metrics_routes[n] = "-";
+	metrics_route_count = n + 1;
+	p = mmap(NULL, sizeof(struct metrics_shm), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
 	if (p == MAP_FAILED)
@@ -107,10 +107,10 @@ metrics_add(uint64_t *counter, uint64_t n)
 static size_t
 metrics_route_index(const char *route)
 {
-	for (size_t i = 0; i + 1 < METRICS_ROUTE_COUNT; i++)
+	for (size_t i = 0; i + 1 < metrics_route_count; i++)
 		if (strcmp(metrics_routes[i], route) == 0)
 			return i;
-	return METRICS_ROUTE_COUNT - 1;
+	return metrics_route_count - 1;
 }
 
 static size_t
@@ -202,7 +202,7 @@ metrics_render_requests(struct buf *out)
 	(void)buf_puts(out,
 	    "# HELP payd_requests_total Requests answered, "
 	    "by route and status.\n# TYPE payd_requests_total counter\n");
-	for (size_t r = 0; r < METRICS_ROUTE_COUNT; r++)
+	for (size_t r = 0; r < metrics_route_count; r++)
 		for (size_t s = 0; s < METRICS_STATUS_COUNT; s++) {
 			uint64_t n = metrics_load(&metrics_shm->requests[r][s]);
 

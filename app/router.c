@@ -48,6 +48,8 @@ static const struct route routes[] = {
 };
 
 #define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))
+_Static_assert(ROUTE_COUNT + 2 < METRICS_ROUTE_COUNT_MAX,
+    "metrics counts every route, the answers of no route and \"-\"");
 
 static const char *const router_method_names[HTTP_METHOD__MAX] = {
     "GET",  /* HTTP_GET */
@@ -133,4 +135,18 @@ router_dispatch(struct ctx *ctx)
 {
 	(void)router_route(ctx);
 	router_run(ctx);
+}
+
+size_t
+router_names(const char **out, size_t cap)
+{
+	size_t n = 0;
+
+	assert(cap >= ROUTE_COUNT + 2);
+	for (size_t i = 0; i < ROUTE_COUNT; i++)
+		out[n++] = routes[i].name;
+	/* What router_route() names a request without a route. */
+	out[n++] = "not_found";
+	out[n++] = "method_not_allowed";
+	return n;
 }

@@ -41,6 +41,7 @@ struct worker_app worker_app = {
     .route = router_route,
     .load = router_load,
     .run = router_run,
+    .names = router_names,
     .uses_db = true,
 };
 

@@ -112,6 +112,11 @@ _Static_assert(MONEY_BALANCE_MAX_MINOR < INT64_MAX / 4,
 #define TOKEN_TTL_S_DEFAULT 900
 #define TOKEN_TTL_S_MAX 86400
 
+/*
+ * The route names /metrics counts requests by: the route table's
+ * (router_names), the two answers of no route, and "-" for anything else.
+ */
+#define METRICS_ROUTE_COUNT_MAX 64
 /* Workers: more than this is a mistake. */
 #define WORKER_COUNT_MAX 256
 /*

@@ -6,15 +6,18 @@
 #ifndef METRICS_H
 #define METRICS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "buf.h"
 
 /*
- * Maps the shared counters. Call once in the master before forking.
- * Returns 0, or -1 with errno set (metrics are then off, not fatal).
+ * Maps the shared counters, requests counted by the n route names routes
+ * (static strings, fewer than METRICS_ROUTE_COUNT_MAX; any other name
+ * counts as "-"). Call once in the master before forking. Returns 0, or
+ * -1 with errno set (metrics are then off, not fatal).
  */
-int metrics_init(void);
+int metrics_init(const char *const *routes, size_t n);
 
 /* One finished request: its route name, status and duration. */
 void metrics_request(const char *route, int status, int64_t dur_us);

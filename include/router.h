@@ -40,6 +40,13 @@ unsigned router_route(struct ctx *ctx);
 void router_load(struct ctx *const *ctxs, size_t n);
 void router_run(struct ctx *ctx);
 
+/*
+ * The name of every route (its logs' and metrics' route=), then the two
+ * answers of no route ("not_found", "method_not_allowed"), into out (cap
+ * entries at least). Returns how many.
+ */
+size_t router_names(const char **out, size_t cap);
+
 /* Both halves, for one request. */
 void router_dispatch(struct ctx *ctx);
 

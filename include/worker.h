@@ -34,6 +34,8 @@ struct worker_app {
 	unsigned (*route)(struct ctx *ctx);
 	void (*load)(struct ctx *const *ctxs, size_t n);
 	void (*run)(struct ctx *ctx);
+	/* The route names metrics counts by (router_names); may be NULL. */
+	size_t (*names)(const char **out, size_t cap);
 	bool uses_db;
 };
 extern struct worker_app worker_app;

@@ -91,6 +91,36 @@ healthz_count(void)
 	    "payd_requests_total{route=\"healthz\",status=\"200\"}");
 }
 
+/*
+ * Requests are counted under their route's own name, taken from the route
+ * table, for every route: POST /password and POST /logout too (once "-"
+ * when metrics kept a list of its own).
+ */
+START_TEST(test_metrics__every_route_by_its_name)
+{
+	static const char *const paths[] = {"/password", "/logout"};
+	static const char *const names[] = {"route=\"password\",status=\"401\"",
+	    "route=\"logout\",status=\"401\""};
+
+	for (size_t p = 0; p < 2; p++) {
+		bool seen = false;
+
+		/* Two instances behind nginx, each with its own counters. */
+		for (int i = 0; i < 20 && !seen; i++) {
+			ck_assert_int_eq(
+			    api("POST", paths[p], NULL, "{}", NULL, R), 0);
+			ck_assert_int_eq(R->status, 401);
+			resp_free(R);
+			ck_assert_int_eq(
+			    api("GET", "/metrics", NULL, NULL, NULL, R), 0);
+			seen = strstr(R->body, names[p]) != NULL;
+			resp_free(R);
+		}
+		ck_assert_msg(seen, "no %s in /metrics", names[p]);
+	}
+}
+END_TEST
+
 START_TEST(test_metrics__prometheus_text__counters_move)
 {
 	char ct[128];
@@ -325,6 +355,7 @@ ops_suite(void)
 	tcase_add_checked_fixture(tc, resp_setup, resp_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_metrics__prometheus_text__counters_move);
+	tcase_add_test(tc, test_metrics__every_route_by_its_name);
 	tcase_add_test(tc, test_metrics__transfers_and_refusals__counted);
 	tcase_add_test(tc, test_sighup_under_load__zero_failures);
 	tcase_add_test(tc, test_sighup_bad_config__refused_old_workers_serve);
