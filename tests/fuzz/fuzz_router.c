@@ -43,6 +43,8 @@ enum fuzz_h {
 	FUZZ_H_METRICS,      /* h_metrics */
 	FUZZ_H_PASSWORD,     /* h_password */
 	FUZZ_H_LOGOUT,       /* h_logout */
+	FUZZ_H_STATEMENT,    /* h_statement */
+	FUZZ_H_BATCH,        /* h_batch */
 	FUZZ_H__MAX
 };
 
@@ -52,16 +54,18 @@ static const struct {
 	enum http_method method;
 	bool auth;
 } fuzz_routes[FUZZ_H__MAX] = {
-    {"/healthz", HTTP_GET, false},     /* FUZZ_H_HEALTHZ */
-    {"/register", HTTP_POST, false},   /* FUZZ_H_REGISTER */
-    {"/login", HTTP_POST, false},      /* FUZZ_H_LOGIN */
-    {"/balance", HTTP_GET, true},      /* FUZZ_H_BALANCE_GET */
-    {"/balance", HTTP_POST, true},     /* FUZZ_H_BALANCE_POST */
-    {"/transfer", HTTP_POST, true},    /* FUZZ_H_TRANSFER */
-    {"/transactions", HTTP_GET, true}, /* FUZZ_H_TRANSACTIONS */
-    {"/metrics", HTTP_GET, false},     /* FUZZ_H_METRICS */
-    {"/password", HTTP_POST, true},    /* FUZZ_H_PASSWORD */
-    {"/logout", HTTP_POST, true},      /* FUZZ_H_LOGOUT */
+    {"/healthz", HTTP_GET, false},         /* FUZZ_H_HEALTHZ */
+    {"/register", HTTP_POST, false},       /* FUZZ_H_REGISTER */
+    {"/login", HTTP_POST, false},          /* FUZZ_H_LOGIN */
+    {"/balance", HTTP_GET, true},          /* FUZZ_H_BALANCE_GET */
+    {"/balance", HTTP_POST, true},         /* FUZZ_H_BALANCE_POST */
+    {"/transfer", HTTP_POST, true},        /* FUZZ_H_TRANSFER */
+    {"/transactions", HTTP_GET, true},     /* FUZZ_H_TRANSACTIONS */
+    {"/metrics", HTTP_GET, false},         /* FUZZ_H_METRICS */
+    {"/password", HTTP_POST, true},        /* FUZZ_H_PASSWORD */
+    {"/logout", HTTP_POST, true},          /* FUZZ_H_LOGOUT */
+    {"/statement", HTTP_GET, true},        /* FUZZ_H_STATEMENT */
+    {"/transfers/batch", HTTP_POST, true}, /* FUZZ_H_BATCH */
 };
 
 static const char *const fuzz_paths[] = {
@@ -77,6 +81,9 @@ static const char *const fuzz_paths[] = {
     "/BALANCE",
     "/password",
     "/logout",
+    "/statement",
+    "/transfers/batch",
+    "/transfers",
 };
 
 static int fuzz_calls[FUZZ_H__MAX];
@@ -99,6 +106,8 @@ FUZZ_HANDLER(h_transactions, FUZZ_H_TRANSACTIONS)
 FUZZ_HANDLER(h_metrics, FUZZ_H_METRICS)
 FUZZ_HANDLER(h_password, FUZZ_H_PASSWORD)
 FUZZ_HANDLER(h_logout, FUZZ_H_LOGOUT)
+FUZZ_HANDLER(h_statement, FUZZ_H_STATEMENT)
+FUZZ_HANDLER(h_batch, FUZZ_H_BATCH)
 
 /* The token check of every protected route; its answer is the input's. */
 int
