@@ -239,7 +239,7 @@ statement_row_csv(struct buf *b, const struct entry_row *row)
 
 /*
  * Adds one entry to the sums: a credit to in, a debit (fee included) to
- * out, a sender's fee also to fees. Returns 0, or -1 when its balance
+ * out, and the fee of a debit also to fees. Returns 0, or -1 when its balance
  * does not follow from the one before (the ledger would be broken).
  */
 static int
@@ -263,7 +263,10 @@ statement_add(struct statement_sum *sum, const struct entry_row *row)
 		return -1;
 	if (delta < 0 && money_sub(sum->out, delta, &sum->out) != MONEY_OK)
 		return -1;
-	if (money_add(sum->fees, entry_row_fee(row), &sum->fees) != MONEY_OK)
+	/* A fee paid is part of a debit; the fee a reversal gives back
+	 * (reversal_in) is money in, not a fee. */
+	if (delta < 0 &&
+	    money_add(sum->fees, entry_row_fee(row), &sum->fees) != MONEY_OK)
 		return -1;
 	sum->last_after = after;
 	sum->count++;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -687,6 +688,66 @@ START_TEST(test_admin_freeze__concurrent_and_keyed_transfers__403_replayed)
 }
 END_TEST
 
+/* RFC 3339 UTC of now minus secs, into out[32]. */
+static const char *
+utc_ago(long secs, char out[32])
+{
+	time_t t = time(NULL) - secs;
+	struct tm tm;
+
+	ck_assert_ptr_nonnull(gmtime_r(&t, &tm));
+	ck_assert_uint_gt(strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm), 0);
+	return out;
+}
+
+/*
+ * A statement counts the fee a reversal gives back as money in, not as a
+ * fee paid: over the reversal alone, total_fees stays 0.00 (it is the
+ * part of total_out that was fees).
+ */
+START_TEST(test_admin_reverse__statement_counts_fee_back_as_in)
+{
+	char a[40], b[40], ta[1024], tb[1024], args[256], path[256];
+	char at[32], to[32];
+	long long ida, tid;
+
+	unique_name("ta", a, sizeof(a));
+	unique_name("tb", b, sizeof(b));
+	ida = register_login(a, ta);
+	register_login(b, tb);
+	ck_assert_int_eq(top_up(ta, "30.00"), 200);
+	ck_assert_int_eq(pay(ta, b, "10.00"), 201);
+	tid = resp_int(R, "id");
+	(void)snprintf(args, sizeof(args), "reverse %lld --reason x", tid);
+	ck_assert_int_eq(admin(args), 0);
+	/* Everything: the fee paid once, and given back as money in. */
+	(void)snprintf(path, sizeof(path), "/statement?from=%s&to=%s",
+	    utc_ago(86400, at), utc_ago(-86400, to));
+	ck_assert_int_eq(call("GET", path, ta, NULL), 200);
+	ck_assert_str_eq(resp_str(R, "total_in"), "40.75");
+	ck_assert_str_eq(resp_str(R, "total_out"), "10.75");
+	ck_assert_str_eq(resp_str(R, "total_fees"), "0.75");
+	ck_assert_str_eq(resp_str(R, "closing_balance"), "30.00");
+	/* The reversal alone: the top-up and the transfer an hour before. */
+	ck_assert_int_eq(
+	    stack_cmd("stack_sql \"$STACK_DIR\" \"UPDATE "
+	              "payd.entries SET created_at = created_at - "
+	              "INTERVAL 1 HOUR WHERE account_kind = 'user' "
+	              "AND account_id = %lld AND type <> "
+	              "'reversal_in'\"",
+	        ida),
+	    0);
+	(void)snprintf(path, sizeof(path), "/statement?from=%s&to=%s",
+	    utc_ago(1800, at), to);
+	ck_assert_int_eq(call("GET", path, ta, NULL), 200);
+	ck_assert_str_eq(resp_str(R, "opening_balance"), "19.25");
+	ck_assert_str_eq(resp_str(R, "total_in"), "10.75");
+	ck_assert_str_eq(resp_str(R, "total_out"), "0.00");
+	ck_assert_str_eq(resp_str(R, "total_fees"), "0.00");
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
 Suite *
 accounts_suite(void)
 {
@@ -712,6 +773,7 @@ accounts_suite(void)
 	    tc, test_password__two_changes_with_one_token__exactly_one);
 	tcase_add_test(tc,
 	    test_admin_freeze__concurrent_and_keyed_transfers__403_replayed);
+	tcase_add_test(tc, test_admin_reverse__statement_counts_fee_back_as_in);
 	suite_add_tcase(s, tc);
 	return s;
 }
