@@ -73,7 +73,7 @@ END {
 	printf "- wrk, the stack and the limits all share these %s cores; other work on the machine shows as \"rest\" in the CPU split. Expect a few %% of noise, more when the machine is busy.\n\n", ENVIRON["ncpu"]
 
 	printf "### POST /transfer vs the database limit (same connections)\n\n"
-	printf "The database limit is bench-dblimit: the app's own ledger_run() (the same CALL payd_transfer of sql/R__payd_transfer.sql: the caller's row, the moves, the ledger rows, the same fee sub-accounts) on N direct connections, one transfer per transaction, no HTTP. The service takes the transfers that wait for a worker together, up to 8 in one transaction (CALL payd_transfer_batch); below the table, what the database does with such batches.\n\n"
+	printf "The database limit is bench-dblimit: the app's own ledger core, ledger_move() (the same CALL payd_transfer of sql/R__payd_transfer.sql: the caller's row, the moves, the ledger rows, the same fee sub-accounts) on N direct connections, one transfer per transaction, no HTTP. The service takes the transfers that wait for a worker together, up to 8 in one transaction (CALL payd_transfer_batch); below the table, what the database does with such batches.\n\n"
 	printf "| conns | transfers/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx (422) | DB limit/s | DB p50 | DB p99 | DB max | ratio | p99 ratio |\n"
 	printf "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
 	for (i = 1; i <= nc; i++) {
