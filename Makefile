@@ -143,7 +143,7 @@ $(BUILD)/payd-hello: $(BUILD)/tests/bench/hello.o $(LIB_OBJ)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
 
-# The benchmark's database limit: the app's ledger_run() on the socket.
+# The benchmark's database limit: the app's ledger core (ledger_move) on the socket.
 $(BUILD)/bench-dblimit: $(BUILD)/tests/bench/dblimit.o $(LIB_OBJ)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
