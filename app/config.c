@@ -69,6 +69,7 @@ static const struct config_key config_keys[] = {
     CK_STR("log_file", log_file),
     CK_INT("slow_request_ms", slow_request_ms, 1, 3600000),
     CK_STR("sql_dir", sql_dir),
+    CK_INT("migrate_lock_wait_s", migrate_lock_wait_s, 1, 3600),
 };
 
 static int config_set(struct config *cfg, const struct config_key *key,
@@ -104,6 +105,7 @@ config_defaults(struct config *cfg)
 	cfg->log_level = LOG_INFO;
 	cfg->slow_request_ms = 1000;
 	(void)snprintf(cfg->sql_dir, sizeof(cfg->sql_dir), "sql");
+	cfg->migrate_lock_wait_s = MIGRATE_LOCK_WAIT_S_DEFAULT;
 }
 
 static const struct config_key *

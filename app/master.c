@@ -351,7 +351,12 @@ master_reload(struct master *m)
 	(void)sd_notify(0, "READY=1");
 }
 
-/* SIGTERM: every worker finishes its request, then exits; bounded. */
+/*
+ * SIGTERM: first the socket's path goes, so that nginx's next connect
+ * fails at once and goes to another instance (nginx never sends a POST it
+ * has sent once to another); then every worker serves what is already
+ * queued on the socket and exits (worker_drain); bounded by drain_s.
+ */
 static int
 master_drain(struct master *m)
 {
@@ -360,6 +365,10 @@ master_drain(struct master *m)
 	bool any = true;
 
 	(void)sd_notify(0, "STOPPING=1");
+	if (m->cfg->listen[0] == '/')
+		(void)unlink(m->cfg->listen);
+	/* The workers hold the socket open until the queue is empty. */
+	(void)close(m->listen_fd);
 	log_event(LOG_INFO, "drain", "timeout_s=%d", m->cfg->drain_s);
 	for (int i = 0; i < m->nslots; i++)
 		if (m->slots[i].pid > 0)
@@ -385,9 +394,6 @@ master_drain(struct master *m)
 		}
 		(void)nanosleep(&ts, NULL);
 	}
-	(void)close(m->listen_fd);
-	if (m->cfg->listen[0] == '/')
-		(void)unlink(m->cfg->listen);
 	log_event(LOG_INFO, "stop", "msg=drained");
 	return 0;
 }

@@ -4,11 +4,13 @@
  * each), applied again whenever their text changes.
  */
 #include <assert.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <mysql.h>
 
@@ -30,14 +32,19 @@ static const char migrate_sql_table[] =
  * Two migrators at once would race; the second waits for the first, and
  * gives up (GET_LOCK 0 after the wait, or NULL) rather than run beside it.
  */
-static const char migrate_sql_lock[] =
-    "SELECT GET_LOCK('payd_migrate', " MIGRATE_LOCK_WAIT_S ")";
+static const char migrate_sql_lock[] = "SELECT GET_LOCK('payd_migrate', ?)";
 /*
  * Every routine of the database runs with its owner's rights, and its
  * owner cannot log in (deploy/grants.sql): one with another definer, or
  * SQL SECURITY INVOKER, would need the app to hold table rights it must
  * not have. Lists those that are not so.
  */
+/*
+ * A routine's parameter list as it was written (mysql.proc keeps the text):
+ * an upgrade may not change it under the same name (migrate_interface).
+ */
+static const char migrate_sql_params[] =
+    "SELECT param_list FROM mysql.proc WHERE db = DATABASE() AND name = ?";
 #define MIGRATE_ROUTINE_OWNER "payd_owner@%"
 static const char migrate_sql_owners[] =
     "SELECT ROUTINE_NAME, DEFINER, SECURITY_TYPE "
@@ -91,7 +98,10 @@ static int migrate_stmt(
 static char *migrate_read(const char *dir, const char *name, size_t *len);
 static int migrate_apply(MYSQL *conn, const char *dir,
     const struct migration *mig, enum migrate_kind kind);
-static int migrate_lock(MYSQL *conn);
+static int migrate_lock(MYSQL *conn, int wait_s);
+static int migrate_interface(MYSQL *conn, const char *file, const char *sql);
+static int migrate_routines(
+    MYSQL *conn, const char *dir, const struct migration *r, int n);
 static int migrate_check_owners(MYSQL *conn);
 
 static int
@@ -306,6 +316,8 @@ migrate_apply(MYSQL *conn, const char *dir, const struct migration *mig,
 		rc = 0;
 		goto out_free;
 	}
+	if (routine && migrate_interface(conn, mig->name, sql) != 0)
+		goto out_free;
 	if (migrate_simple(conn, sql) != 0) {
 		log_event(LOG_ERROR, "migrate",
 		    "file=%s errno=%u "
@@ -324,19 +336,263 @@ out_free:
 	return rc;
 }
 
+/* Appends text[0..len) to out (size), one space for each white run. */
+static size_t
+migrate_append(char *out, size_t size, size_t n, const char *text, size_t len)
+{
+	for (size_t i = 0; i < len && n + 1 < size; i++) {
+		char c = (char)toupper((unsigned char)text[i]);
+
+		if (isspace((unsigned char)c)) {
+			if (n == 0 || out[n - 1] == ' ' || out[n - 1] == '(' ||
+			    out[n - 1] == ',')
+				continue;
+			c = ' ';
+		} else if ((c == ')' || c == ',') && n > 0 && out[n - 1] == ' ')
+			n--;
+		out[n++] = c;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/* One parameter ("IN p_from BIGINT") as "IN BIGINT", appended to out. */
+static size_t
+migrate_param(char *out, size_t size, size_t n, const char *p, size_t len)
+{
+	static const char *const modes[] = {"INOUT", "OUT", "IN"};
+	const char *mode = "IN";
+
+	while (len > 0 && isspace((unsigned char)*p))
+		p++, len--;
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		size_t ml = strlen(modes[m]);
+
+		if (len > ml && strncasecmp(p, modes[m], ml) == 0 &&
+		    isspace((unsigned char)p[ml])) {
+			mode = modes[m];
+			p += ml, len -= ml;
+			break;
+		}
+	}
+	while (len > 0 && isspace((unsigned char)*p))
+		p++, len--;
+	/* The name, then the type. */
+	while (len > 0 && !isspace((unsigned char)*p))
+		p++, len--;
+	n = migrate_append(out, size, n, mode, strlen(mode));
+	n = migrate_append(out, size, n, " ", 1);
+	return migrate_append(out, size, n, p, len);
+}
+
+/*
+ * A parameter list as its callers see it, into out: each parameter's mode
+ * and type, upper case, without its name ("IN BIGINT,OUT VARCHAR(32)"). A
+ * parameter renamed is the same interface; a type, a mode or a count
+ * changed is not.
+ */
+static void
+migrate_signature(const char *text, size_t len, char *out, size_t size)
+{
+	size_t n = 0, start = 0;
+	int depth = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && text[i] == '(')
+			depth++;
+		else if (i < len && text[i] == ')')
+			depth--;
+		if (i < len && (depth > 0 || text[i] != ','))
+			continue;
+		if (n > 0)
+			n = migrate_append(out, size, n, ",", 1);
+		n = migrate_param(out, size, n, text + start, i - start);
+		start = i + 1;
+	}
+}
+
+/*
+ * The parameter list of routine name in the text of its file (after the
+ * line that starts with CREATE OR REPLACE: the name, then "(", to the
+ * matching ")"), as migrate_signature writes it. 0, or -1 when it is not
+ * there.
+ */
+static int
+migrate_text_params(const char *sql, const char *name, char *out, size_t size)
+{
+	const char *p = strstr(sql, "\nCREATE OR REPLACE ");
+	size_t nlen = strlen(name);
+
+	if (strncmp(sql, "CREATE OR REPLACE ", 18) == 0)
+		p = sql;
+	for (p = p != NULL ? strstr(p, name) : NULL; p != NULL;
+	     p = strstr(p + 1, name)) {
+		const char *q = p + nlen;
+		int depth = 0;
+
+		if (p[-1] != ' ' && p[-1] != '`')
+			continue;
+		q += *q == '`';
+		while (isspace((unsigned char)*q))
+			q++;
+		if (*q != '(')
+			continue;
+		for (const char *e = q; *e != '\0'; e++) {
+			depth += (*e == '(') - (*e == ')');
+			if (depth == 0) {
+				migrate_signature(
+				    q + 1, (size_t)(e - q - 1), out, size);
+				return 0;
+			}
+		}
+		return -1;
+	}
+	return -1;
+}
+
+/*
+ * The stored parameter list of routine name, as migrate_signature writes
+ * it: 1, 0 when
+ * the database has no such routine, -1 on an error (logged).
+ */
+static int
+migrate_db_params(MYSQL *conn, const char *name, char *out, size_t size)
+{
+	MYSQL_STMT *st = mysql_stmt_init(conn);
+	MYSQL_BIND in[1], res[1];
+	unsigned long nlen = strlen(name), len = 0;
+	char *raw = malloc(MIGRATE_PARAMS_SIZE_MAX);
+	int rc = -1, fetched;
+
+	if (st == NULL || raw == NULL ||
+	    mysql_stmt_prepare(
+	        st, migrate_sql_params, strlen(migrate_sql_params)) != 0)
+		goto out;
+	memset(in, 0, sizeof(in));
+	memset(res, 0, sizeof(res));
+	in[0].buffer_type = MYSQL_TYPE_STRING;
+	in[0].buffer = (char *)(uintptr_t)name;
+	in[0].buffer_length = nlen;
+	in[0].length = &nlen;
+	res[0].buffer_type = MYSQL_TYPE_STRING;
+	res[0].buffer = raw;
+	res[0].buffer_length = MIGRATE_PARAMS_SIZE_MAX;
+	res[0].length = &len;
+	if (mysql_stmt_bind_param(st, in) != 0 || mysql_stmt_execute(st) != 0 ||
+	    mysql_stmt_bind_result(st, res) != 0)
+		goto out;
+	fetched = mysql_stmt_fetch(st);
+	if (fetched == MYSQL_NO_DATA)
+		rc = 0;
+	else if (fetched == 0) {
+		migrate_signature(raw, len, out, size);
+		rc = 1;
+	}
+out:
+	if (rc < 0)
+		log_event(LOG_ERROR, "migrate", "routine=%s msg=\"%.200s\"",
+		    name, st != NULL ? mysql_stmt_error(st) : "out of memory");
+	if (st != NULL)
+		(void)mysql_stmt_close(st);
+	free(raw);
+	return rc;
+}
+
+/* The routine of a file R__<name>.sql is <name>. */
+static void
+migrate_routine_name(const char *file, char *out, size_t size)
+{
+	size_t len = strlen(file) - strlen(MIGRATE_ROUTINE_PREFIX) - 4;
+
+	if (len >= size)
+		len = size - 1;
+	memcpy(out, file + strlen(MIGRATE_ROUTINE_PREFIX), len);
+	out[len] = '\0';
+}
+
+/*
+ * A routine's interface is its name and its parameters (and the shape of
+ * its result): the version still running calls it while migrate runs
+ * (deploy/install.sh). A file may change a routine's body in place
+ * (CREATE OR REPLACE swaps it in one statement), never its parameters:
+ * those go to a new name, and the old one stays until a later numbered
+ * migration drops it. 0, or -1 (logged) when the file would change them.
+ */
+static int
+migrate_interface(MYSQL *conn, const char *file, const char *sql)
+{
+	static char want[MIGRATE_PARAMS_SIZE_MAX],
+	    have[MIGRATE_PARAMS_SIZE_MAX];
+	char name[256];
+	int found;
+
+	migrate_routine_name(file, name, sizeof(name));
+	found = migrate_db_params(conn, name, have, sizeof(have));
+	if (found <= 0)
+		return found;
+	if (migrate_text_params(sql, name, want, sizeof(want)) != 0) {
+		log_event(LOG_ERROR, "migrate",
+		    "file=%s msg=\"no CREATE OR REPLACE of %s(...) in it\"",
+		    file, name);
+		return -1;
+	}
+	if (strcmp(want, have) == 0)
+		return 0;
+	log_event(LOG_ERROR, "migrate",
+	    "file=%s routine=%s msg=\"its parameters would change under the "
+	    "same name, and the running version calls it: give the new "
+	    "interface a new name (docs/operations.md, Upgrades)\"",
+	    file, name);
+	return -1;
+}
+
+/*
+ * The routine files: first those whose routine the database does not have
+ * yet, so that a new name exists before a routine that calls it is
+ * replaced; then those whose text changed.
+ */
+static int
+migrate_routines(MYSQL *conn, const char *dir, const struct migration *r, int n)
+{
+	static char params[MIGRATE_PARAMS_SIZE_MAX];
+
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < n; i++) {
+			char name[256];
+			int found;
+
+			migrate_routine_name(r[i].name, name, sizeof(name));
+			found = migrate_db_params(
+			    conn, name, params, sizeof(params));
+			if (found < 0)
+				return -1;
+			if ((pass == 0) == (found == 1))
+				continue;
+			if (migrate_apply(conn, dir, &r[i], MIGRATE_ROUTINE) !=
+			    0) {
+				log_event(LOG_ERROR, "migrate",
+				    "file=%s failed=1", r[i].name);
+				return -1;
+			}
+		}
+	return 0;
+}
+
 /* Takes the migrators' lock: 0, or -1 (logged) when it was not granted. */
 static int
-migrate_lock(MYSQL *conn)
+migrate_lock(MYSQL *conn, int wait_s)
 {
+	struct migrate_param wait = {.num = wait_s};
 	long long got = 0;
 
-	if (migrate_stmt(conn, migrate_sql_lock, NULL, &got) != 0)
+	if (migrate_stmt(conn, migrate_sql_lock, &wait, &got) != 0)
 		return -1;
 	if (got != 1) {
 		log_event(LOG_ERROR, "migrate",
 		    "msg=\"another migrate holds the lock payd_migrate; "
-		    "not granted within %s s\"",
-		    MIGRATE_LOCK_WAIT_S);
+		    "not granted within %d s (migrate_lock_wait_s)\"",
+		    wait_s);
 		return -1;
 	}
 	return 0;
@@ -400,7 +656,7 @@ migrate_run(const struct config *cfg)
 		    mysql_errno(conn), mysql_error(conn));
 		goto out_close;
 	}
-	if (migrate_lock(conn) != 0)
+	if (migrate_lock(conn, cfg->migrate_lock_wait_s) != 0)
 		goto out_close;
 	if (migrate_simple(conn, migrate_sql_table) != 0 ||
 	    migrate_simple(conn, migrate_sql_routine_table) != 0) {
@@ -409,18 +665,15 @@ migrate_run(const struct config *cfg)
 		goto out_close;
 	}
 	/* The tables first: a routine may use any of them. */
-	for (int i = 0; i < count + nroutines; i++) {
-		const bool routine = i >= count;
-		const struct migration *m =
-		    routine ? &routines[i - count] : &migs[i];
-
-		if (migrate_apply(conn, cfg->sql_dir, m,
-		        routine ? MIGRATE_ROUTINE : MIGRATE_VERSIONED) != 0) {
-			log_event(
-			    LOG_ERROR, "migrate", "file=%s failed=1", m->name);
+	for (int i = 0; i < count; i++)
+		if (migrate_apply(
+		        conn, cfg->sql_dir, &migs[i], MIGRATE_VERSIONED) != 0) {
+			log_event(LOG_ERROR, "migrate", "file=%s failed=1",
+			    migs[i].name);
 			goto out_close;
 		}
-	}
+	if (migrate_routines(conn, cfg->sql_dir, routines, nroutines) != 0)
+		goto out_close;
 	if (migrate_check_owners(conn) != 0)
 		goto out_close;
 	log_event(LOG_INFO, "migrate", "files=%d routines=%d done=1", count,

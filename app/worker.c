@@ -406,6 +406,26 @@ worker_answer(struct worker *w, size_t n)
 			worker_end(w, &w->slot[i], n);
 }
 
+/*
+ * On SIGTERM, before the exit: the requests already queued on the
+ * listening socket are served, since nginx would not send a POST it had
+ * sent to another instance. On a stop the master has unlinked the
+ * socket's path first, so the queue only shrinks; after a reload the new
+ * workers share it, and the first empty look ends this.
+ */
+static void
+worker_drain(struct worker *w)
+{
+	size_t n, served = 0;
+
+	while ((n = worker_take(w)) > 0) {
+		worker_answer(w, n);
+		served += n;
+	}
+	if (served > 0)
+		log_event(LOG_INFO, "worker_drain", "served=%zu", served);
+}
+
 int
 worker_run(const struct config *cfg, int listen_fd, int ready_fd)
 {
@@ -462,6 +482,7 @@ worker_run(const struct config *cfg, int listen_fd, int ready_fd)
 		if (n > 0)
 			worker_purge(&w);
 	}
+	worker_drain(&w);
 	(void)close(w.epoll_fd);
 	db_close(&w.db);
 	for (size_t i = 0; i < WORKER_BATCH_MAX; i++) {

@@ -219,8 +219,10 @@ _Static_assert(DB_TRANSFER_BATCH_PARAMS <= DB_PARAM_COUNT_MAX,
 /* Migrations: number of files and the size of one. */
 #define MIGRATION_COUNT_MAX 256
 #define MIGRATION_SIZE_MAX (256 * 1024)
-/* How long a migrate waits for another one to finish: seconds, as SQL text. */
-#define MIGRATE_LOCK_WAIT_S "60"
+/* How long a migrate waits for another one to finish, by default (s). */
+#define MIGRATE_LOCK_WAIT_S_DEFAULT 60
+/* A routine's parameter list, as mysql.proc keeps its text. */
+#define MIGRATE_PARAMS_SIZE_MAX (16 * 1024)
 
 /*
  * Sizes and timings of the modules, each beside the reason for it. (A

@@ -44,6 +44,7 @@ struct config {
 	char log_file[CONFIG_PATH_SIZE_MAX];
 	int slow_request_ms;
 	char sql_dir[CONFIG_PATH_SIZE_MAX];
+	int migrate_lock_wait_s; /* how long migrate waits for another */
 };
 
 /* Fills cfg with the documented defaults. */

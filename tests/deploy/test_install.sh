@@ -198,21 +198,65 @@ check "2nd run applies no unchanged routine again" \
     sh -c "! grep -q 'applied=1' '$T/install2.log'"
 
 # A routine whose text changed is applied again: a stale procedure (as an
-# older release left it) is replaced by the next migrate.
-migrate_again() {
+# older release left it, with the same parameters) is replaced by the next
+# migrate.
+migrate_again() { # sql_dir log
 	PAYD_DB_SOCKET=$db/mysql.sock PAYD_DB_USER=root PAYD_DB_PASSWORD='' \
-	    PAYD_SQL_DIR=$D/usr/local/share/payd/sql PAYD_LOG_FILE='' \
-	    "$D/usr/local/bin/payd" -c "$conf" migrate >"$T/migrate3.log" 2>&1
+	    PAYD_SQL_DIR=$1 PAYD_LOG_FILE='' \
+	    "$D/usr/local/bin/payd" -c "$conf" migrate >"$2" 2>&1
 }
-sql "CREATE OR REPLACE PROCEDURE payd.payd_transfer() COMMENT 'stale'
-    SELECT 9; UPDATE payd.schema_routines
+sql "ALTER PROCEDURE payd.payd_transfer COMMENT 'stale';
+    UPDATE payd.schema_routines
     SET sha256 = UNHEX(SHA2('stale', 256)) WHERE name = 'R__payd_transfer.sql'"
-check "a changed routine is applied again" migrate_again
+check "a changed routine is applied again" \
+    migrate_again "$D/usr/local/share/payd/sql" "$T/migrate3.log"
 check "... and logged" \
     grep -q 'file=R__payd_transfer.sql applied=1' "$T/migrate3.log"
 check "... its new text replaced the stale one" test "$(sql "SELECT
     ROUTINE_COMMENT <> 'stale' FROM information_schema.ROUTINES
     WHERE ROUTINE_SCHEMA = 'payd' AND ROUTINE_NAME = 'payd_transfer'")" = 1
+
+# A routine's parameters changed under its name: the running version
+# still calls it with the old ones while migrate runs, so migrate refuses
+# it and changes nothing (docs/operations.md, Upgrades).
+mkdir -p "$T/sql-bad"
+cp sql/*.sql "$T/sql-bad/"
+sed -i 's/IN p_user_name VARCHAR(32),/IN p_user_name VARCHAR(64),/' \
+    "$T/sql-bad/R__payd_deposit.sql"
+if migrate_again "$T/sql-bad" "$T/migrate-bad.log"; then
+	nok "a routine's parameters changed under its name: migrate refuses"
+else
+	ok "a routine's parameters changed under its name: migrate refuses"
+fi
+check "... naming the routine" grep -q \
+    'routine=payd_deposit .*parameters would change' "$T/migrate-bad.log"
+check "... and the routine is still the one of before" test "$(sql "SELECT
+    param_list LIKE '%p_user_name VARCHAR(32)%' FROM mysql.proc
+    WHERE db = 'payd' AND name = 'payd_deposit'")" = 1
+
+# Two migrate at once: while another session holds the migrators' lock,
+# migrate waits migrate_lock_wait_s, then fails and applies nothing.
+(sql "SELECT GET_LOCK('payd_migrate', 0); DO SLEEP(60), 4242" \
+    >/dev/null 2>&1 &)
+lock_held() {
+	test "$(sql "SELECT IS_USED_LOCK('payd_migrate') IS NOT NULL")" = 1
+}
+check "another session holds the lock payd_migrate" eventually 600 lock_held
+sql "UPDATE payd.schema_routines SET sha256 = UNHEX(SHA2('stale', 256))
+    WHERE name = 'R__payd_transfer.sql'"
+if PAYD_MIGRATE_LOCK_WAIT_S=1 migrate_again "$D/usr/local/share/payd/sql" \
+    "$T/migrate-locked.log"; then
+	nok "migrate while another holds the lock: it fails"
+else
+	ok "migrate while another holds the lock: it fails"
+fi
+check "... saying so, and applying nothing" sh -c "grep -q \
+    'not granted within 1 s' '$T/migrate-locked.log' &&
+    ! grep -q 'applied=1' '$T/migrate-locked.log'"
+sql "$(sql "SELECT CONCAT('KILL ', ID) FROM information_schema.PROCESSLIST
+    WHERE INFO = 'DO SLEEP(60), 4242'")"
+check "once it is free, migrate runs" \
+    migrate_again "$D/usr/local/share/payd/sql" "$T/migrate-free.log"
 
 # The app's account: EXECUTE (the CALLs of sql/R__*.sql) and the table
 # rights of its own statements (deploy/grants.sql); no money write, no DDL.
@@ -460,6 +504,79 @@ health() {
 check "GET /healthz through the installed nginx.conf: 200 db ok" \
     sh -c "test \"\$(curl -s -m 5 -o '$T/health.out' -w '%{http_code}' \
     '$url/healthz')\" = 200 && grep -q '\"ok\"' '$T/health.out'"
+
+# An upgrade under load: the next release (this one, with a routine
+# changed in place and a routine of a new name) installed by install.sh
+# while the running binary serves transfers: not one fails, and the new
+# routine is created before the changed one is replaced (migrate).
+api_call() { # path token body: prints the status; the body in $T/api.out
+	curl -s -m 30 -o "$T/api.out" -w '%{http_code}' \
+	    -H 'Content-Type: application/json' \
+	    -H "Authorization: Bearer $2" -d "$3" "$url$1"
+}
+up_user() { # name: registers, logs in, funds it; prints its token
+	cred="{\"username\":\"$1\",\"password\":\"password123\"}"
+	[ "$(api_call /register x "$cred")" = 201 ] || return 1
+	[ "$(api_call /login x "$cred")" = 200 ] || return 1
+	tok=$(sed -n 's/.*"token" *: *"\([^"]*\)".*/\1/p' "$T/api.out")
+	[ "$(api_call /balance "$tok" '{"amount":"6000.00"}')" = 200 ] ||
+	    return 1
+	printf '%s' "$tok"
+}
+# One payer: transfers of 1.00 until told to stop, at most 3000 (the
+# 6000.00 each is funded with cover 3000 x 1.75 with nothing received).
+up_client() { # token payee statuses
+	n=0
+	while [ ! -f "$T/up.stop" ] && [ "$n" -lt 3000 ]; do
+		curl -s -m 30 -o /dev/null -w '%{http_code}\n' \
+		    -H 'Content-Type: application/json' \
+		    -H "Authorization: Bearer $1" \
+		    -d "{\"to\":\"$2\",\"amount\":\"1.00\"}" "$url/transfer" \
+		    >>"$3"
+		n=$((n + 1))
+	done
+}
+up_answers() { cat "$T/up1" "$T/up2" 2>/dev/null | wc -l; }
+up_more() { # n: waits until n more answers than now
+	want=$(($(up_answers) + $1))
+	eventually 600 sh -c "[ \$(cat '$T/up1' '$T/up2' 2>/dev/null |
+	    wc -l) -ge $want ]"
+}
+tok1=$(up_user upgrade1) && tok2=$(up_user upgrade2)
+check "upgrade: two payers registered and funded" test -n "${tok2:-}"
+up_client "$tok1" upgrade2 "$T/up1" &
+up1_pid=$!
+up_client "$tok2" upgrade1 "$T/up2" &
+up2_pid=$!
+up_more 40
+mkdir -p "$T/next"
+cp -R deploy sql web docs nginx.conf README.md "$T/next/"
+printf '\n-- The next release: the same interface, another text.\n' \
+    >>"$T/next/sql/R__payd_transfer.sql"
+cat >"$T/next/sql/R__payd_zz_next.sql" <<'EOF'
+-- The next release's new routine (test_install.sh).
+CREATE OR REPLACE DEFINER = payd_owner FUNCTION payd_zz_next()
+    RETURNS INT
+    DETERMINISTIC
+    SQL SECURITY DEFINER
+    RETURN 1
+EOF
+check "upgrade: install.sh of the next release while serving" \
+    logged "$T/install-next.log" env DESTDIR="$D" \
+    PAYD_ADMIN_SOCKET="$db/mysql.sock" PAYD_ADMIN_USER=root \
+    PAYD_BIN="$root/build/payd" sh "$T/next/deploy/install.sh"
+check "upgrade: the load went on after it" up_more 40
+touch "$T/up.stop"
+wait "$up1_pid" "$up2_pid"
+check "upgrade: every transfer of the load answered 201 ($(up_answers))" \
+    sh -c "! cat '$T/up1' '$T/up2' | grep -qvx 201"
+check "upgrade: the changed routine was applied again" \
+    grep -q 'file=R__payd_transfer.sql applied=1' "$T/install-next.log"
+check "upgrade: the new routine was created before it" \
+    sh -c "grep -n 'applied=1' '$T/install-next.log' | grep -m1 -q \
+    'file=R__payd_zz_next.sql'"
+check "upgrade: the ledger is sound after it" logged "$T/audit-up.log" \
+    env PAYD_LOG_FILE='' "$D/usr/local/bin/payd" -c "$conf" audit
 
 # Log rotation: the file is renamed, then SIGUSR1 makes the master reopen.
 mv "$plog" "$plog.1"

@@ -3,6 +3,7 @@
  */
 #include <check.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -183,4 +184,37 @@ load_stop(struct load *l, struct load_count *sum)
 		(void)waitpid(l->pids[i], NULL, 0);
 	load_count(l, sum);
 	munmap(l, sizeof(*l));
+}
+
+void
+load_ring_users(struct load_ring *ring, const char *prefix)
+{
+	for (int i = 0; i < LOAD_RING_USERS; i++) {
+		unique_name(prefix, ring->names[i], sizeof(ring->names[i]));
+		ck_assert_int_gt(
+		    register_login(ring->names[i], ring->tokens[i]), 0);
+		ck_assert_int_eq(
+		    top_up(ring->tokens[i], LOAD_RING_FUNDING), 200);
+	}
+}
+
+struct load *
+load_ring_start(struct load_ring *ring)
+{
+	struct load_spec spec = {
+	    .clients = LOAD_RING_USERS,
+	    .method = "POST",
+	    .path = "/transfer",
+	    .ok_status = 201,
+	    .max_requests = LOAD_RING_TRANSFERS_MAX,
+	};
+
+	for (int c = 0; c < LOAD_RING_USERS; c++) {
+		(void)snprintf(ring->bodies[c], sizeof(ring->bodies[c]),
+		    "{\"to\":\"%s\",\"amount\":\"1.00\"}",
+		    ring->names[(c + 1) % LOAD_RING_USERS]);
+		spec.token[c] = ring->tokens[c];
+		spec.body[c] = ring->bodies[c];
+	}
+	return load_start(&spec);
 }

@@ -54,6 +54,27 @@ void load_wait_unavailable(const struct load *l, int n);
 /* Tells the clients to stop, waits for them, and frees l. */
 void load_stop(struct load *l, struct load_count *sum);
 
+/*
+ * A ring of users paying each other: client i pays user i + 1 1.00 (+0.75
+ * fee) a request. Each is funded for LOAD_RING_TRANSFERS_MAX transfers as
+ * if it received nothing, and sends no more: on any machine, no answer can
+ * be 422 insufficient_funds.
+ */
+#define LOAD_RING_USERS 4
+#define LOAD_RING_TRANSFERS_MAX 4000
+#define LOAD_RING_FUNDING "7000.00" /* LOAD_RING_TRANSFERS_MAX x 1.75 */
+
+struct load_ring {
+	char names[LOAD_RING_USERS][40];
+	char tokens[LOAD_RING_USERS][1024];
+	char bodies[LOAD_RING_USERS][128];
+};
+
+/* Registers and funds the ring's users (names start with prefix). */
+void load_ring_users(struct load_ring *ring, const char *prefix);
+/* Starts one client per user: transfers round the ring until stopped. */
+struct load *load_ring_start(struct load_ring *ring);
+
 /* Seconds on the monotonic clock. */
 double load_now_s(void);
 

@@ -17,20 +17,11 @@
 
 Suite *faults_suite(void);
 
-#define MONEY_CLIENTS 4
-/*
- * Each money client sends at most this many transfers of 1.00 (+0.75 fee)
- * and is funded for all of them as if it received nothing: on any machine
- * the load ends by a count, and no answer can be 422 insufficient_funds.
- */
-#define MONEY_TRANSFERS_MAX 4000
-#define MONEY_FUNDING "7000.00" /* MONEY_TRANSFERS_MAX x 1.75 */
+#define MONEY_CLIENTS LOAD_RING_USERS
 /* Answers each phase of a load test waits for, before it moves on. */
 #define MONEY_PHASE_ANSWERS 40
 
-static char tokens[MONEY_CLIENTS][1024];
-static char names[MONEY_CLIENTS][40];
-static char bodies[MONEY_CLIENTS][128];
+static struct load_ring ring;
 
 /* The pids of the master's children, space-separated, into out. */
 static void
@@ -50,47 +41,14 @@ worker_pids(char *out, size_t size)
 	pclose(fp);
 }
 
-/* Four users funded for the worst case; client i pays user i + 1. */
-static void
-money_users(void)
-{
-	for (int i = 0; i < MONEY_CLIENTS; i++) {
-		unique_name("flt", names[i], sizeof(names[i]));
-		ck_assert_int_gt(register_login(names[i], tokens[i]), 0);
-		ck_assert_int_eq(top_up(tokens[i], MONEY_FUNDING), 200);
-	}
-}
-
-/* Starts the clients: transfers of 1.00 round the ring until stopped. */
-static struct load *
-money_load_start(void)
-{
-	struct load_spec spec = {
-	    .clients = MONEY_CLIENTS,
-	    .method = "POST",
-	    .path = "/transfer",
-	    .ok_status = 201,
-	    .max_requests = MONEY_TRANSFERS_MAX,
-	};
-
-	for (int c = 0; c < MONEY_CLIENTS; c++) {
-		(void)snprintf(bodies[c], sizeof(bodies[c]),
-		    "{\"to\":\"%s\",\"amount\":\"1.00\"}",
-		    names[(c + 1) % MONEY_CLIENTS]);
-		spec.token[c] = tokens[c];
-		spec.body[c] = bodies[c];
-	}
-	return load_start(&spec);
-}
-
 START_TEST(test_worker_sigkill_under_money_load__one_request_at_most)
 {
 	struct load *l;
 	struct load_count at_kill, sum;
 	char before[512], victim[32];
 
-	money_users();
-	l = money_load_start();
+	load_ring_users(&ring, "flt");
+	l = load_ring_start(&ring);
 	load_wait_ok(l, MONEY_PHASE_ANSWERS);
 	worker_pids(before, sizeof(before));
 	ck_assert_int_eq(sscanf(before, "%31s", victim), 1);
@@ -117,8 +75,8 @@ START_TEST(test_db_stopped_under_money_load__503s_then_recovery)
 	struct load *l;
 	struct load_count at_start, sum;
 
-	money_users();
-	l = money_load_start();
+	load_ring_users(&ring, "flt");
+	l = load_ring_start(&ring);
 	load_wait_ok(l, MONEY_PHASE_ANSWERS);
 	ck_assert_int_eq(stack_cmd("stack_db_stop \"$STACK_DIR\""), 0);
 	/* Every client sees the database gone before it comes back. */
@@ -239,13 +197,13 @@ START_TEST(test_db_connections_killed_while_idle__next_requests_succeed)
 	char body[128], bal[32];
 
 	ck_assert_ptr_nonnull(r);
-	money_users();
+	load_ring_users(&ring, "flt");
 	(void)snprintf(body, sizeof(body),
-	    "{\"to\":\"%s\",\"amount\":\"1.00\"}", names[1]);
+	    "{\"to\":\"%s\",\"amount\":\"1.00\"}", ring.names[1]);
 	/* Every worker of both instances has a connection to kill. */
 	for (int i = 0; i < 40; i++) {
 		ck_assert_int_eq(
-		    api("POST", "/transfer", tokens[0], body, NULL, r), 0);
+		    api("POST", "/transfer", ring.tokens[0], body, NULL, r), 0);
 		ck_assert_int_eq(r->status, 201);
 		resp_free(r);
 	}
@@ -264,15 +222,17 @@ START_TEST(test_db_connections_killed_while_idle__next_requests_succeed)
 	    0);
 	for (int i = 0; i < 40; i++) {
 		ck_assert_int_eq(
-		    api("POST", "/transfer", tokens[0], body, NULL, r), 0);
+		    api("POST", "/transfer", ring.tokens[0], body, NULL, r), 0);
 		ck_assert_msg(r->status == 201,
 		    "transfer %d after the kill: %ld %s", i, r->status,
 		    r->body);
 		resp_free(r);
 	}
 	/* 80 transfers of 1.00 + 0.75, each applied once. */
-	ck_assert_str_eq(balance_of(tokens[0], bal, sizeof(bal)), "6860.00");
-	ck_assert_str_eq(balance_of(tokens[1], bal, sizeof(bal)), "7080.00");
+	ck_assert_str_eq(
+	    balance_of(ring.tokens[0], bal, sizeof(bal)), "6860.00");
+	ck_assert_str_eq(
+	    balance_of(ring.tokens[1], bal, sizeof(bal)), "7080.00");
 	ck_assert_int_eq(run_audit(), 0);
 	free(r);
 }
