@@ -474,6 +474,9 @@ serve_pid=$!
 check "payd serve sends READY=1" notified 'READY=1' 1 100
 check "payd serve sends MAINPID" grep -q "MAINPID=$serve_pid" "$T/notify.out"
 check "socket created in /run/payd" test -S "$D/run/payd/payd.sock"
+check "socket is 0660 payd:payd (nginx's user is in the group)" \
+    test "$(stat -c %a:%u:%g "$D/run/payd/payd.sock")" = \
+    "660:$payd_uid:$payd_gid"
 check "log file created 0600 (UMask=0077)" test "$(mode "$plog")" = 600
 
 # A request through the installed nginx configuration to the installed app
