@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -184,6 +186,18 @@ util_format_sql_time(char out[UTIL_SQL_TIME_SIZE], int64_t unix_s)
 	    strftime(out, UTIL_SQL_TIME_SIZE, "%Y-%m-%d %H:%M:%S", &tm) !=
 	        UTIL_SQL_TIME_SIZE - 1)
 		(void)snprintf(out, UTIL_SQL_TIME_SIZE, "1000-01-01 00:00:00");
+}
+
+void
+util_release_tail(void *buf, size_t size, size_t keep)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t lo = ((uintptr_t)buf + keep + page - 1) / page * page;
+	uintptr_t hi = ((uintptr_t)buf + size) / page * page;
+
+	/* Advice only: a failure leaves the pages resident, nothing else. */
+	if (keep < size && lo < hi)
+		(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
 int

@@ -384,6 +384,10 @@ worker_end(struct worker *w, struct worker_slot *s, size_t n)
 	if (w->plain_close)
 		(void)FCGX_Detach(&s->fcgx);
 	FCGX_Finish_r(&s->fcgx);
+	/* A large answer's pages go back: RSS keeps no statement's size. */
+	if (s->resp.body.len > HTTP_RESPONSE_KEEP_SIZE)
+		util_release_tail(s->resp_store, HTTP_RESPONSE_SIZE_MAX,
+		    HTTP_RESPONSE_KEEP_SIZE);
 	/* Only the first slot keeps a connection (worker_wait serves it). */
 	if (s != &w->slot[0] && s->fcgx.ipcFd >= 0)
 		FCGX_Free(&s->fcgx, 1);

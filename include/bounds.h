@@ -23,6 +23,15 @@ _Static_assert(HTTP_BODY_SIZE_MAX < HTTP_BATCH_BODY_SIZE_MAX,
  * cost no memory.
  */
 #define HTTP_RESPONSE_SIZE_MAX (4 * 1024 * 1024)
+/*
+ * What of a response buffer stays resident after an answer: a page of
+ * 100 transactions fits. A larger answer (a statement, a batch) gives its
+ * pages past this back to the system once written (worker.c), so that a
+ * worker's RSS does not keep the largest answer it ever wrote.
+ */
+#define HTTP_RESPONSE_KEEP_SIZE (64 * 1024)
+_Static_assert(HTTP_RESPONSE_KEEP_SIZE < HTTP_RESPONSE_SIZE_MAX,
+    "a response buffer keeps part of itself");
 /* Extra response headers (Allow, WWW-Authenticate, Idempotent-Replayed...). */
 #define HTTP_HEADER_COUNT_MAX 8
 #define HTTP_HEADER_SIZE_MAX 256

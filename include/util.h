@@ -46,6 +46,14 @@ int util_parse_time(const char *text, int64_t *out, bool *frac);
  */
 void util_format_sql_time(char out[UTIL_SQL_TIME_SIZE], int64_t unix_s);
 
+/*
+ * Gives the whole pages of buf[keep, size) back to the system
+ * (madvise(2) MADV_DONTNEED): they read as zeros afterwards, so only for
+ * scratch memory whose content past keep no longer matters. buf is any
+ * malloc'ed block of size bytes.
+ */
+void util_release_tail(void *buf, size_t size, size_t keep);
+
 /* Fills buf with len bytes from getrandom(2). Returns 0 or -1. */
 int util_random(void *buf, size_t len);
 

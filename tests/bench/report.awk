@@ -54,7 +54,10 @@ function rss_sum(s,    n, i, a, kv, t) {
 	for (k in kv) R[label, c, k] = kv[k]
 	delete kv
 	if (!((label) in seen)) { seen[label] = 1 }
-	if (!((c) in cseen) && label != "warm" && label != "dblimit_batch") { cseen[c] = 1; clist[++nc] = c }
+	own = label == "warm" || label == "dblimit_batch" || label ~ /^batch[0-9]/ || label ~ /^statement[0-9]/ || label == "balance_at"
+	if (!((c) in cseen) && !own) { cseen[c] = 1; clist[++nc] = c }
+	if (label ~ /^batch[0-9]/) { batch_conns = c; blist[++nb] = label }
+	if (label ~ /^statement[0-9]/ || label == "balance_at") { hist_conns = c; hlist[++nh] = label }
 	if (label == "dblimit_batch") batch_c = c
 	order[++nr] = label SUBSEP c
 }
@@ -128,6 +131,33 @@ END {
 			    ratio(v(p[1], sc, "rps"), v(p[2], sc, "rps"))
 		}
 	}
+	if (nb > 0) {
+		printf "\n### POST /transfers/batch, %s connections (issue 19)\n\n", batch_conns
+		printf "transfers/s = batches/s x items. Beside: POST /transfer at 64 connections.\n\n"
+		printf "| batch | batches/s | transfers/s | p50 ms | p99 ms | max ms | non-2xx (422) | x POST /transfer |\n"
+		printf "|---|---:|---:|---:|---:|---:|---:|---:|\n"
+		for (i = 1; i <= nb; i++) {
+			l = blist[i]; items = l; sub(/^batch/, "", items); sub(/_.*/, "", items)
+			mode = l ~ /_true$/ ? "atomic" : "each"
+			tps = v(l, batch_conns, "rps") * items
+			printf "| %s items, %s | %s | %s | %s | %s | %s | %s (%s) | %s |\n", items, mode,
+			    sprintf("%.1f", v(l, batch_conns, "rps")), n0(tps), ms(v(l, batch_conns, "p50_ms")),
+			    ms(v(l, batch_conns, "p99_ms")), ms(v(l, batch_conns, "max_ms")),
+			    v(l, batch_conns, "non2xx") + v(l, batch_conns, "errors"), n422(l, batch_conns),
+			    ratio(tps, v("transfer", 64, "rps"))
+		}
+	}
+	if (nh > 0) {
+		printf "\n### GET /statement and GET /balance?at= on an account with 100 000 entries, %s connections\n\n", hist_conns
+		printf "| read | reads/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx |\n|---|---:|---:|---:|---:|---:|---:|\n"
+		for (i = 1; i <= nh; i++) {
+			l = hlist[i]
+			name = l == "statement30" ? "statement, 30 days (8228 entries)" : l == "statement36" ? "statement, 36 days (9874 entries)" : "balance?at=, a random second of the year"
+			printf "| %s | %s | %s | %s | %s | %s | %s |\n", name, sprintf("%.1f", v(l, hist_conns, "rps")),
+			    ms(v(l, hist_conns, "p50_ms")), ms(v(l, hist_conns, "p90_ms")), ms(v(l, hist_conns, "p99_ms")),
+			    ms(v(l, hist_conns, "max_ms")), v(l, hist_conns, "non2xx") + v(l, hist_conns, "errors")
+		}
+	}
 	printf "\n### CPU split and row-lock waits during each run (CPU in %% of one core; %s cores = %s%%)\n\n", ENVIRON["ncpu"], 100 * ENVIRON["ncpu"]
 	printf "Row-lock waits: InnoDB's count of waits for a row lock during the run (any row: users, fee sub-accounts, keys), per 1000 requests, and their mean length.\n\n"
 	printf "| run | conns | req/s | nginx | payd | MariaDB | rest (wrk, dblimit, other) | idle | stack CPU µs per request | row-lock waits per 1000 | mean wait ms |\n"
@@ -169,6 +199,19 @@ END {
 		check("GET /balance at 64 >= 0.7x the HTTP + FastCGI limit",
 		    v("balance", 64, "rps") >= 0.7 * v("hello", 64, "rps"),
 		    sprintf("%s / %s = %s", n0(v("balance", 64, "rps")), n0(v("hello", 64, "rps")), ratio(v("balance", 64, "rps"), v("hello", 64, "rps"))))
+	if (has("batch100_true", batch_conns) && has("transfer", 64))
+		check("POST /transfers/batch of 100 (atomic) >= 4x POST /transfer at 64, in transfers/s",
+		    100 * v("batch100_true", batch_conns, "rps") >= 4 * v("transfer", 64, "rps"),
+		    sprintf("%s / %s = %s", n0(100 * v("batch100_true", batch_conns, "rps")), n0(v("transfer", 64, "rps")),
+		    ratio(100 * v("batch100_true", batch_conns, "rps"), v("transfer", 64, "rps"))))
+	if (has("batch1000_true", batch_conns) && has("transfer", 64))
+		check("POST /transfers/batch of 1000 (atomic) >= 4x POST /transfer at 64, in transfers/s",
+		    1000 * v("batch1000_true", batch_conns, "rps") >= 4 * v("transfer", 64, "rps"),
+		    sprintf("%s / %s = %s", n0(1000 * v("batch1000_true", batch_conns, "rps")), n0(v("transfer", 64, "rps")),
+		    ratio(1000 * v("batch1000_true", batch_conns, "rps"), v("transfer", 64, "rps"))))
+	if (has("statement36", hist_conns))
+		check("GET /statement of ~10000 entries: p50 under 200 ms",
+		    v("statement36", hist_conns, "p50_ms") < 200, sprintf("%s ms", ms(v("statement36", hist_conns, "p50_ms"))))
 	rss_max = 0
 	rss_dummy = rss_list(ENVIRON["rss_last"])
 	check("no worker over 8 MiB RSS", rss_max <= 8, sprintf("largest %.1f MiB", rss_max))

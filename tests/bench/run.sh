@@ -27,7 +27,9 @@
 #   BENCH_LOG_LEVEL=info     payd's log level (as shipped)
 #   BENCH_FCGI_KEEPALIVE=0   N > 0: nginx keeps N idle FastCGI connections
 #                            per worker (keepalive N; fastcgi_keep_conn on)
-#   BENCH_PARTS="transfer dblimit balance hello shapes"
+#   BENCH_PARTS="transfer dblimit balance hello shapes batch history"
+#   BENCH_BATCH_CONNS=8      POST /transfers/batch's concurrency
+#   BENCH_HISTORY_CONNS=4    GET /statement's and /balance?at='s
 #   BENCH_OUT=tests/bench/RESULTS.md ("" writes no file)
 #   KEEP=1                   keep the temporary directory
 #   BENCH_HOLD=1             set up, then hold the stack up (no runs) until
@@ -45,7 +47,9 @@ senders=${BENCH_SENDERS:-$accounts}
 workers=${BENCH_WORKERS:-0}
 log_level=${BENCH_LOG_LEVEL:-info}
 fcgi_keepalive=${BENCH_FCGI_KEEPALIVE:-0}
-parts=${BENCH_PARTS:-"transfer dblimit balance hello shapes"}
+parts=${BENCH_PARTS:-"transfer dblimit balance hello shapes batch history"}
+batch_conns=${BENCH_BATCH_CONNS:-8}
+history_conns=${BENCH_HISTORY_CONNS:-4}
 out=${BENCH_OUT-$root/tests/bench/RESULTS.md}
 password="bench-password-1"
 start_minor=100000000 # 1 000 000.00 each: no run drains an account
@@ -142,6 +146,23 @@ merchant=$(stack_sql "$bdir" "SELECT id FROM payd.users WHERE username = 'bench_
     die "the bench accounts are not ids $first..$last ($count)"
 "$build/payd" -c "$bdir/payd.conf" audit >"$bdir/audit.log" 2>&1 ||
     { cat "$bdir/audit.log" >&2; die "audit after the seed"; }
+
+# One account with a year of history, 100 000 entries, for GET
+# /statement and GET /balance?at= (tests/bench/history.sql); it logs in
+# once. hist_t0 is the time of its first entry.
+if has_part history; then
+	note "seeding bench_history: 100 000 entries over a year"
+	hist_t0=$({ echo "SET time_zone = '+00:00', @hash = '$hash';"
+		cat "$root/tests/bench/history.sql"; } |
+	    mariadb --no-defaults -S "$bdir/mysql.sock" -uroot -N payd) ||
+	    die "history.sql"
+	hist_token=$(curl -s -XPOST "$url/login" -H 'Content-Type: application/json' \
+	    -d "{\"username\":\"bench_history\",\"password\":\"$password\"}" |
+	    sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+	[ -n "$hist_token" ] || die "bench_history could not log in"
+	"$build/payd" -c "$bdir/payd.conf" audit >"$bdir/audit.log" 2>&1 ||
+	    { cat "$bdir/audit.log" >&2; die "audit after history.sql"; }
+fi
 
 # Each sender logs in once through nginx: "token user_id" per line, in id
 # order, so that the first ten lines are the ten hot accounts. Four curl
@@ -338,6 +359,35 @@ if has_part shapes; then
 	audit "merchant"
 	db_run merchant_db "$c" -s "$first" -S "$snd_last" -r "$merchant" -R "$merchant"
 	audit "merchant_db"
+fi
+if has_part batch; then
+	# Transfers/s through POST /transfers/batch: its rps times the items.
+	for n in 100 1000; do
+		for a in true false; do
+			note "POST /transfers/batch of $n, atomic $a, $batch_conns connections"
+			wrk_run "batch${n}_$a" "$batch_conns" batch.lua "$url" $to_all \
+			    BENCH_BATCH_N="$n" BENCH_BATCH_ATOMIC="$a"
+			audit "batch of $n atomic $a"
+		done
+	done
+fi
+if has_part history; then
+	# bench_history's ranges, 200 days after its first entry: 30 days
+	# (8228 entries) and 36 days (9874, near a statement's 10000).
+	f=$(date -u -d "@$((hist_t0 + 200 * 86400))" +%Y-%m-%dT%H:%M:%SZ)
+	t30=$(date -u -d "@$((hist_t0 + 230 * 86400))" +%Y-%m-%dT%H:%M:%SZ)
+	t36=$(date -u -d "@$((hist_t0 + 236 * 86400))" +%Y-%m-%dT%H:%M:%SZ)
+	note "GET /statement of 30 days, $history_conns connections"
+	wrk_run statement30 "$history_conns" history.lua "$url" \
+	    BENCH_HISTORY_TOKEN="$hist_token" BENCH_HISTORY_PATH="/statement?from=$f&to=$t30"
+	note "GET /statement of 36 days (9874 entries), $history_conns connections"
+	wrk_run statement36 "$history_conns" history.lua "$url" \
+	    BENCH_HISTORY_TOKEN="$hist_token" BENCH_HISTORY_PATH="/statement?from=$f&to=$t36"
+	note "GET /balance?at= over the year, $history_conns connections"
+	wrk_run balance_at "$history_conns" history.lua "$url" \
+	    BENCH_HISTORY_TOKEN="$hist_token" BENCH_HISTORY_PATH= \
+	    BENCH_AT_MIN="$hist_t0" BENCH_AT_MAX="$((hist_t0 + 364 * 86400))"
+	audit "the history reads"
 fi
 rss_last=$(rss_kib "$bdir/payd.pid")
 retries=$(grep -c 'event=db_retry ' "$bdir/payd.log" || true)
