@@ -583,10 +583,11 @@ migrate_routines(MYSQL *conn, const char *dir, const struct migration *r, int n)
 static int
 migrate_lock(MYSQL *conn, int wait_s)
 {
-	struct migrate_param wait = {.num = wait_s};
+	/* migrate_stmt's room for two parameters, the second unused. */
+	struct migrate_param wait[2] = {{.num = wait_s}, {.num = 0}};
 	long long got = 0;
 
-	if (migrate_stmt(conn, migrate_sql_lock, &wait, &got) != 0)
+	if (migrate_stmt(conn, migrate_sql_lock, wait, &got) != 0)
 		return -1;
 	if (got != 1) {
 		log_event(LOG_ERROR, "migrate",
