@@ -15,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "ledger_client.h"
 
@@ -502,36 +500,26 @@ cc_client(struct cc_state *st, int c)
 	}
 }
 
+/* cc_client() as a client of run_clients(). */
+static void
+cc_run(int c, void *arg)
+{
+	cc_client(arg, c);
+}
+
 START_TEST(test_batch__concurrent_batches_and_transfers__exact_balances)
 {
-	struct cc_state *st = mmap(NULL, sizeof(*st), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	pid_t pids[CC_CLIENTS];
+	struct cc_state *st = shared(sizeof(*st));
 
-	ck_assert_ptr_ne(st, MAP_FAILED);
-	memset(st, 0, sizeof(*st));
 	for (int u = 0; u < CC_USERS; u++) {
 		make_user(&st->users[u], "bc");
 		/* Enough for most rounds, not all: some batches are refused. */
 		fund(&st->users[u], "400.00");
 	}
-	for (int c = 0; c < CC_CLIENTS; c++) {
-		pids[c] = fork();
-		ck_assert_int_ge(pids[c], 0);
-		if (pids[c] == 0) {
-			cc_client(st, c);
-			_exit(0);
-		}
-	}
-	for (int c = 0; c < CC_CLIENTS; c++) {
-		int ws;
-
-		ck_assert_int_eq(waitpid(pids[c], &ws, 0), pids[c]);
-		ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0,
-		    "client %d failed", c);
+	run_clients(CC_CLIENTS, cc_run, st);
+	for (int c = 0; c < CC_CLIENTS; c++)
 		ck_assert_msg(
 		    st->bad[c] == 0, "client %d: status %d", c, st->bad[c]);
-	}
 	for (int u = 0; u < CC_USERS; u++) {
 		long long expect = 40000;
 
