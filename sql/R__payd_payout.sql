@@ -15,7 +15,10 @@
 --      transfer batches never wait on each other in a cycle. If that took
 --      more than p_lock_ms, the batch rolls back as a lock-wait timeout
 --      (1205): the app runs it again, whole;
---   4. each item in order, through payd_transfer_move
+--   4. all the items at once when every one goes through
+--      (payd_payout_all, sql/R__payd_payout_all.sql: the same rules, set
+--      by set); else, from a savepoint before it, each item in order,
+--      through payd_transfer_move
 --      (sql/R__payd_transfer_move.sql), the step every transfer takes:
 --      the same balance check, the same recipient's cap, the same ledger
 --      rows. Each item sees the balances the items before it left; a
@@ -56,6 +59,7 @@ proc: BEGIN
 	DECLARE v_mid, v_bal, v_tobal, v_fees, v_n BIGINT DEFAULT 0;
 	DECLARE v_refused INT DEFAULT 0;
 	DECLARE v_frozen TINYINT DEFAULT 0;
+	DECLARE v_all TINYINT DEFAULT 0;
 	DECLARE v_out LONGTEXT DEFAULT '';
 	-- SYSDATE, not NOW: the clock, not the CALL's start.
 	DECLARE v_t0 DATETIME(6) DEFAULT SYSDATE(6);
@@ -100,7 +104,15 @@ proc: BEGIN
 		    MESSAGE_TEXT = 'payd_payout: row locks took too long';
 	END IF;
 
-	-- 4. The items, in order.
+	-- 4. The items: all at once when every one goes through
+	-- (sql/R__payd_payout_all.sql), else one by one, in order.
+	SAVEPOINT payd_payout_all;
+	CALL payd_payout_all(p_from, p_items, p_cap, p_fee_account, p_at,
+	    v_all, v_fees, v_out);
+	IF v_all = 0 THEN
+		ROLLBACK TO SAVEPOINT payd_payout_all;
+		SET v_fees = 0, v_out = '';
+	END IF;
 	FOR r IN (SELECT j.idx, COALESCE(u1.id, u2.id) AS to_id, j.amount,
 		j.fee
 	    FROM JSON_TABLE(p_items, '$[*]'
@@ -110,6 +122,7 @@ proc: BEGIN
 		    amount BIGINT PATH '$[2]', fee BIGINT PATH '$[3]')) j
 	    LEFT JOIN users u1 ON j.to_id > 0 AND u1.id = j.to_id
 	    LEFT JOIN users u2 ON j.to_id = 0 AND u2.username = j.to_name
+	    WHERE v_all = 0
 	    ORDER BY j.idx) DO
 		SET v_state = IF(r.to_id IS NULL, 3, IF(r.to_id = p_from, 2, 0));
 		CALL payd_transfer_move(p_from, r.to_id, r.amount, r.fee,
