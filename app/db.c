@@ -99,11 +99,14 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
         "AND e.movement_id < ? ORDER BY e.movement_id DESC LIMIT ?",
         3},
     /* GET /balance?at= and a statement's opening balance: one descent
-     * of entries_account_time (sql/005_statements.sql), docs/money.md. */
+     * of entries_account_time (sql/005_statements.sql), docs/money.md.
+     * The time is bound as text; without the CAST the server compared
+     * it as a string and read the account's whole range (make bench:
+     * 25 reads/s on 100 000 entries, 3137/s with it). */
     [STMT_BALANCE_AT] = {"balance_at",
         "SELECT balance_after FROM entries "
         "WHERE account_kind = 'user' AND account_id = ? "
-        "AND created_at <= ? "
+        "AND created_at <= CAST(? AS DATETIME) "
         "ORDER BY created_at DESC, movement_id DESC LIMIT 1",
         2},
     /* GET /statement: a range of entries_account_time, oldest first. */
@@ -114,7 +117,8 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
         "e.delta FROM entries e JOIN movements m ON m.id = e.movement_id "
         "LEFT JOIN users u ON u.id = e.counterparty_id "
         "WHERE e.account_kind = 'user' AND e.account_id = ? "
-        "AND e.created_at >= ? AND e.created_at < ? "
+        "AND e.created_at >= CAST(? AS DATETIME) "
+        "AND e.created_at < CAST(? AS DATETIME) "
         "ORDER BY e.created_at, e.movement_id LIMIT ?",
         4},
     /* The whole of POST /transfers/batch in one round trip: the stored
