@@ -216,8 +216,9 @@ http_body_size_max(const char *path)
 	                                             : HTTP_BODY_SIZE_MAX;
 }
 
-enum api_err
-http_read(FCGX_Request *r, struct http_req *req, char *body_store)
+int
+http_read(FCGX_Request *r, struct http_req *req, char *body_store,
+    enum api_err *err)
 {
 	const char *m, *cl;
 	long long len = 0;
@@ -245,19 +246,25 @@ http_read(FCGX_Request *r, struct http_req *req, char *body_store)
 	req->accept = FCGX_GetParam("HTTP_ACCEPT", r->envp);
 	cl = FCGX_GetParam("CONTENT_LENGTH", r->envp);
 	if (cl != NULL && cl[0] != '\0' &&
-	    util_parse_ll(cl, 0, 1LL << 40, &len) != 0)
-		return API_INVALID_REQUEST;
+	    util_parse_ll(cl, 0, 1LL << 40, &len) != 0) {
+		*err = API_INVALID_REQUEST;
+		return -1;
+	}
 	max = http_body_size_max(req->path);
-	if ((size_t)len > max)
-		return API_PAYLOAD_TOO_LARGE;
+	if ((size_t)len > max) {
+		*err = API_PAYLOAD_TOO_LARGE;
+		return -1;
+	}
 	/* Read one byte past the limit to catch a lying Content-Length. */
 	n = FCGX_GetStr(body_store, (int)max + 1, r->in);
-	if (n < 0 || (size_t)n > max)
-		return API_PAYLOAD_TOO_LARGE;
+	if (n < 0 || (size_t)n > max) {
+		*err = API_PAYLOAD_TOO_LARGE;
+		return -1;
+	}
 	req->body_len = n > 0 ? (size_t)n : 0;
 	body_store[req->body_len] = '\0';
 	req->has_body = req->body_len > 0 || len > 0;
-	return API__MAX;
+	return 0;
 }
 
 void

@@ -270,7 +270,7 @@ static unsigned
 worker_begin(struct worker *w, struct worker_slot *s)
 {
 	struct ctx *ctx = &s->ctx;
-	enum api_err err;
+	enum api_err err = API_INTERNAL;
 	unsigned kind = 0;
 
 	s->start_us = util_now_us();
@@ -281,11 +281,10 @@ worker_begin(struct worker *w, struct worker_slot *s)
 	ctx->resp = &s->resp;
 	ctx->route = "-";
 	http_resp_init(&s->resp, s->resp_store, HTTP_RESPONSE_SIZE_MAX);
-	err = http_read(&s->fcgx, &s->req, s->body_store);
+	s->answered = http_read(&s->fcgx, &s->req, s->body_store, &err) != 0;
 	log_set_req_id(s->req.req_id);
 	ctx->deadline_ms = worker_deadline(w, &s->req);
 	s->ended = false;
-	s->answered = err != API__MAX;
 	if (s->answered)
 		http_error(&s->resp, err, NULL);
 	else

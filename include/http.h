@@ -86,11 +86,13 @@ size_t http_body_size_max(const char *path);
 
 /*
  * Reads the parameters and the body of r into req. body_store must hold
- * HTTP_BATCH_BODY_SIZE_MAX + 1 bytes. Returns API__MAX when the request is
- * readable, or the error to answer (413 for a body over the path's limit,
+ * HTTP_BATCH_BODY_SIZE_MAX + 1 bytes. Returns 0 when the request is
+ * readable; or -1 with *err the error to answer (400 for a bad
+ * Content-Length, 413 for a body over the path's limit,
  * http_body_size_max).
  */
-enum api_err http_read(FCGX_Request *r, struct http_req *req, char *body_store);
+int http_read(FCGX_Request *r, struct http_req *req, char *body_store,
+    enum api_err *err);
 
 /*
  * nginx's $msec, "1733300000.123" (seconds since the epoch, a point and
