@@ -365,7 +365,8 @@ ops_suite(void)
 	TCase *tc = tcase_create("ops");
 
 	tcase_add_checked_fixture(tc, resp_setup, resp_teardown);
-	tcase_set_timeout(tc, 60);
+	/* A guard against a hang: ASan on a loaded machine is slow. */
+	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_metrics__prometheus_text__counters_move);
 	tcase_add_test(tc, test_metrics__every_route_by_its_name);
 	tcase_add_test(tc, test_metrics__transfers_and_refusals__counted);
