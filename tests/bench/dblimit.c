@@ -39,6 +39,7 @@
 #include "config.h"
 #include "db.h"
 #include "ledger.h"
+#include "ledger_batch.h"
 #include "log.h"
 #include "money.h"
 #include "util.h"
@@ -49,6 +50,8 @@
 #define DBLIMIT_CONN_COUNT_MAX 1024
 /* The amount of every transfer, as the wrk script sends: 1.00. */
 #define DBLIMIT_AMOUNT_MINOR 100
+/* The amount of each transfer of a payout, as tests/bench/batch.lua. */
+#define DBLIMIT_PAYOUT_AMOUNT_MINOR 1
 /* Senders whose names are kept (USERNAME_LEN_MAX + 1 bytes each). */
 #define DBLIMIT_SENDER_COUNT_MAX 1000000
 
@@ -66,7 +69,8 @@ struct dblimit_args {
 	const char *config;
 	int conns;
 	int seconds;
-	int batch; /* transfers a CALL: 1, or 2 to WORKER_BATCH_MAX */
+	int batch;  /* transfers a CALL: 1, or 2 to WORKER_BATCH_MAX */
+	int payout; /* 0, or the items of a CALL payd_payout (-P) */
 	int64_t sender_min, sender_max, to_min, to_max;
 	char (*names)[USERNAME_LEN_MAX + 1]; /* by id - sender_min */
 };
@@ -80,6 +84,9 @@ static void dblimit_load_names(struct dblimit_args *a);
 static void dblimit_child(int slot, const struct dblimit_args *a,
     struct dblimit_shared *sh, uint32_t *samples, uint32_t cap, int ready_fd,
     int go_fd);
+static void dblimit_payout(int slot, const struct dblimit_args *a,
+    struct dblimit_shared *sh, uint32_t *samples, uint32_t cap, struct db *db,
+    const struct config *cfg, int64_t deadline);
 static int dblimit_cmp(const void *a, const void *b);
 static void dblimit_report(const struct dblimit_args *a,
     struct dblimit_shared *sh, uint32_t *samples, uint32_t cap, int failed);
@@ -90,7 +97,7 @@ dblimit_usage(void)
 	(void)fprintf(stderr,
 	    "usage: bench-dblimit -c config -n conns "
 	    "-t seconds -s sender_min -S sender_max -r to_min -R to_max "
-	    "[-b batch]\n");
+	    "[-b batch | -P payout_items]\n");
 	exit(2);
 }
 
@@ -233,6 +240,11 @@ dblimit_child(int slot, const struct dblimit_args *a, struct dblimit_shared *sh,
 	while (read(go_fd, &c, 1) < 0 && errno == EINTR)
 		;
 	deadline = sh->t0_us + (int64_t)a->seconds * 1000000;
+	if (a->payout > 0) {
+		dblimit_payout(slot, a, sh, samples, cap, &db, &cfg, deadline);
+		db_close(&db);
+		_exit(0);
+	}
 	for (now = util_now_us(); now < deadline;) {
 		int64_t start = now;
 
@@ -261,6 +273,80 @@ dblimit_child(int slot, const struct dblimit_args *a, struct dblimit_shared *sh,
 	sh->end_us[slot] = now;
 	db_close(&db);
 	_exit(0);
+}
+
+/* The answer of a payout that moved: the bench has no use for it. */
+static int
+dblimit_render(void *arg, const struct ledger_batch_req *req,
+    const struct ledger_batch_res *res, struct buf *body)
+{
+	(void)arg;
+	(void)req;
+	(void)res;
+	buf_reset(body);
+	(void)buf_puts(body, "{}");
+	return 201;
+}
+
+/*
+ * The payout loop of -P: one CALL payd_payout (ledger_batch_run, as POST
+ * /transfers/batch runs it, atomic, no key) of a->payout transfers of 0.01
+ * from a random sender to random recipients after another, until the
+ * deadline. Counts transfers; one latency sample per CALL.
+ */
+static void
+dblimit_payout(int slot, const struct dblimit_args *a,
+    struct dblimit_shared *sh, uint32_t *samples, uint32_t cap, struct db *db,
+    const struct config *cfg, int64_t deadline)
+{
+	static struct ledger_batch_item items[BATCH_ITEMS_MAX];
+	static const char canon[] = "batch|dblimit";
+	static char store[64];
+	struct ledger_batch_req req;
+	struct ledger_batch_res res;
+	struct buf body;
+	int64_t fee, now;
+
+	if (money_fee(DBLIMIT_PAYOUT_AMOUNT_MINOR, cfg->fee_fixed_minor,
+	        cfg->fee_bps, &fee) != MONEY_OK)
+		fatal("dblimit: fee overflowed");
+	buf_init(&body, store, sizeof(store));
+	for (now = util_now_us(); now < deadline;) {
+		int64_t start = now;
+		enum ledger_batch_rc rc;
+
+		memset(&req, 0, sizeof(req));
+		req.user_id = dblimit_pick(a->sender_min, a->sender_max);
+		req.username = a->names[req.user_id - a->sender_min];
+		req.atomic = true;
+		req.canon = canon;
+		req.canon_len = sizeof(canon) - 1;
+		req.items = items;
+		req.n = (size_t)a->payout;
+		for (size_t k = 0; k < req.n; k++) {
+			memset(&items[k], 0, sizeof(items[k]));
+			do
+				items[k].to_id =
+				    dblimit_pick(a->to_min, a->to_max);
+			while (items[k].to_id == req.user_id);
+			items[k].to_text = "";
+			items[k].amount_minor = DBLIMIT_PAYOUT_AMOUNT_MINOR;
+			items[k].fee_minor = fee;
+		}
+		rc = ledger_batch_run(
+		    db, cfg, &req, &res, dblimit_render, NULL, &body);
+		assert(!db->in_txn);
+		now = util_now_us();
+		if (rc == LEDGER_BATCH_DONE)
+			sh->ok[slot] += req.n;
+		else if (rc == LEDGER_BATCH_REJECTED)
+			sh->refused[slot] += req.n;
+		else
+			sh->failed[slot] += req.n;
+		if (sh->nsamples[slot] < cap)
+			samples[sh->nsamples[slot]++] = (uint32_t)(now - start);
+	}
+	sh->end_us[slot] = now;
 }
 
 static int
@@ -316,8 +402,11 @@ main(int argc, char *argv[])
 	uint32_t *samples, cap;
 	int ch, ready[2], go[2], failed = 0, started = 0;
 
-	while ((ch = getopt(argc, argv, "c:n:t:s:S:r:R:b:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:n:t:s:S:r:R:b:P:")) != -1) {
 		switch (ch) {
+		case 'P':
+			a.payout = (int)dblimit_arg(optarg, 1, BATCH_ITEMS_MAX);
+			break;
 		case 'b':
 			a.batch = (int)dblimit_arg(optarg, 1, WORKER_BATCH_MAX);
 			break;

@@ -54,7 +54,7 @@ function rss_sum(s,    n, i, a, kv, t) {
 	for (k in kv) R[label, c, k] = kv[k]
 	delete kv
 	if (!((label) in seen)) { seen[label] = 1 }
-	own = label == "warm" || label == "dblimit_batch" || label ~ /^batch[0-9]/ || label ~ /^statement[0-9]/ || label == "balance_at"
+	own = label == "warm" || label == "dblimit_batch" || label ~ /^batch[0-9]/ || label ~ /^payoutdb/ || label ~ /^statement[0-9]/ || label == "balance_at"
 	if (!((c) in cseen) && !own) { cseen[c] = 1; clist[++nc] = c }
 	if (label ~ /^batch[0-9]/) { batch_conns = c; blist[++nb] = label }
 	if (label ~ /^statement[0-9]/ || label == "balance_at") { hist_conns = c; hlist[++nh] = label }
@@ -133,18 +133,19 @@ END {
 	}
 	if (nb > 0) {
 		printf "\n### POST /transfers/batch, %s connections (issue 19)\n\n", batch_conns
-		printf "transfers/s = batches/s x items. Beside: POST /transfer at 64 connections.\n\n"
-		printf "| batch | batches/s | transfers/s | p50 ms | p99 ms | max ms | non-2xx (422) | x POST /transfer |\n"
-		printf "|---|---:|---:|---:|---:|---:|---:|---:|\n"
+		printf "transfers/s = batches/s x items. Beside: POST /transfer at 64 connections, and the database limit: the same batches (atomic) through ledger_batch_run() on as many direct connections (bench-dblimit -P), no HTTP.\n\n"
+		printf "| batch | batches/s | transfers/s | p50 ms | p99 ms | max ms | non-2xx (422) | x POST /transfer | DB limit transfers/s | x DB limit |\n"
+		printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
 		for (i = 1; i <= nb; i++) {
 			l = blist[i]; items = l; sub(/^batch/, "", items); sub(/_.*/, "", items)
 			mode = l ~ /_true$/ ? "atomic" : "each"
 			tps = v(l, batch_conns, "rps") * items
-			printf "| %s items, %s | %s | %s | %s | %s | %s | %s (%s) | %s |\n", items, mode,
+			dbl = v("payoutdb" items, batch_conns, "rps")
+			printf "| %s items, %s | %s | %s | %s | %s | %s | %s (%s) | %s | %s | %s |\n", items, mode,
 			    sprintf("%.1f", v(l, batch_conns, "rps")), n0(tps), ms(v(l, batch_conns, "p50_ms")),
 			    ms(v(l, batch_conns, "p99_ms")), ms(v(l, batch_conns, "max_ms")),
 			    v(l, batch_conns, "non2xx") + v(l, batch_conns, "errors"), n422(l, batch_conns),
-			    ratio(tps, v("transfer", 64, "rps"))
+			    ratio(tps, v("transfer", 64, "rps")), n0(dbl), ratio(tps, dbl)
 		}
 	}
 	if (nh > 0) {
@@ -209,6 +210,16 @@ END {
 		    1000 * v("batch1000_true", batch_conns, "rps") >= 4 * v("transfer", 64, "rps"),
 		    sprintf("%s / %s = %s", n0(1000 * v("batch1000_true", batch_conns, "rps")), n0(v("transfer", 64, "rps")),
 		    ratio(1000 * v("batch1000_true", batch_conns, "rps"), v("transfer", 64, "rps"))))
+	if (has("batch100_true", batch_conns) && has("payoutdb100", batch_conns))
+		check("POST /transfers/batch of 100 (atomic) >= 0.8x the database limit of the same batches",
+		    100 * v("batch100_true", batch_conns, "rps") >= 0.8 * v("payoutdb100", batch_conns, "rps"),
+		    sprintf("%s / %s = %s", n0(100 * v("batch100_true", batch_conns, "rps")), n0(v("payoutdb100", batch_conns, "rps")),
+		    ratio(100 * v("batch100_true", batch_conns, "rps"), v("payoutdb100", batch_conns, "rps"))))
+	if (has("batch1000_true", batch_conns) && has("payoutdb1000", batch_conns))
+		check("POST /transfers/batch of 1000 (atomic) >= 0.8x the database limit of the same batches",
+		    1000 * v("batch1000_true", batch_conns, "rps") >= 0.8 * v("payoutdb1000", batch_conns, "rps"),
+		    sprintf("%s / %s = %s", n0(1000 * v("batch1000_true", batch_conns, "rps")), n0(v("payoutdb1000", batch_conns, "rps")),
+		    ratio(1000 * v("batch1000_true", batch_conns, "rps"), v("payoutdb1000", batch_conns, "rps"))))
 	if (has("statement36", hist_conns))
 		check("GET /statement of ~10000 entries: p50 under 200 ms",
 		    v("statement36", hist_conns, "p50_ms") < 200, sprintf("%s ms", ms(v("statement36", hist_conns, "p50_ms"))))

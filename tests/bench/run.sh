@@ -363,6 +363,12 @@ fi
 if has_part batch; then
 	# Transfers/s through POST /transfers/batch: its rps times the items.
 	for n in 100 1000; do
+		# The database limit: the same batches (atomic) through
+		# ledger_batch_run() on as many direct connections, no HTTP.
+		note "database limit: payd_payout of $n, $batch_conns connections"
+		db_run "payoutdb$n" "$batch_conns" -P "$n" -s "$first" \
+		    -S "$snd_last" -r "$first" -R "$last"
+		audit "the database limit of batches of $n"
 		for a in true false; do
 			note "POST /transfers/batch of $n, atomic $a, $batch_conns connections"
 			wrk_run "batch${n}_$a" "$batch_conns" batch.lua "$url" $to_all \
