@@ -217,8 +217,8 @@ http_body_size_max(const char *path)
 }
 
 int
-http_read(FCGX_Request *r, struct http_req *req, char *body_store,
-    enum api_err *err)
+http_read(
+    FCGX_Request *r, struct http_req *req, char *body_store, enum api_err *err)
 {
 	const char *m, *cl;
 	long long len = 0;

@@ -91,8 +91,8 @@ size_t http_body_size_max(const char *path);
  * Content-Length, 413 for a body over the path's limit,
  * http_body_size_max).
  */
-int http_read(FCGX_Request *r, struct http_req *req, char *body_store,
-    enum api_err *err);
+int http_read(
+    FCGX_Request *r, struct http_req *req, char *body_store, enum api_err *err);
 
 /*
  * nginx's $msec, "1733300000.123" (seconds since the epoch, a point and
