@@ -18,6 +18,6 @@
 	X(money_faults)                                                        \
 	X(edges)                                                               \
 	X(accounts)                                                            \
-	X(faults)                                                              \
 	X(statement)                                                           \
-	X(batch)
+	X(batch)                                                               \
+	X(faults)
