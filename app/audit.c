@@ -15,6 +15,7 @@ static int audit_balances(struct db *db, enum stmt id, const char *what);
 static int audit_movements(struct db *db);
 static int audit_negative(struct db *db);
 static int audit_reversals(struct db *db);
+static int audit_holds(struct db *db);
 static void audit_truncated(int rows);
 
 static void
@@ -94,8 +95,8 @@ audit_movements(struct db *db)
 		money_format(out[1].i64, sum);
 		(void)printf(
 		    "MISMATCH movement %" PRId64 ": its %" PRId64
-		    " entries sum to %s (want 0.00; 2 entries for a deposit, "
-		    "3 for a transfer)\n",
+		    " entries sum to %s (want 0.00; 3 entries for a transfer, "
+		    "2 for any other)\n",
 		    out[0].i64, out[2].i64, sum);
 		rows++;
 	}
@@ -165,12 +166,59 @@ audit_reversals(struct db *db)
 	return rows;
 }
 
+/*
+ * Holds and refunds (STMT_AUDIT_HOLDS): each user's reservation is the sum
+ * of its pending holds and within its balance; no hold captured above its
+ * amount or without its transfer; no transfer refunded above its amount or
+ * apart from its refunds; every refund points at its transfer, no fee.
+ */
+static int
+audit_holds(struct db *db)
+{
+	/* Per check: the row's kind, then what its two values are. */
+	static const char *const what[][3] = {
+	    {"row", "value", "want"},
+	    {"user", "reserved", "its pending holds"},
+	    {"user", "balance", "below its reserved"},
+	    {"hold", "captured", "its transfer moved"},
+	    {"transfer", "refunded", "its refunds add up to"},
+	    {"refund", "fee (want 0.00)", "its transfer (-1: none)"},
+	};
+	struct db_val out[] = {
+	    DB_I64_OUT(), DB_I64_OUT(), DB_I64_OUT(), DB_I64_OUT()};
+	char a[MONEY_TEXT_SIZE_MAX], b[MONEY_TEXT_SIZE_MAX];
+	enum db_rc rc = DB_NOT_FOUND;
+	int rows = 0;
+
+	if (db_query(db, STMT_AUDIT_HOLDS, NULL, 0, out, 4) != DB_OK)
+		return -1;
+	while (rows < AUDIT_ROWS_MAX &&
+	       (rc = db_fetch(db, STMT_AUDIT_HOLDS)) == DB_OK) {
+		int64_t k = out[0].i64;
+
+		if (k < 1 || k > 5)
+			k = 0;
+		money_format(out[2].i64, a);
+		money_format(out[3].i64, b);
+		if (k == 5) /* an id, not an amount */
+			(void)snprintf(b, sizeof(b), "%" PRId64, out[3].i64);
+		(void)printf("MISMATCH %s %" PRId64 ": %s %s, %s %s\n",
+		    what[k][0], out[1].i64, what[k][1], a, what[k][2], b);
+		rows++;
+	}
+	db_query_end(db, STMT_AUDIT_HOLDS);
+	if (rows < AUDIT_ROWS_MAX && rc != DB_NOT_FOUND)
+		return -1;
+	audit_truncated(rows);
+	return rows;
+}
+
 int
 audit_run(const struct config *cfg)
 {
 	static struct db db;
 	static struct config audit_cfg;
-	int counts[6], problems = 0, failed = 0;
+	int counts[7], problems = 0, failed = 0;
 
 	/*
 	 * Its queries read the whole ledger: a request's read timeout would
@@ -190,6 +238,7 @@ audit_run(const struct config *cfg)
 	counts[3] = audit_movements(&db);
 	counts[4] = audit_negative(&db);
 	counts[5] = audit_reversals(&db);
+	counts[6] = audit_holds(&db);
 	db_close(&db);
 	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
 		if (counts[i] < 0)
@@ -207,6 +256,7 @@ audit_run(const struct config *cfg)
 		return 1;
 	}
 	(void)printf("audit: ok (conservation, user and fee balances, "
-	             "movements, no negative balance, reversals)\n");
+	             "movements, no negative balance, reversals, holds and "
+	             "refunds)\n");
 	return 0;
 }

@@ -18,9 +18,11 @@
 
 static const char *auth_token_of(const char *header);
 static enum db_rc auth_load_user(struct ctx *ctx, int64_t user_id,
-    char name[USERNAME_LEN_MAX + 1], int64_t *balance_minor, int64_t *gen);
+    char name[USERNAME_LEN_MAX + 1], int64_t *balance_minor, int64_t *gen,
+    int64_t *available_minor);
 static bool auth_row_is_callers(struct ctx *ctx, int64_t user_id,
-    const char *name, int64_t gen, int64_t balance_minor);
+    const char *name, int64_t gen, int64_t balance_minor,
+    int64_t available_minor);
 
 /*
  * The token of "Bearer <t>" or "JWT <t>" (RFC 6750 section 2.1; the JWT
@@ -49,15 +51,19 @@ auth_token_of(const char *header)
 }
 
 /*
- * Reads the username, balance and token generation of user_id
- * (db_row_read: once more on a fresh connection when the first had
- * died). The balance comes with the row, so GET /balance needs no second
+ * Reads the username, balance, token generation and available (balance -
+ * reserved by pending holds) of user_id (db_row_read: once more on a fresh
+ * connection when the first had died). The balance comes with the row, so
+ * GET /balance needs no second
  * read.
  */
 static enum db_rc
 auth_load_user(struct ctx *ctx, int64_t user_id,
-    char name[USERNAME_LEN_MAX + 1], int64_t *balance_minor, int64_t *gen)
+    char name[USERNAME_LEN_MAX + 1], int64_t *balance_minor, int64_t *gen,
+    int64_t *available_minor)
 {
+	/* Read and not used here; cppcheck sees only its initializer. */
+	/* cppcheck-suppress variableScope */
 	char created[AUTH_TIME_SIZE];
 	struct db_val in[] = {DB_I64_IN(user_id)};
 	struct db_val out[] = {
@@ -65,12 +71,14 @@ auth_load_user(struct ctx *ctx, int64_t user_id,
 	    DB_I64_OUT(),
 	    DB_I64_OUT(),
 	    DB_STR_OUT(created),
+	    DB_I64_OUT(),
 	};
-	enum db_rc rc = db_row_read(ctx->db, STMT_USER_GET, in, 1, out, 4);
+	enum db_rc rc = db_row_read(ctx->db, STMT_USER_GET, in, 1, out, 5);
 
 	if (rc == DB_OK) {
 		*balance_minor = out[1].i64;
 		*gen = out[2].i64;
+		*available_minor = out[4].i64;
 	}
 	return rc;
 }
@@ -101,6 +109,7 @@ auth_token(struct ctx *ctx)
 	ctx->token_gen = claims.gen;
 	ctx->user_checked = false;
 	ctx->balance_minor = -1;
+	ctx->available_minor = -1;
 	(void)snprintf(ctx->username, sizeof(ctx->username), "%s", claims.name);
 	assert(ctx->user_id > 0 && ctx->username[0] != '\0');
 	return 0;
@@ -116,16 +125,19 @@ auth_token(struct ctx *ctx)
  */
 static bool
 auth_row_is_callers(struct ctx *ctx, int64_t user_id, const char *name,
-    int64_t gen, int64_t balance_minor)
+    int64_t gen, int64_t balance_minor, int64_t available_minor)
 {
 	if (user_id != ctx->user_id || strcmp(name, ctx->username) != 0 ||
 	    gen != ctx->token_gen)
 		return false;
 	ctx->user_checked = true;
 	ctx->balance_minor = balance_minor;
-	/* The schema's CHECK keeps every balance in [0, cap]. */
+	ctx->available_minor = available_minor;
+	/* The schema's CHECKs: balance in [0, cap], reserved within it. */
 	assert(ctx->balance_minor >= 0 &&
 	       ctx->balance_minor <= MONEY_BALANCE_MAX_MINOR);
+	assert(ctx->available_minor >= 0 &&
+	       ctx->available_minor <= ctx->balance_minor);
 	return true;
 }
 
@@ -133,19 +145,20 @@ int
 auth_user(struct ctx *ctx)
 {
 	char name[USERNAME_LEN_MAX + 1];
-	int64_t balance_minor = -1, gen = -1;
+	int64_t balance_minor = -1, gen = -1, available_minor = -1;
 	enum db_rc rc;
 
 	assert(ctx->user_id > 0);
 	if (ctx->user_checked)
 		return 0;
-	rc = auth_load_user(ctx, ctx->user_id, name, &balance_minor, &gen);
+	rc = auth_load_user(
+	    ctx, ctx->user_id, name, &balance_minor, &gen, &available_minor);
 	if (rc != DB_OK && rc != DB_NOT_FOUND) {
 		handler_db_error(ctx, rc);
 		return -1;
 	}
-	if (rc == DB_NOT_FOUND ||
-	    !auth_row_is_callers(ctx, ctx->user_id, name, gen, balance_minor)) {
+	if (rc == DB_NOT_FOUND || !auth_row_is_callers(ctx, ctx->user_id, name,
+	                              gen, balance_minor, available_minor)) {
 		bool revoked = rc == DB_OK && strcmp(name, ctx->username) == 0;
 
 		log_event(LOG_INFO, "auth_rejected", "reason=%s uid=%lld",
@@ -172,6 +185,7 @@ auth_users_load(struct ctx *const *ctxs, size_t n)
 	    {.type = DB_STR, .str = name, .cap = sizeof(name)},
 	    DB_I64_OUT(),
 	    DB_I64_OUT(),
+	    DB_I64_OUT(),
 	};
 	struct db *db;
 
@@ -183,14 +197,14 @@ auth_users_load(struct ctx *const *ctxs, size_t n)
 		in[i] = DB_I64_IN(i < n ? ctxs[i]->user_id : 0);
 	db = ctxs[0]->db;
 	if (db_ensure(db) != DB_OK || db_query(db, STMT_USER_BATCH, in,
-	                                  WORKER_BATCH_MAX, out, 4) != DB_OK)
+	                                  WORKER_BATCH_MAX, out, 5) != DB_OK)
 		return; /* each auth_user() tries again and answers */
 	while (db_fetch(db, STMT_USER_BATCH) == DB_OK) {
 		/* The same user may send several requests of a batch. */
 		for (size_t i = 0; i < n; i++)
 			if (!ctxs[i]->user_checked)
 				(void)auth_row_is_callers(ctxs[i], out[0].i64,
-				    name, out[3].i64, out[2].i64);
+				    name, out[3].i64, out[2].i64, out[4].i64);
 	}
 	db_query_end(db, STMT_USER_BATCH);
 }

@@ -43,7 +43,7 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
         1},
     [STMT_USER_GET] = {"user_get",
         "SELECT username, balance, token_gen, "
-        "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') "
+        "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'), balance - reserved "
         "FROM users WHERE id = ?",
         1},
     /* POST /password: the hash to check the current password against,
@@ -66,8 +66,8 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
      * (worker.c), in one point read each: WORKER_BATCH_MAX ids, the
      * unused ones 0 (no user has id 0). */
     [STMT_USER_BATCH] = {"user_batch",
-        "SELECT id, username, balance, token_gen FROM users "
-        "WHERE id IN (?, ?, ?, ?, ?, ?, ?, ?)",
+        "SELECT id, username, balance, token_gen, balance - reserved "
+        "FROM users WHERE id IN (?, ?, ?, ?, ?, ?, ?, ?)",
         WORKER_BATCH_MAX},
     /* The whole of POST /balance in one round trip: the stored procedure
      * of sql/R__payd_deposit.sql. */
@@ -166,7 +166,7 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
         "COUNT(e.movement_id) FROM movements m "
         "LEFT JOIN entries e ON e.movement_id = m.id "
         "GROUP BY m.id, m.kind HAVING COALESCE(SUM(e.delta), 0) <> 0 "
-        "OR COUNT(e.movement_id) <> IF(m.kind = 'deposit', 2, 3) "
+        "OR COUNT(e.movement_id) <> IF(m.kind IN ('deposit', 'refund'), 2, 3) "
         "LIMIT 100",
         0},
     /* Reversals that do not undo their transfer, or not once. */
@@ -208,6 +208,80 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
         "operator, action, target, outcome, reason FROM admin_actions "
         "WHERE created_at >= ? ORDER BY id LIMIT ?",
         2},
+    /* The invariants of holds and refunds, one row per problem: the check
+     * (audit.c audit_holds), the row's id, what it holds, what it should.
+     * 1 reserved != its pending holds; 2 available below zero; 3 a hold
+     * captured above its amount, or captured without its transfer of that
+     * amount (hold_id set); 4 a transfer refunded above its amount, or
+     * whose refunded total != its refunds; 5 a refund that points at no
+     * transfer, or moves a fee. */
+    [STMT_AUDIT_HOLDS] = {"audit_holds",
+        "SELECT 1, u.id, u.reserved, CAST(COALESCE(SUM(h.amount + h.fee), "
+        "0) AS SIGNED) FROM users u LEFT JOIN holds h ON h.from_user = u.id "
+        "AND h.status = 'pending' GROUP BY u.id, u.reserved HAVING "
+        "u.reserved <> COALESCE(SUM(h.amount + h.fee), 0) "
+        "UNION ALL SELECT 2, id, balance, reserved FROM users "
+        "WHERE balance < reserved "
+        "UNION ALL SELECT 3, h.id, h.captured, COALESCE(m.amount, -1) "
+        "FROM holds h LEFT JOIN movements m ON m.id = h.transfer_id "
+        "AND m.kind = 'transfer' AND m.hold_id = h.id "
+        "WHERE h.captured > h.amount OR (h.status = 'captured' AND "
+        "(m.id IS NULL OR m.amount <> h.captured)) "
+        "UNION ALL SELECT 4, t.id, t.refunded, CAST(COALESCE(SUM(r.amount), "
+        "0) AS SIGNED) FROM movements t LEFT JOIN movements r ON "
+        "r.transfer_id = t.id AND r.kind = 'refund' WHERE t.kind = "
+        "'transfer' GROUP BY t.id, t.refunded, t.amount HAVING "
+        "t.refunded > t.amount OR t.refunded <> COALESCE(SUM(r.amount), 0) "
+        "UNION ALL SELECT 5, r.id, r.fee, COALESCE(t.id, -1) "
+        "FROM movements r LEFT JOIN movements t ON t.id = r.transfer_id "
+        "AND t.kind = 'transfer' AND t.from_user = r.to_user "
+        "AND t.to_user = r.from_user WHERE r.kind = 'refund' "
+        "AND (t.id IS NULL OR r.fee <> 0) LIMIT 100",
+        0},
+    [STMT_HOLD_CREATE] = {"hold_create",
+        "CALL payd_hold_create(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 11},
+    [STMT_HOLD_END] = {"hold_end",
+        "CALL payd_hold_end(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 12},
+    [STMT_HOLD_SWEEP] = {"hold_sweep", "CALL payd_hold_sweep(?, ?, ?, ?)", 4},
+/* The columns of a hold, as payd_hold_answer gives them after its
+ * outcome (sql/R__payd_hold_answer.sql); the status as shown at the
+ * first parameter's instant. */
+#define DB_HOLD_COLUMNS                                                        \
+	"SELECT h.id, fu.username, tu.username, h.amount, h.fee, "             \
+	"h.captured, h.transfer_id, payd_hold_shown(h.status, h.expires_at, "  \
+	"?), DATE_FORMAT(h.created_at, '%Y-%m-%dT%H:%i:%sZ'), "                \
+	"DATE_FORMAT(h.expires_at, '%Y-%m-%dT%H:%i:%sZ') FROM holds h "        \
+	"LEFT JOIN users fu ON fu.id = h.from_user "                           \
+	"LEFT JOIN users tu ON tu.id = h.to_user "
+    [STMT_HOLD_GET] = {"hold_get",
+        DB_HOLD_COLUMNS "WHERE h.id = ? AND (h.from_user = ? OR "
+                        "h.to_user = ?)",
+        4},
+    /* A page of the caller's holds: (status "" for all, else as shown). */
+    [STMT_HOLD_LIST] = {"hold_list",
+        DB_HOLD_COLUMNS "WHERE (h.from_user = ? OR h.to_user = ?) "
+                        "AND h.id < ? AND (? = '' OR payd_hold_shown("
+                        "h.status, h.expires_at, ?) = ?) "
+                        "ORDER BY h.id DESC LIMIT ?",
+        8},
+#undef DB_HOLD_COLUMNS
+    [STMT_REFUND] = {"refund", "CALL payd_refund(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        9},
+    /* A transfer of its sender or recipient and up to the last parameter
+     * of its refunds, oldest first: one row a refund (or one row with the
+     * refund's columns NULL). reversed: an operator's reversal of it. */
+    [STMT_TRANSFER_GET] = {"transfer_get",
+        "SELECT m.id, fu.username, tu.username, m.amount, m.fee, "
+        "m.refunded, m.hold_id, EXISTS(SELECT 1 FROM movements v WHERE "
+        "v.transfer_id = m.id AND v.kind = 'reversal'), "
+        "DATE_FORMAT(m.created_at, '%Y-%m-%dT%H:%i:%sZ'), r.id, r.amount, "
+        "DATE_FORMAT(r.created_at, '%Y-%m-%dT%H:%i:%sZ') FROM movements m "
+        "LEFT JOIN users fu ON fu.id = m.from_user "
+        "LEFT JOIN users tu ON tu.id = m.to_user "
+        "LEFT JOIN movements r ON r.transfer_id = m.id AND r.kind = "
+        "'refund' WHERE m.id = ? AND m.kind = 'transfer' AND "
+        "(m.from_user = ? OR m.to_user = ?) ORDER BY r.id LIMIT ?",
+        4},
 };
 
 static const char *const db_rc_names[DB_RC__MAX] = {

@@ -11,8 +11,9 @@
 #include "h_money.h"
 
 /*
- * The caller's name and balance come from the row that auth_user() (or
- * auth_users_load(), for several requests at once) has just read, in one
+ * The caller's name, balance and available come from the row that
+ * auth_user() (or auth_users_load(), for several requests at once) has
+ * just read, in one
  * statement outside any transaction, as a separate read would be: GET
  * /balance costs one database round trip, not two.
  */
@@ -22,7 +23,8 @@ h_balance_get(struct ctx *ctx)
 	assert(ctx->user_id > 0 && ctx->user_checked);
 	if (h_balance_at(ctx))
 		return; /* ?at=: the balance at that time (h_statement.c) */
-	handler_balance_body(ctx, ctx->balance_minor);
+	handler_balance_available_body(
+	    ctx, ctx->balance_minor, ctx->available_minor);
 	ctx->resp->status = 200;
 }
 

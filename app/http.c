@@ -81,6 +81,17 @@ static const struct http_err_def http_errs[API__MAX] = {
     {503, "unavailable",
         "The service is temporarily unavailable; retry "
         "later."},
+    /* API_FORBIDDEN */
+    {403, "forbidden", "The caller may not do this to this object."},
+    /* API_HOLD_NOT_PENDING */
+    {409, "hold_not_pending", "The hold was already captured or voided."},
+    /* API_HOLD_EXPIRED */
+    {409, "hold_expired", "The hold has expired."},
+    /* API_OVER_HOLD */
+    {422, "invalid_amount", "The amount is above the hold's amount."},
+    /* API_REFUND_EXCEEDS */
+    {422, "refund_exceeds_transfer",
+        "The amount is more than is left to refund of the transfer."},
 };
 
 static const char *http_reason(int status);

@@ -57,7 +57,6 @@ static enum ledger_outcome ledger_state(
     const struct ledger_req *req, enum db_rc rc, int64_t state);
 static enum db_rc ledger_deposit(struct db *db, const struct ledger_req *req,
     struct ledger_res *res, const char *at_sql);
-static int64_t ledger_fee_account(void);
 static void ledger_transfer_params(
     const struct ledger_req *req, struct db_val *in);
 static enum db_rc ledger_transfer(struct db *db, const struct ledger_req *req,
@@ -161,7 +160,7 @@ ledger_deposit(struct db *db, const struct ledger_req *req,
  * transfer (in a worker, after the fork), not with a system call per
  * transfer.
  */
-static int64_t
+int64_t
 ledger_fee_account(void)
 {
 	static bool started;

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "master.h"
 #include "metrics.h"
+#include "sweeper.h"
 #include "util.h"
 #include "worker.h"
 
@@ -44,11 +45,12 @@ struct master {
 	int nslots;
 	pid_t retired[MASTER_RETIRED_MAX];
 	int nretired;
+	struct slot sweeper; /* the hold sweeper's process (sweeper.h) */
 	bool stopping;
 	pid_t pid;
 };
 
-static pid_t master_spawn(struct master *m, int *ready_fd);
+static pid_t master_spawn(struct master *m, int *ready_fd, bool sweeper);
 static void master_spawn_slot(struct master *m, int i);
 static void master_reap(struct master *m);
 static void master_respawn_due(struct master *m);
@@ -134,9 +136,12 @@ master_log_exit(pid_t pid, int status, const char *role)
 		    (long)pid, role, WEXITSTATUS(status));
 }
 
-/* Forks one worker. ready_fd, when not NULL, gets the readiness pipe. */
+/*
+ * Forks one worker, or the sweeper. ready_fd, when not NULL, gets the
+ * readiness pipe.
+ */
 static pid_t
-master_spawn(struct master *m, int *ready_fd)
+master_spawn(struct master *m, int *ready_fd, bool sweeper)
 {
 	int fds[2] = {-1, -1};
 	pid_t pid;
@@ -163,22 +168,28 @@ master_spawn(struct master *m, int *ready_fd)
 			_exit(1);
 		if (fds[0] >= 0)
 			(void)close(fds[0]);
+		if (sweeper) {
+			/* Only workers accept: a drain closes the socket. */
+			(void)close(m->listen_fd);
+			_exit(sweeper_run(m->cfg));
+		}
 		_exit(worker_run(m->cfg, m->listen_fd, fds[1]));
 	}
 	if (fds[1] >= 0)
 		(void)close(fds[1]);
 	if (ready_fd != NULL)
 		*ready_fd = fds[0];
-	log_event(LOG_INFO, "worker_spawn", "worker_pid=%ld", (long)pid);
+	log_event(LOG_INFO, "worker_spawn", "worker_pid=%ld role=%s", (long)pid,
+	    sweeper ? "sweeper" : "worker");
 	return pid;
 }
 
 static void
 master_spawn_slot(struct master *m, int i)
 {
-	struct slot *s = &m->slots[i];
+	struct slot *s = i < 0 ? &m->sweeper : &m->slots[i];
 
-	s->pid = master_spawn(m, NULL);
+	s->pid = master_spawn(m, NULL, i < 0);
 	s->started_ms = util_now_ms();
 	if (s->pid < 0) {
 		s->pid = 0;
@@ -215,6 +226,13 @@ master_reap(struct master *m)
 				s->backoff_ms = WORKER_BACKOFF_MS_MAX;
 			s->respawn_at_ms = now + s->backoff_ms;
 		}
+		if (!found && m->sweeper.pid == pid) {
+			found = true;
+			master_log_exit(pid, status, "sweeper");
+			m->sweeper.pid = 0;
+			m->sweeper.respawn_at_ms =
+			    util_now_ms() + MASTER_CRASH_WINDOW_MS;
+		}
 		for (int i = 0; i < m->nretired && !found; i++) {
 			if (m->retired[i] != pid)
 				continue;
@@ -235,6 +253,8 @@ master_signal_all(const struct master *m, int sig)
 			(void)kill(m->slots[i].pid, sig);
 	for (int i = 0; i < m->nretired; i++)
 		(void)kill(m->retired[i], sig);
+	if (m->sweeper.pid > 0)
+		(void)kill(m->sweeper.pid, sig);
 }
 
 static int
@@ -255,6 +275,8 @@ master_respawn_due(struct master *m)
 	for (int i = 0; i < m->nslots; i++)
 		if (m->slots[i].pid == 0 && now >= m->slots[i].respawn_at_ms)
 			master_spawn_slot(m, i);
+	if (m->sweeper.pid == 0 && now >= m->sweeper.respawn_at_ms)
+		master_spawn_slot(m, -1);
 }
 
 static bool
@@ -333,7 +355,7 @@ master_reload(struct master *m)
 			continue;
 		}
 		memset(s, 0, sizeof(*s));
-		s->pid = master_spawn(m, &ready);
+		s->pid = master_spawn(m, &ready, false);
 		s->started_ms = util_now_ms();
 		if (s->pid < 0)
 			s->pid = 0;
@@ -348,6 +370,9 @@ master_reload(struct master *m)
 		master_retire(m, old);
 		master_reap(m);
 	}
+	/* The sweeper too, with the new configuration (reaped, respawned). */
+	if (m->sweeper.pid > 0)
+		(void)kill(m->sweeper.pid, SIGTERM);
 	(void)sd_notify(0, "READY=1");
 }
 
@@ -375,9 +400,11 @@ master_drain(struct master *m)
 			(void)kill(m->slots[i].pid, SIGTERM);
 	for (int i = 0; i < m->nretired; i++)
 		(void)kill(m->retired[i], SIGTERM);
+	if (m->sweeper.pid > 0)
+		(void)kill(m->sweeper.pid, SIGTERM);
 	while (any) {
 		master_reap(m);
-		any = m->nretired > 0;
+		any = m->nretired > 0 || m->sweeper.pid > 0;
 		for (int i = 0; i < m->nslots; i++)
 			any = any || m->slots[i].pid > 0;
 		if (!any)
@@ -390,6 +417,8 @@ master_drain(struct master *m)
 					(void)kill(m->slots[i].pid, SIGKILL);
 			for (int i = 0; i < m->nretired; i++)
 				(void)kill(m->retired[i], SIGKILL);
+			if (m->sweeper.pid > 0)
+				(void)kill(m->sweeper.pid, SIGKILL);
 			deadline = INT64_MAX;
 		}
 		(void)nanosleep(&ts, NULL);
@@ -431,6 +460,7 @@ master_run(const char *config_path, struct config *cfg)
 	config_log(cfg);
 	for (int i = 0; i < m.nslots; i++)
 		master_spawn_slot(&m, i);
+	master_spawn_slot(&m, -1);
 	(void)sd_notifyf(0, "READY=1\nMAINPID=%ld", (long)getpid());
 	while (!m.stopping) {
 		int sig = sigtimedwait(&set, NULL, &tick);

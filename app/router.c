@@ -3,6 +3,7 @@
  */
 #include <assert.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "auth.h"
@@ -17,7 +18,7 @@ enum route_auth {
 };
 
 struct route {
-	const char *path;
+	const char *path; /* "{id}" stands for a positive integer segment */
 	enum http_method method;
 	void (*fn)(struct ctx *ctx);
 	enum route_auth auth;
@@ -45,6 +46,19 @@ static const struct route routes[] = {
     {"/metrics", HTTP_GET, h_metrics, ROUTE_PUBLIC, ROUTER_ALONE, "metrics"},
     {"/password", HTTP_POST, h_password, ROUTE_USER, ROUTER_ALONE, "password"},
     {"/logout", HTTP_POST, h_logout, ROUTE_USER, ROUTER_ALONE, "logout"},
+    {"/holds", HTTP_GET, h_holds_list, ROUTE_USER, ROUTER_ALONE, "holds_list"},
+    {"/holds", HTTP_POST, h_holds_create, ROUTE_TOKEN, ROUTER_ALONE,
+        "holds_create"},
+    {"/holds/{id}", HTTP_GET, h_holds_get, ROUTE_USER, ROUTER_ALONE,
+        "holds_get"},
+    {"/holds/{id}/capture", HTTP_POST, h_holds_capture, ROUTE_TOKEN,
+        ROUTER_ALONE, "holds_capture"},
+    {"/holds/{id}/void", HTTP_POST, h_holds_void, ROUTE_TOKEN, ROUTER_ALONE,
+        "holds_void"},
+    {"/transfers/{id}", HTTP_GET, h_transfers_get, ROUTE_USER, ROUTER_ALONE,
+        "transfers_get"},
+    {"/transfers/{id}/refund", HTTP_POST, h_transfers_refund, ROUTE_TOKEN,
+        ROUTER_ALONE, "transfers_refund"},
 };
 
 #define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))
@@ -57,6 +71,38 @@ static const char *const router_method_names[HTTP_METHOD__MAX] = {
     "",     /* HTTP_OTHER */
 };
 
+/*
+ * Whether path is pattern, where a "{id}" segment of the pattern matches a
+ * positive integer without leading zeros that fits int64_t, kept in *id.
+ * Any other path id (API.md: not a positive integer) matches no route:
+ * 404 not_found.
+ */
+static bool
+router_path_is(const char *pattern, const char *path, int64_t *id)
+{
+	static const char hole[] = "{id}";
+
+	while (*pattern != '\0') {
+		if (strncmp(pattern, hole, sizeof(hole) - 1) == 0) {
+			int64_t v = 0;
+
+			if (*path < '1' || *path > '9')
+				return false;
+			for (; *path >= '0' && *path <= '9'; path++) {
+				if (v > (INT64_MAX - (*path - '0')) / 10)
+					return false;
+				v = v * 10 + (*path - '0');
+			}
+			*id = v;
+			pattern += sizeof(hole) - 1;
+			continue;
+		}
+		if (*pattern++ != *path++)
+			return false;
+	}
+	return *path == '\0';
+}
+
 unsigned
 router_route(struct ctx *ctx)
 {
@@ -68,8 +114,9 @@ router_route(struct ctx *ctx)
 
 	ctx->hit = NULL;
 	buf_init(&allow, allow_store, sizeof(allow_store));
+	ctx->path_id = 0;
 	for (size_t i = 0; i < ROUTE_COUNT; i++) {
-		if (strcmp(routes[i].path, req->path) != 0)
+		if (!router_path_is(routes[i].path, req->path, &ctx->path_id))
 			continue;
 		path_known = true;
 		if (routes[i].method == req->method)

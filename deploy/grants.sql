@@ -47,8 +47,10 @@ GRANT EXECUTE ON `@@DB@@`.* TO @@APP@@;
 GRANT SELECT, INSERT (username, password_hash, created_at),
     UPDATE (password_hash, token_gen, password_changed_at)
     ON `@@DB@@`.users TO @@APP@@;
--- GET /transactions and payd audit.
+-- GET /transactions, GET /transfers/{id} and payd audit.
 GRANT SELECT ON `@@DB@@`.movements TO @@APP@@;
+-- GET /holds and GET /holds/{id}, and payd audit (sql/004_holds.sql).
+GRANT SELECT ON `@@DB@@`.holds TO @@APP@@;
 GRANT SELECT ON `@@DB@@`.entries TO @@APP@@;
 GRANT SELECT ON `@@DB@@`.fee_accounts TO @@APP@@;
 -- payd admin (run with payd.conf's account): the record of what

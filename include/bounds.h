@@ -107,6 +107,21 @@ _Static_assert(MONEY_BALANCE_MAX_MINOR < INT64_MAX / 4,
 #define TXN_PAGE_LIMIT_MAX 100
 #define TXN_PAGE_LIMIT_DEFAULT 20
 
+/* POST /holds "expires_in" (API.md), in seconds. */
+#define HOLD_EXPIRES_IN_S_MIN 60
+#define HOLD_EXPIRES_IN_S_MAX 604800
+#define HOLD_EXPIRES_IN_S_DEFAULT 86400
+/* GET /transfers/{id} lists at most this many of its refunds. */
+#define REFUND_LIST_MAX 400
+/*
+ * The hold sweeper (app/sweeper.c): a tick a second on every instance;
+ * its lease lasts three ticks, so a dead holder's is taken over within
+ * four; at most this many holds expired a tick.
+ */
+#define SWEEPER_TICK_MS 1000
+#define SWEEPER_LEASE_MS 3000
+#define SWEEPER_HOLDS_MAX 1000
+
 /* JWT: a token we issue is ~300 bytes; refuse anything absurd. */
 #define TOKEN_SIZE_MAX 1024
 #define TOKEN_SECRET_LEN_MIN 32
@@ -204,10 +219,11 @@ _Static_assert(DB_BATCH_LOCK_WAITS + 1 < DB_CALL_LOCK_WAITS_MAX,
 	((WORKER_BATCH_MAX * DB_TRANSFER_SLOT_PARAMS) +                        \
 	    DB_TRANSFER_SHARED_PARAMS)
 /*
- * Result columns of one statement: the most is GET /statement's, an
- * entry's eight (entry.h) and its delta.
+ * Result columns of one statement: the most is a hold's answer
+ * (payd_hold_answer: the state, the hold's ten, the payer's available) and
+ * GET /transfers/{id}'s twelve; GET /statement's nine.
  */
-#define DB_COLUMN_COUNT_MAX 9
+#define DB_COLUMN_COUNT_MAX 16
 #define DB_PARAM_COUNT_MAX 72
 _Static_assert(WORKER_BATCH_MAX <= DB_PARAM_COUNT_MAX,
     "STMT_USER_BATCH binds one parameter per request of a batch");
@@ -281,6 +297,18 @@ _Static_assert(DB_TRANSFER_BATCH_PARAMS <= DB_PARAM_COUNT_MAX,
  * its error, is shorter.
  */
 #define BATCH_ROW_SIZE_MAX 320
+
+/* A hold's status, "captured" the longest, and its NUL (ledger_hold.h). */
+#define LEDGER_HOLD_STATUS_SIZE 16
+/* ?status= of GET /holds: one of the four statuses, or too long. */
+#define HOLDS_PARAM_SIZE_MAX 24
+/* One hold in JSON is under 640 bytes: names of <= 32, fixed keys. */
+#define HOLDS_ROW_JSON_SIZE_MAX 640
+/* One refund in GET /transfers/{id} is under 96 bytes of JSON. */
+#define REFUND_ROW_JSON_SIZE_MAX 96
+/* The sweeper's lease holder "<host>:<pid>" (leases.holder), its host. */
+#define SWEEPER_HOLDER_SIZE 96
+#define SWEEPER_HOST_SIZE 64
 
 /* The canonical request: "transfer|to=<32 bytes>|<19 digits>" and NUL. */
 #define LEDGER_CANON_SIZE_MAX 96

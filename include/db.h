@@ -18,11 +18,11 @@ enum stmt {
 	STMT_SET_LOCK_WAIT,     /* the session's lock-wait timeout */
 	STMT_USER_INSERT,       /* new user: username, hash */
 	STMT_USER_LOGIN,        /* id, hash, token_gen by username */
-	STMT_USER_GET,          /* username, balance, token_gen, created_at */
+	STMT_USER_GET,          /* name, balance, gen, created_at, available */
 	STMT_USER_HASH,         /* the hash of an id under a token_gen */
 	STMT_USER_PASSWORD_SET, /* new hash, token_gen + 1 */
 	STMT_USER_LOGOUT,       /* token_gen + 1 */
-	STMT_USER_BATCH,        /* id, username, balance, token_gen of ids */
+	STMT_USER_BATCH,        /* id, name, balance, gen, available of ids */
 	STMT_DEPOSIT,           /* CALL payd_deposit: a whole top-up */
 	STMT_TRANSFER,          /* CALL payd_transfer: a whole transfer */
 	STMT_TRANSFER_BATCH,    /* CALL payd_transfer_batch: up to 8 at once */
@@ -46,6 +46,14 @@ enum stmt {
 	STMT_ADMIN_REVERSE,   /* CALL payd_admin_reverse */
 	STMT_ADMIN_RECORD,    /* one admin_actions row */
 	STMT_ADMIN_LOG,       /* admin_actions since a time */
+	STMT_AUDIT_HOLDS,     /* holds, reservations and refunds */
+	STMT_HOLD_CREATE,     /* CALL payd_hold_create: POST /holds */
+	STMT_HOLD_END,        /* CALL payd_hold_end: capture or void */
+	STMT_HOLD_SWEEP,      /* CALL payd_hold_sweep: the sweeper's tick */
+	STMT_HOLD_GET,        /* a hold, for its payer or recipient */
+	STMT_HOLD_LIST,       /* a user's holds, newest first */
+	STMT_REFUND,          /* CALL payd_refund: a refund */
+	STMT_TRANSFER_GET,    /* a transfer and its refunds */
 	STMT__MAX
 };
 

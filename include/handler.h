@@ -13,6 +13,7 @@
 #include "config.h"
 #include "db.h"
 #include "http.h"
+#include "ledger.h"
 
 struct route;           /* router.c */
 struct h_transfer_slot; /* h_transfer.c */
@@ -41,6 +42,10 @@ struct ctx {
 	 * the same row again. Never used inside a money movement.
 	 */
 	int64_t balance_minor;
+	/* And its available (balance - reserved by pending holds), alike. */
+	int64_t available_minor;
+	/* The {id} of a path such as /holds/{id}: a positive integer. */
+	int64_t path_id;
 	/*
 	 * POST /transfer taken with others: its request as
 	 * h_transfer_batch() read it, for h_transfer() to run when the batch
@@ -85,6 +90,13 @@ void h_transactions(struct ctx *ctx);
 bool h_balance_at(struct ctx *ctx);
 void h_statement(struct ctx *ctx);
 void h_batch(struct ctx *ctx);
+void h_holds_create(struct ctx *ctx);
+void h_holds_list(struct ctx *ctx);
+void h_holds_get(struct ctx *ctx);
+void h_holds_capture(struct ctx *ctx);
+void h_holds_void(struct ctx *ctx);
+void h_transfers_get(struct ctx *ctx);
+void h_transfers_refund(struct ctx *ctx);
 void h_metrics(struct ctx *ctx);
 void h_password(struct ctx *ctx);
 void h_logout(struct ctx *ctx);
@@ -116,5 +128,59 @@ enum db_rc handler_exec_retry(struct ctx *ctx, enum stmt id, struct db_val *in,
  * this balance: {"username","balance","currency"}. Leaves the status.
  */
 void handler_balance_body(struct ctx *ctx, int64_t balance_minor);
+/* The same with "available" (GET /balance). */
+void handler_balance_available_body(
+    struct ctx *ctx, int64_t balance_minor, int64_t available_minor);
+
+/*
+ * The request's Idempotency-Key into *key (NULL when absent). Returns 0,
+ * or -1 after answering 400 for a key that is not 1 to IDEM_KEY_LEN_MAX
+ * printable ASCII characters.
+ */
+int handler_idem_key(struct ctx *ctx, const char **key);
+
+/*
+ * Reads the "amount" of obj into *minor (API.md Conventions). Returns 0,
+ * or -1 after answering 400: invalid_request for a missing amount, an
+ * object or an array; invalid_amount for null, a boolean, or text that
+ * money_parse() refuses.
+ */
+struct json_object;
+int handler_read_amount(
+    struct ctx *ctx, struct json_object *obj, int64_t *minor);
+
+/*
+ * Reads an optional body {"amount": ...} (POST /holds/{id}/capture, POST
+ * /transfers/{id}/refund): no body, or one without "amount", leaves
+ * *minor 0. Returns 0, or -1 after answering 400.
+ */
+int handler_read_optional_amount(struct ctx *ctx, int64_t *minor);
+
+/*
+ * Reads the recipient of obj: "to" (a username, *to and *to_len point into
+ * obj; *to_id 0) or "to_id" (*to_id > 0, *to NULL), exactly one of them.
+ * Returns 0, or -1 after answering 400 invalid_request.
+ */
+int handler_read_recipient(struct ctx *ctx, struct json_object *obj,
+    int64_t *to_id, const char **to, size_t *to_len);
+
+/*
+ * Ends a money request whose CALL ended LEDGER_STATE_DONE once its body is
+ * written: without a key the CALL has committed and the status is set;
+ * with one, the answer is stored under the key and committed (idem.h),
+ * or 503/500 when that fails (the movement is then rolled back).
+ */
+void handler_money_done(struct ctx *ctx, enum stmt call, const char *key,
+    const char *canon, int status);
+
+/*
+ * Answers a money request whose CALL failed (rc, 503 or 500) or answered a
+ * state other than LEDGER_STATE_DONE: 401 and 400 as they are; a business
+ * refusal (403, 404, 409, 422) recorded under the key, if any, so that a retry
+ * gets the same answer; a taken key replays what it holds (or 422
+ * idempotency_key_reused); 409 request_in_progress.
+ */
+void handler_money_refused(struct ctx *ctx, enum ledger_state state,
+    enum db_rc rc, const char *key, const char *canon);
 
 #endif /* HANDLER_H */

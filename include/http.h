@@ -37,6 +37,11 @@ enum api_err {
 	API_RATE_LIMITED,        /* 429 rate_limited */
 	API_INTERNAL,            /* 500 internal_error */
 	API_UNAVAILABLE,         /* 503 unavailable */
+	API_FORBIDDEN,           /* 403 forbidden */
+	API_HOLD_NOT_PENDING,    /* 409 hold_not_pending */
+	API_HOLD_EXPIRED,        /* 409 hold_expired */
+	API_OVER_HOLD,           /* 422 invalid_amount: above the hold */
+	API_REFUND_EXCEEDS,      /* 422 refund_exceeds_transfer */
 	API__MAX
 };
 

@@ -23,7 +23,8 @@
 /*
  * The state the money procedures answer in their first column (or OUT
  * parameter): payd_deposit, payd_transfer, payd_transfer_batch and their
- * steps (sql/R__payd_*.sql write these numbers). Only LEDGER_STATE_DONE
+ * steps, payd_hold_create, payd_hold_end and payd_refund (sql/R__payd_*.sql
+ * write these numbers). Only LEDGER_STATE_DONE
  * moved money. The values are the procedures' wire format, so each is
  * written out; tests/unit/check_source.c compares them with the SQL.
  */
@@ -38,6 +39,12 @@ enum ledger_state {
 	LEDGER_STATE_KEY_BUSY = 7,  /* the key's request still runs: 409 */
 	LEDGER_STATE_NOT_RUN = 8,   /* a batch's slot with no transfer in it */
 	LEDGER_STATE_FROZEN = 9, /* the payer is frozen: 403 account_frozen */
+	LEDGER_STATE_NOT_FOUND = 10,   /* no hold or transfer of the caller's */
+	LEDGER_STATE_FORBIDDEN = 11,   /* the wrong party: 403 */
+	LEDGER_STATE_NOT_PENDING = 12, /* a hold captured or voided: 409 */
+	LEDGER_STATE_EXPIRED = 13,     /* a hold expired: 409 */
+	LEDGER_STATE_OVER_HOLD = 14,   /* a capture above the hold: 422 */
+	LEDGER_STATE_OVER_REFUND = 15, /* a refund above what is left: 422 */
 	LEDGER_STATE__MAX
 };
 
@@ -108,6 +115,12 @@ struct ledger_res {
  * back-off before it. No attempt starts with less time left.
  */
 int64_t ledger_attempt_ms(const struct config *cfg);
+
+/*
+ * The fee sub-account a transfer (or a capture) credits, so that no fee
+ * row is hot (bounds.h DB_FEE_ACCOUNT_COUNT): each process goes round them.
+ */
+int64_t ledger_fee_account(void);
 
 /*
  * Runs req as one transaction, retrying a deadlock or a lock-wait timeout

@@ -1,12 +1,15 @@
 -- The debit of a payer, shared by every movement that takes money out of
 -- a user's account at the user's request (payd_transfer_move, and so
--- POST /transfer and the transfers a worker batches; a hold, a capture as
--- payer, a refund and a batch payout are to call it too): the one place of
+-- POST /transfer, the transfers a worker batches and a capture's payer;
+-- a refund's refunder; a batch payout is to call it too; a hold's
+-- reservation applies the same two rules in payd_reserve): the one place of
 -- two rules (API.md "Holds, refunds, batches and statements"):
 --
 --   - a frozen account (users.frozen_at set by `payd admin freeze`) pays
 --     nothing: p_state 9 (403 account_frozen), whatever its balance;
---   - nothing is taken past the balance: p_state 4 (422 insufficient_funds).
+--   - nothing is taken past the available balance, balance - reserved by
+--     pending holds (sql/004_holds.sql): p_state 4 (422
+--     insufficient_funds), so a hold's money is never spent twice.
 --
 -- Both are checked in the debit's own UPDATE, under the row lock it takes,
 -- so a freeze that has committed stops every debit that comes after it, on
@@ -20,7 +23,8 @@ CREATE OR REPLACE DEFINER = payd_owner PROCEDURE payd_debit(
     COMMENT 'a payer''s debit: frozen, then funds (sql/R__payd_debit.sql)'
 BEGIN
 	UPDATE users SET balance = balance - p_total
-	    WHERE id = p_user AND balance >= p_total AND frozen_at IS NULL;
+	    WHERE id = p_user AND balance - reserved >= p_total AND
+	    frozen_at IS NULL;
 	IF ROW_COUNT() = 1 THEN
 		SET p_state = 0;
 	ELSEIF (SELECT frozen_at FROM users WHERE id = p_user) IS NOT NULL

@@ -5,7 +5,8 @@
 -- state is left as it is, and nothing is done).
 --
 --   1. the debit (payd_debit, sql/R__payd_debit.sql: only from an account
---      that is not frozen, and only if balance >= amount + fee) and the
+--      that is not frozen, and only if its available, balance - reserved
+--      by pending holds, is >= amount + fee) and the
 --      credit (only if balance <= the cap minus amount), in ascending user
 --      id order so that A->B and B->A cannot deadlock; both always run, so
 --      the payer's refusal wins over the recipient's cap. When either

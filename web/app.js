@@ -305,6 +305,9 @@ function resetDashboard() {
   $('balance-currency').textContent = '';
   $('history-list').replaceChildren();
   $('history-empty').hidden = true;
+  $('holds-list').replaceChildren();
+  $('holds-empty').hidden = true;
+  $('balance-available').hidden = true;
   $('load-more-btn').hidden = true;
   $('topup-form').reset();
   $('transfer-form').reset();
@@ -325,6 +328,7 @@ function logout(message, kind = 'info') {
   clearSession();
   historyGeneration += 1;
   balanceGeneration += 1;
+  holdsGeneration += 1;
   resetDashboard();
   showAuth();
   notify(message, kind);
@@ -370,6 +374,11 @@ async function refreshBalance() {
   if (r.ok && r.data && apiCents(r.data.balance) !== null) {
     el.textContent = formatCents(apiCents(r.data.balance));
     el.dataset.state = 'ready';
+    // "available" beside the balance when holds reserve part of it.
+    const avail = apiCents(r.data.available);
+    const availEl = $('balance-available');
+    availEl.hidden = avail === null || avail === apiCents(r.data.balance);
+    availEl.textContent = avail === null ? '' : `Available: ${formatCents(avail)}`;
     $('balance-currency').textContent = typeof r.data.currency === 'string' ? r.data.currency : '';
     if (typeof r.data.username === 'string' && r.data.username) {
       session.username = r.data.username;
@@ -392,6 +401,8 @@ function txTitle(tx) {
     case 'deposit': return 'Top-up';
     case 'transfer_out': return `Sent to ${who}`;
     case 'transfer_in': return `Received from ${who}`;
+    case 'refund_out': return `Refunded to ${who}`;
+    case 'refund_in': return `Refund from ${who}`;
     case 'reversal_out': return `Reversed: given back to ${who}`;
     case 'reversal_in': return `Reversed: paid back by ${who}`;
     default: return String(tx.type);
@@ -409,7 +420,7 @@ function renderTx(tx) {
   let signed = '';
   if (amount !== null) {
     if (tx.type === 'transfer_out') signed = `−${formatCents(amount + fee)}`;
-    else if (tx.type === 'reversal_out') signed = `−${formatCents(amount)}`;
+    else if (tx.type === 'refund_out' || tx.type === 'reversal_out') signed = `−${formatCents(amount)}`;
     else if (tx.type === 'reversal_in') signed = `+${formatCents(amount + fee)}`;
     else signed = `+${formatCents(amount)}`;
   }
@@ -439,6 +450,7 @@ function renderTx(tx) {
   meta.append(metaText, time);
 
   li.append(row, meta);
+  if (tx.type === 'transfer_in') li.append(refundControls(tx));
   return li;
 }
 
@@ -477,7 +489,231 @@ async function loadHistory(reset) {
 }
 
 async function refreshAll() {
-  await Promise.all([refreshBalance(), loadHistory(true)]);
+  await Promise.all([refreshBalance(), loadHistory(true), loadHolds()]);
+}
+
+/* ------------------------------------------------------- refunds, holds */
+
+/** A button with its text and class. */
+function button(text, cls) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = cls;
+  b.textContent = text;
+  return b;
+}
+
+/** An amount input with an accessible name. */
+function amountInput(label, cls) {
+  const i = document.createElement('input');
+  i.type = 'text';
+  i.inputMode = 'decimal';
+  i.autocomplete = 'off';
+  i.maxLength = 20;
+  i.className = cls;
+  i.setAttribute('aria-label', label);
+  return i;
+}
+
+/** Sentence for a refused refund, capture or void. */
+function moneyActionSentence(r) {
+  switch (r.code) {
+    case 'refund_exceeds_transfer': return 'That is more than is left to refund of this payment.';
+    case 'insufficient_funds': return 'Your available balance does not cover this.';
+    case 'invalid_amount': return r.status === 422 ? 'That is more than the hold.' : amountSentence();
+    case 'hold_not_pending': return 'This hold was already captured or voided.';
+    case 'hold_expired': return 'This hold has expired.';
+    case 'limit_exceeded': return 'This would take a balance over the maximum, so nothing was moved.';
+    default: return commonSentence(r) || r.message || `It failed (error ${r.status}).`;
+  }
+}
+
+/**
+ * "Refund" on a received payment: asks the server what is left to refund
+ * (GET /transfers/{id}), offers it as the amount, and sends the refund with
+ * one Idempotency-Key per attempt.
+ */
+function refundControls(tx) {
+  const box = document.createElement('div');
+  box.className = 'tx-actions';
+  const open = button('Refund', 'btn btn-secondary btn-small refund-btn');
+  const input = amountInput(`Amount to refund of #${tx.id}`, 'refund-amount');
+  const send = button('Confirm refund', 'btn btn-small refund-confirm');
+  const err = document.createElement('p');
+  err.className = 'form-error';
+  err.setAttribute('role', 'alert');
+  input.hidden = true;
+  send.hidden = true;
+  err.hidden = true;
+  let key = null;
+  open.addEventListener('click', async () => {
+    let r;
+    try {
+      r = await api('GET', `/transfers/${encodeURIComponent(tx.id)}`);
+    } catch (e) {
+      if (e instanceof SessionExpired) return;
+      throw e;
+    }
+    const amount = r.ok && r.data ? apiCents(r.data.amount) : null;
+    const refunded = r.ok && r.data ? apiCents(r.data.refunded) : null;
+    if (amount === null || refunded === null) {
+      err.textContent = moneyActionSentence(r);
+      err.hidden = false;
+      return;
+    }
+    input.value = formatCents(amount - refunded);
+    input.hidden = false;
+    send.hidden = false;
+    key = newIdempotencyKey();
+    input.focus();
+  });
+  input.addEventListener('input', () => { key = newIdempotencyKey(); });
+  send.addEventListener('click', async () => {
+    const cents = parseCents(input.value);
+    err.hidden = true;
+    if (cents === null || cents <= 0n || cents > MAX_AMOUNT_CENTS) {
+      err.textContent = amountSentence();
+      err.hidden = false;
+      return;
+    }
+    send.disabled = true;
+    let r;
+    try {
+      r = await api('POST', `/transfers/${encodeURIComponent(tx.id)}/refund`, {
+        body: { amount: formatCents(cents) },
+        idempotencyKey: key,
+      });
+    } catch (e) {
+      if (e instanceof SessionExpired) return;
+      throw e;
+    } finally {
+      send.disabled = false;
+    }
+    if (r.ok) {
+      notify(`Refunded ${formatCents(cents)} to ${tx.counterparty}.`, 'success');
+      await refreshAll();
+    } else {
+      if (!outcomeUnknown(r)) key = newIdempotencyKey();
+      err.textContent = moneyActionSentence(r);
+      err.hidden = false;
+    }
+  });
+  box.append(open, input, send, err);
+  return box;
+}
+
+const HOLD_STATUS_ORDER = { pending: 0, captured: 1, voided: 2, expired: 3 };
+
+/** One hold: who, how much, its status; capture and void for its recipient. */
+function renderHold(h) {
+  const li = document.createElement('li');
+  li.className = `tx hold hold-${String(h.status).replace(/[^a-z]/g, '')}`;
+  li.dataset.id = String(h.id);
+  li.dataset.status = String(h.status);
+  const mine = session && typeof h.to === 'string' && h.to.toLowerCase() === session.username.toLowerCase();
+  const row = document.createElement('div');
+  row.className = 'tx-row';
+  const title = document.createElement('span');
+  title.className = 'tx-title';
+  title.textContent = mine ? `Hold from ${h.from}` : `Hold for ${h.to}`;
+  const amt = document.createElement('span');
+  amt.className = 'tx-amount';
+  const amount = apiCents(h.amount);
+  amt.textContent = amount === null ? '' : formatCents(amount);
+  row.append(title, amt);
+  const meta = document.createElement('div');
+  meta.className = 'tx-meta';
+  const parts = [`#${h.id}`, String(h.status)];
+  if (h.status === 'captured' && apiCents(h.captured) !== null) parts.push(`captured ${formatCents(apiCents(h.captured))}`);
+  if (h.status === 'pending') parts.push(`expires ${formatDate(h.expires_at)}`);
+  const metaText = document.createElement('span');
+  metaText.className = 'hold-status';
+  metaText.textContent = parts.join(' · ');
+  meta.append(metaText);
+  li.append(row, meta);
+  if (mine && h.status === 'pending') li.append(holdControls(h));
+  return li;
+}
+
+/** Capture (with an amount, default the whole hold) and void. */
+function holdControls(h) {
+  const box = document.createElement('div');
+  box.className = 'tx-actions';
+  const input = amountInput(`Amount to capture of hold #${h.id}`, 'capture-amount');
+  input.value = typeof h.amount === 'string' ? h.amount : '';
+  const capture = button('Capture', 'btn btn-small capture-btn');
+  const voidBtn = button('Void', 'btn btn-secondary btn-small void-btn');
+  const err = document.createElement('p');
+  err.className = 'form-error';
+  err.setAttribute('role', 'alert');
+  err.hidden = true;
+  // One key per action and amount: a retry after an unknown outcome repeats it.
+  const keys = new Map();
+  const keyFor = (what) => {
+    if (!keys.has(what)) keys.set(what, newIdempotencyKey());
+    return keys.get(what);
+  };
+  async function act(what, body) {
+    capture.disabled = true;
+    voidBtn.disabled = true;
+    err.hidden = true;
+    const tag = `${what}:${body ? body.amount : ''}`;
+    let r;
+    try {
+      r = await api('POST', `/holds/${encodeURIComponent(h.id)}/${what}`, { body, idempotencyKey: keyFor(tag) });
+    } catch (e) {
+      if (e instanceof SessionExpired) return;
+      throw e;
+    } finally {
+      capture.disabled = false;
+      voidBtn.disabled = false;
+    }
+    if (!outcomeUnknown(r)) keys.delete(tag);
+    if (r.ok) {
+      notify(what === 'capture' ? `Captured ${body.amount} from ${h.from}.` : `Voided the hold of ${h.from}.`, 'success');
+      await refreshAll();
+    } else {
+      err.textContent = moneyActionSentence(r);
+      err.hidden = false;
+    }
+  }
+  capture.addEventListener('click', () => {
+    const cents = parseCents(input.value);
+    if (cents === null || cents <= 0n || cents > MAX_AMOUNT_CENTS) {
+      err.textContent = amountSentence();
+      err.hidden = false;
+      return;
+    }
+    act('capture', { amount: formatCents(cents) });
+  });
+  voidBtn.addEventListener('click', () => { act('void', undefined); });
+  box.append(input, capture, voidBtn, err);
+  return box;
+}
+
+let holdsGeneration = 0;
+
+/** The caller's latest holds, pending first, newest first within each. */
+async function loadHolds() {
+  if (!session) return;
+  const gen = ++holdsGeneration;
+  let r;
+  try {
+    r = await api('GET', '/holds?limit=50');
+  } catch (e) {
+    if (e instanceof SessionExpired) return;
+    throw e;
+  }
+  if (gen !== holdsGeneration) return;
+  if (!r.ok || !r.data || !Array.isArray(r.data.holds)) {
+    showError('holds-error', commonSentence(r) || `Your holds could not be loaded (error ${r.status}).`);
+    return;
+  }
+  $('holds-error').hidden = true;
+  const holds = r.data.holds.slice().sort((a, b) =>
+    (HOLD_STATUS_ORDER[a.status] ?? 9) - (HOLD_STATUS_ORDER[b.status] ?? 9) || b.id - a.id);
+  $('holds-list').replaceChildren(...holds.map(renderHold));
+  $('holds-empty').hidden = holds.length > 0;
 }
 
 /* ------------------------------------------------------------ auth forms */

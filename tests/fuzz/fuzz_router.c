@@ -33,39 +33,56 @@
 #include "router.h"
 
 enum fuzz_h {
-	FUZZ_H_HEALTHZ,      /* h_healthz */
-	FUZZ_H_REGISTER,     /* h_register */
-	FUZZ_H_LOGIN,        /* h_login */
-	FUZZ_H_BALANCE_GET,  /* h_balance_get */
-	FUZZ_H_BALANCE_POST, /* h_balance_post */
-	FUZZ_H_TRANSFER,     /* h_transfer */
-	FUZZ_H_TRANSACTIONS, /* h_transactions */
-	FUZZ_H_METRICS,      /* h_metrics */
-	FUZZ_H_PASSWORD,     /* h_password */
-	FUZZ_H_LOGOUT,       /* h_logout */
-	FUZZ_H_STATEMENT,    /* h_statement */
-	FUZZ_H_BATCH,        /* h_batch */
+	FUZZ_H_HEALTHZ,          /* h_healthz */
+	FUZZ_H_REGISTER,         /* h_register */
+	FUZZ_H_LOGIN,            /* h_login */
+	FUZZ_H_BALANCE_GET,      /* h_balance_get */
+	FUZZ_H_BALANCE_POST,     /* h_balance_post */
+	FUZZ_H_TRANSFER,         /* h_transfer */
+	FUZZ_H_TRANSACTIONS,     /* h_transactions */
+	FUZZ_H_METRICS,          /* h_metrics */
+	FUZZ_H_PASSWORD,         /* h_password */
+	FUZZ_H_LOGOUT,           /* h_logout */
+	FUZZ_H_STATEMENT,        /* h_statement */
+	FUZZ_H_BATCH,            /* h_batch */
+	FUZZ_H_HOLDS_CREATE,     /* h_holds_create */
+	FUZZ_H_HOLDS_LIST,       /* h_holds_list */
+	FUZZ_H_HOLDS_GET,        /* h_holds_get */
+	FUZZ_H_HOLDS_CAPTURE,    /* h_holds_capture */
+	FUZZ_H_HOLDS_VOID,       /* h_holds_void */
+	FUZZ_H_TRANSFERS_GET,    /* h_transfers_get */
+	FUZZ_H_TRANSFERS_REFUND, /* h_transfers_refund */
 	FUZZ_H__MAX
 };
 
-/* API.md Endpoints, plus the operators' GET /metrics. */
+/*
+ * API.md Endpoints, plus the operators' GET /metrics. "{id}" stands for a
+ * path segment that is a positive integer (fuzz_path_is).
+ */
 static const struct {
 	const char *path;
 	enum http_method method;
 	bool auth;
 } fuzz_routes[FUZZ_H__MAX] = {
-    {"/healthz", HTTP_GET, false},         /* FUZZ_H_HEALTHZ */
-    {"/register", HTTP_POST, false},       /* FUZZ_H_REGISTER */
-    {"/login", HTTP_POST, false},          /* FUZZ_H_LOGIN */
-    {"/balance", HTTP_GET, true},          /* FUZZ_H_BALANCE_GET */
-    {"/balance", HTTP_POST, true},         /* FUZZ_H_BALANCE_POST */
-    {"/transfer", HTTP_POST, true},        /* FUZZ_H_TRANSFER */
-    {"/transactions", HTTP_GET, true},     /* FUZZ_H_TRANSACTIONS */
-    {"/metrics", HTTP_GET, false},         /* FUZZ_H_METRICS */
-    {"/password", HTTP_POST, true},        /* FUZZ_H_PASSWORD */
-    {"/logout", HTTP_POST, true},          /* FUZZ_H_LOGOUT */
-    {"/statement", HTTP_GET, true},        /* FUZZ_H_STATEMENT */
-    {"/transfers/batch", HTTP_POST, true}, /* FUZZ_H_BATCH */
+    {"/healthz", HTTP_GET, false},               /* FUZZ_H_HEALTHZ */
+    {"/register", HTTP_POST, false},             /* FUZZ_H_REGISTER */
+    {"/login", HTTP_POST, false},                /* FUZZ_H_LOGIN */
+    {"/balance", HTTP_GET, true},                /* FUZZ_H_BALANCE_GET */
+    {"/balance", HTTP_POST, true},               /* FUZZ_H_BALANCE_POST */
+    {"/transfer", HTTP_POST, true},              /* FUZZ_H_TRANSFER */
+    {"/transactions", HTTP_GET, true},           /* FUZZ_H_TRANSACTIONS */
+    {"/metrics", HTTP_GET, false},               /* FUZZ_H_METRICS */
+    {"/password", HTTP_POST, true},              /* FUZZ_H_PASSWORD */
+    {"/logout", HTTP_POST, true},                /* FUZZ_H_LOGOUT */
+    {"/statement", HTTP_GET, true},              /* FUZZ_H_STATEMENT */
+    {"/transfers/batch", HTTP_POST, true},       /* FUZZ_H_BATCH */
+    {"/holds", HTTP_POST, true},                 /* FUZZ_H_HOLDS_CREATE */
+    {"/holds", HTTP_GET, true},                  /* FUZZ_H_HOLDS_LIST */
+    {"/holds/{id}", HTTP_GET, true},             /* FUZZ_H_HOLDS_GET */
+    {"/holds/{id}/capture", HTTP_POST, true},    /* FUZZ_H_HOLDS_CAPTURE */
+    {"/holds/{id}/void", HTTP_POST, true},       /* FUZZ_H_HOLDS_VOID */
+    {"/transfers/{id}", HTTP_GET, true},         /* FUZZ_H_TRANSFERS_GET */
+    {"/transfers/{id}/refund", HTTP_POST, true}, /* FUZZ_H_TRANSFERS_REFUND */
 };
 
 static const char *const fuzz_paths[] = {
@@ -84,6 +101,12 @@ static const char *const fuzz_paths[] = {
     "/statement",
     "/transfers/batch",
     "/transfers",
+    "/holds",
+    "/holds/7",
+    "/holds/7/capture",
+    "/holds/007/void",
+    "/transfers/9223372036854775807",
+    "/transfers/9223372036854775808/refund",
 };
 
 static int fuzz_calls[FUZZ_H__MAX];
@@ -108,6 +131,42 @@ FUZZ_HANDLER(h_password, FUZZ_H_PASSWORD)
 FUZZ_HANDLER(h_logout, FUZZ_H_LOGOUT)
 FUZZ_HANDLER(h_statement, FUZZ_H_STATEMENT)
 FUZZ_HANDLER(h_batch, FUZZ_H_BATCH)
+FUZZ_HANDLER(h_holds_create, FUZZ_H_HOLDS_CREATE)
+FUZZ_HANDLER(h_holds_list, FUZZ_H_HOLDS_LIST)
+FUZZ_HANDLER(h_holds_get, FUZZ_H_HOLDS_GET)
+FUZZ_HANDLER(h_holds_capture, FUZZ_H_HOLDS_CAPTURE)
+FUZZ_HANDLER(h_holds_void, FUZZ_H_HOLDS_VOID)
+FUZZ_HANDLER(h_transfers_get, FUZZ_H_TRANSFERS_GET)
+FUZZ_HANDLER(h_transfers_refund, FUZZ_H_TRANSFERS_REFUND)
+
+/*
+ * The test's own reading of API.md's path ids: a segment of 1 to 19
+ * digits, not starting with 0, at most INT64_MAX, where the pattern says
+ * "{id}"; every other segment as it is.
+ */
+static bool
+fuzz_path_is(const char *pattern, const char *path)
+{
+	static const char max[] = "9223372036854775807";
+
+	while (*pattern != '\0' || *path != '\0') {
+		size_t p = strcspn(pattern, "/"), q = strcspn(path, "/");
+
+		if (p == 4 && strncmp(pattern, "{id}", 4) == 0) {
+			if (q == 0 || q > 19 || path[0] == '0' ||
+			    strspn(path, "0123456789") != q ||
+			    (q == 19 && strncmp(path, max, 19) > 0))
+				return false;
+		} else if (p != q || strncmp(pattern, path, p) != 0) {
+			return false;
+		}
+		if ((pattern[p] == '/') != (path[q] == '/'))
+			return false;
+		pattern += p + (pattern[p] == '/');
+		path += q + (path[q] == '/');
+	}
+	return true;
+}
 
 /* The token check of every protected route; its answer is the input's. */
 int
@@ -202,7 +261,7 @@ fuzz_check_allow(const struct http_resp *resp, const char *path)
 	}
 	FUZZ_CHECK(allow != NULL, "405 without Allow");
 	for (int h = 0; h < FUZZ_H__MAX; h++) {
-		if (strcmp(fuzz_routes[h].path, path) == 0)
+		if (fuzz_path_is(fuzz_routes[h].path, path))
 			want[fuzz_routes[h].method] = true;
 	}
 	(void)snprintf(list, sizeof(list), "%s%s%s\r\n",
@@ -264,7 +323,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	for (int h = 0; h < FUZZ_H__MAX; h++) {
 		calls += fuzz_calls[h];
-		if (strcmp(fuzz_routes[h].path, req.path) != 0)
+		if (!fuzz_path_is(fuzz_routes[h].path, req.path))
 			continue;
 		path_known = true;
 		if (fuzz_routes[h].method == req.method)

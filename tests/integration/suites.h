@@ -18,6 +18,7 @@
 	X(money_faults)                                                        \
 	X(edges)                                                               \
 	X(accounts)                                                            \
+	X(holds)                                                               \
 	X(statement)                                                           \
 	X(batch)                                                               \
 	X(faults)

@@ -23,7 +23,10 @@ Suite *faults_suite(void);
 
 static struct load_ring ring;
 
-/* The pids of the master's children, space-separated, into out. */
+/*
+ * The pids of the master's workers (its children but the hold sweeper,
+ * app/sweeper.c), space-separated, into out.
+ */
 static void
 worker_pids(char *out, size_t size)
 {
@@ -31,7 +34,8 @@ worker_pids(char *out, size_t size)
 	FILE *fp;
 
 	(void)snprintf(path, sizeof(path),
-	    "pgrep -P \"$(cat %s/payd.pid)\" "
+	    "m=$(cat %s/payd.pid); pgrep -P \"$m\" | "
+	    "grep -vxF \"$(pgrep -P \"$m\" -x payd-sweeper)\" "
 	    "| sort | tr '\\n' ' '",
 	    getenv("STACK_DIR"));
 	fp = popen(path, "r");

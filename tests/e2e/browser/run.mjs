@@ -21,7 +21,9 @@ fs.mkdirSync(OUTDIR, { recursive: true });
 
 const T = 10000; // every single wait is bounded by this (ms)
 const API_PATHS = new Set(['/register', '/login', '/balance', '/transfer', '/transactions', '/healthz', '/password', '/logout',
-  '/transfers/batch', '/statement']);
+  '/transfers/batch', '/statement', '/holds']);
+// Paths of the API with an id: /holds/7, /holds/7/capture, /transfers/7/refund.
+const isApiPath = (p) => API_PATHS.has(p) || /^\/(holds|transfers)\/[0-9]+(\/[a-z]+)?$/.test(p);
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const FEE = 75; // cents; the service's default flat fee
 
@@ -196,6 +198,21 @@ async function historyItems(page) {
   })));
 }
 
+/** The API straight from this test (not the page): checks what the page did. */
+async function apiAs(token, method, p, body) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(`${BASE_URL}${p}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: res.status, data: await res.json().catch(() => null) };
+}
+
+async function tokenOf(username, password) {
+  const r = await apiAs(null, 'POST', '/login', { username, password });
+  eq(r.status, 200, `login of ${username} through the API`);
+  return r.data.token;
+}
+
 async function noHorizontalOverflow(page) {
   const r = await page.evaluate(() => {
     const vw = document.documentElement.clientWidth;
@@ -249,7 +266,7 @@ page.on('console', (msg) => {
   try { p = new URL(url).pathname; } catch { /* not a URL */ }
   // The browser logs every API answer >= 400 (and aborted requests) as
   // "Failed to load resource"; those are the errors this test provokes on purpose.
-  if (/^Failed to load resource/.test(text) && API_PATHS.has(p)) return;
+  if (/^Failed to load resource/.test(text) && isApiPath(p)) return;
   consoleProblems.push(`console.error: ${text} ${url}`);
 });
 page.on('pageerror', (err) => consoleProblems.push(`page error: ${err.message}`));
@@ -695,6 +712,66 @@ try {
     await page.screenshot({ path: path.join(OUTDIR, 'statement.png'), fullPage: true });
   });
 
+  await test('holds: the recipient captures part of one, voids another, refunds; checked through the API', async () => {
+    // B's balance as it stands after the tests before; all is relative to it.
+    await idle(page);
+    const start = await syncBalance(page);
+    const tokenA = await tokenOf(userA, passA);
+    const tokenB = await tokenOf(userB, newPassB); // changed by the test above
+    const h1 = await apiAs(tokenA, 'POST', '/holds', { to: userB, amount: '5.00' });
+    eq(h1.status, 201, 'hold 1');
+    const h2 = await apiAs(tokenA, 'POST', '/holds', { to: userB, amount: '2.00' });
+    eq(h2.status, 201, 'hold 2');
+    // B reserves 1.00 for A: the page shows available beside the balance.
+    const h3 = await apiAs(tokenB, 'POST', '/holds', { to: userA, amount: '1.00' });
+    eq(h3.status, 201, 'hold 3');
+    await page.click('#refresh-btn');
+    await waitText(page, '#balance-available',
+      new RegExp(`^Available: ${cents(start - 175).replace('.', '\\.')}$`));
+    const row1 = `#holds-list > li[data-id="${h1.data.id}"]`;
+    const row2 = `#holds-list > li[data-id="${h2.data.id}"]`;
+    await visible(page, `${row1} .capture-btn`);
+    eq(await page.inputValue(`${row1} .capture-amount`), '5.00', 'capture amount offered');
+    // Pending first: both of A's holds come before anything else.
+    const order = await page.$$eval('#holds-list > li', (lis) => lis.map((li) => li.dataset.status));
+    eq(order.slice(0, 3).join(','), 'pending,pending,pending', 'pending holds first');
+    await page.fill(`${row1} .capture-amount`, '3.00');
+    await page.click(`${row1} .capture-btn`);
+    await waitText(page, '#notice', /Captured 3\.00/);
+    await page.waitForSelector(`${row1}[data-status="captured"]`, { timeout: T });
+    await page.click(`${row2} .void-btn`);
+    await waitText(page, '#notice', /Voided/);
+    await page.waitForSelector(`${row2}[data-status="voided"]`, { timeout: T });
+    const g1 = await apiAs(tokenA, 'GET', `/holds/${h1.data.id}`);
+    eq(`${g1.data.status} ${g1.data.captured}`, 'captured 3.00', 'hold 1 through the API');
+    const g2 = await apiAs(tokenA, 'GET', `/holds/${h2.data.id}`);
+    eq(g2.data.status, 'voided', 'hold 2 through the API');
+    const balA = await apiAs(tokenA, 'GET', '/balance');
+    eq(balA.data.available, balA.data.balance, "A's available once both holds ended");
+    await expectBalance(page, cents(start + 300));
+    // Refund the capture: the amount offered is what is left (3.00).
+    const tid = g1.data.transfer_id;
+    const item = `#history-list > li[data-id="${tid}"]`;
+    await page.click(`${item} .refund-btn`);
+    await visible(page, `${item} .refund-amount`);
+    eq(await page.inputValue(`${item} .refund-amount`), '3.00', 'refund amount offered');
+    await page.fill(`${item} .refund-amount`, '1.00');
+    await page.click(`${item} .refund-confirm`);
+    await waitText(page, '#notice', /Refunded 1\.00/);
+    await expectBalance(page, cents(start + 200));
+    await page.click(`${item} .refund-btn`);
+    await page.waitForFunction((sel) => document.querySelector(sel)?.value === '2.00', `${item} .refund-amount`, { timeout: T });
+    const t = await apiAs(tokenB, 'GET', `/transfers/${tid}`);
+    eq(`${t.data.refunded} ${t.data.refunds.length} ${t.data.hold_id}`, `1.00 1 ${h1.data.id}`, 'the transfer through the API');
+    const first = (await historyItems(page))[0];
+    eq(`${first.type} ${first.amount}`, 'refund_out −1.00', 'the refund in the history');
+    // B's own hold ends too: A, its recipient, voids it.
+    eq((await apiAs(tokenA, 'POST', `/holds/${h3.data.id}/void`)).status, 200, 'hold 3 voided');
+    await page.click('#refresh-btn');
+    await page.waitForFunction(() => document.getElementById('balance-available').hidden, null, { timeout: T });
+    await page.screenshot({ path: path.join(OUTDIR, 'holds.png'), fullPage: true });
+  });
+
   await test('at 375px wide nothing overflows horizontally', async () => {
     await page.setViewportSize({ width: 375, height: 812 });
     await page.waitForTimeout(200);
@@ -739,7 +816,7 @@ try {
     }
     const cookies = await context.cookies();
     eq(cookies.length, 0, 'cookies set');
-    const navigated = requests.filter((r) => r.path !== '/' && !API_PATHS.has(r.path) && !/\.(js|css)$/.test(r.path));
+    const navigated = requests.filter((r) => r.path !== '/' && !isApiPath(r.path) && !/\.(js|css)$/.test(r.path));
     eq(navigated.map((r) => r.url).join(', '), '', 'requests to unexpected URLs');
   });
 
