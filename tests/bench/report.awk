@@ -159,6 +159,24 @@ END {
 			    ms(v(l, hist_conns, "max_ms")), v(l, hist_conns, "non2xx") + v(l, hist_conns, "errors")
 		}
 	}
+	if (has("hold_capture", sc) || has("refund", sc)) {
+		printf "\n### Holds and refunds, %s connections\n\n", sc
+		printf "Each pair is two requests of one wrk script: a hold and its capture by the recipient, or a transfer and its refund by the recipient. The ratio compares requests/s with POST /transfer at the same connections.\n\n"
+		printf "| run | requests/s | pairs/s | p50 ms | p99 ms | max ms | non-2xx | POST /transfer/s | ratio |\n"
+		printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+		nh = split("hold_capture:hold, then capture|refund:transfer, then refund", H, "|")
+		for (j = 1; j <= nh; j++) {
+			split(H[j], p, ":")
+			if (!has(p[1], sc)) continue
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", p[2],
+			    n0(v(p[1], sc, "rps")), n0(v(p[1], sc, "rps") / 2),
+			    ms(v(p[1], sc, "p50_ms")), ms(v(p[1], sc, "p99_ms")),
+			    ms(v(p[1], sc, "max_ms")),
+			    v(p[1], sc, "non2xx") + v(p[1], sc, "errors"),
+			    n0(v("transfer", sc, "rps")),
+			    ratio(v(p[1], sc, "rps"), v("transfer", sc, "rps"))
+		}
+	}
 	printf "\n### CPU split and row-lock waits during each run (CPU in %% of one core; %s cores = %s%%)\n\n", ENVIRON["ncpu"], 100 * ENVIRON["ncpu"]
 	printf "Row-lock waits: InnoDB's count of waits for a row lock during the run (any row: users, fee sub-accounts, keys), per 1000 requests, and their mean length.\n\n"
 	printf "| run | conns | req/s | nginx | payd | MariaDB | rest (wrk, dblimit, other) | idle | stack CPU µs per request | row-lock waits per 1000 | mean wait ms |\n"
@@ -223,6 +241,14 @@ END {
 	if (has("statement36", hist_conns))
 		check("GET /statement of ~10000 entries: p50 under 200 ms",
 		    v("statement36", hist_conns, "p50_ms") < 200, sprintf("%s ms", ms(v("statement36", hist_conns, "p50_ms"))))
+	if (has("hold_capture", 64) && has("transfer", 64))
+		check("hold then capture at 64 >= 0.5x POST /transfer (requests/s)",
+		    v("hold_capture", 64, "rps") >= 0.5 * v("transfer", 64, "rps"),
+		    sprintf("%s / %s = %s", n0(v("hold_capture", 64, "rps")), n0(v("transfer", 64, "rps")), ratio(v("hold_capture", 64, "rps"), v("transfer", 64, "rps"))))
+	if (has("refund", 64) && has("transfer", 64))
+		check("transfer then refund at 64 >= 0.5x POST /transfer (requests/s)",
+		    v("refund", 64, "rps") >= 0.5 * v("transfer", 64, "rps"),
+		    sprintf("%s / %s = %s", n0(v("refund", 64, "rps")), n0(v("transfer", 64, "rps")), ratio(v("refund", 64, "rps"), v("transfer", 64, "rps"))))
 	rss_max = 0
 	rss_dummy = rss_list(ENVIRON["rss_last"])
 	check("no worker over 8 MiB RSS", rss_max <= 8, sprintf("largest %.1f MiB", rss_max))

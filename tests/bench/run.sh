@@ -27,7 +27,7 @@
 #   BENCH_LOG_LEVEL=info     payd's log level (as shipped)
 #   BENCH_FCGI_KEEPALIVE=0   N > 0: nginx keeps N idle FastCGI connections
 #                            per worker (keepalive N; fastcgi_keep_conn on)
-#   BENCH_PARTS="transfer dblimit balance hello shapes batch history"
+#   BENCH_PARTS="transfer dblimit balance hello shapes batch history holds"
 #   BENCH_BATCH_CONNS=8      POST /transfers/batch's concurrency
 #   BENCH_HISTORY_CONNS=4    GET /statement's and /balance?at='s
 #   BENCH_OUT=tests/bench/RESULTS.md ("" writes no file)
@@ -47,7 +47,7 @@ senders=${BENCH_SENDERS:-$accounts}
 workers=${BENCH_WORKERS:-0}
 log_level=${BENCH_LOG_LEVEL:-info}
 fcgi_keepalive=${BENCH_FCGI_KEEPALIVE:-0}
-parts=${BENCH_PARTS:-"transfer dblimit balance hello shapes batch history"}
+parts=${BENCH_PARTS:-"transfer dblimit balance hello shapes batch history holds"}
 batch_conns=${BENCH_BATCH_CONNS:-8}
 history_conns=${BENCH_HISTORY_CONNS:-4}
 out=${BENCH_OUT-$root/tests/bench/RESULTS.md}
@@ -346,6 +346,18 @@ for c in $conns_list; do
 		wrk_run hello "$c" balance.lua "$hello_url"
 	fi
 done
+if has_part holds; then
+	# Holds and refunds beside POST /transfer at the shapes' concurrency:
+	# each pair (a hold and its capture, a transfer and its refund) is two
+	# requests of one script.
+	c=$shape_conns
+	note "POST /holds then its capture, $c connections"
+	wrk_run hold_capture "$c" hold_capture.lua "$url"
+	audit "hold_capture c=$c"
+	note "POST /transfer then its refund, $c connections"
+	wrk_run refund "$c" refund.lua "$url"
+	audit "refund c=$c"
+fi
 if has_part shapes; then
 	c=$shape_conns
 	note "hot rows: 10 accounts, $c connections"
