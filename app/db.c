@@ -78,17 +78,11 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
     [STMT_TRANSFER] = {"transfer",
         "CALL payd_transfer(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 12},
     /* Up to WORKER_BATCH_MAX transfers in one transaction: the stored
-     * procedure of sql/R__payd_transfer_batch.sql, DB_TRANSFER_SLOT_PARAMS
-     * a slot, then the fee sub-account, the instant and the time its
-     * row locks may take. */
+     * procedure of sql/R__payd_transfer_many.sql, the transfers as one
+     * JSON document, then the fee sub-account, the instant and the time
+     * its row locks may take. */
     [STMT_TRANSFER_BATCH] = {"transfer_batch",
-        "CALL payd_transfer_batch("
-#define DB_TRANSFER_SLOT "?, ?, ?, ?, ?, ?, ?, ?, "
-        DB_TRANSFER_SLOT DB_TRANSFER_SLOT DB_TRANSFER_SLOT DB_TRANSFER_SLOT
-            DB_TRANSFER_SLOT DB_TRANSFER_SLOT DB_TRANSFER_SLOT DB_TRANSFER_SLOT
-#undef DB_TRANSFER_SLOT
-        "?, ?, ?)",
-        DB_TRANSFER_BATCH_PARAMS},
+        "CALL payd_transfer_many(?, ?, ?, ?)", DB_TRANSFER_BATCH_PARAMS},
     [STMT_HISTORY_PAGE] = {"history_page",
         "SELECT e.movement_id, e.type, m.amount, m.fee, u.username, "
         "e.balance_after, "

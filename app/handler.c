@@ -183,6 +183,7 @@ handler_money_refused(struct ctx *ctx, enum ledger_state state, enum db_rc rc,
 		return;
 	}
 	assert(state != LEDGER_STATE_DONE && state < LEDGER_STATE__MAX);
+	assert((int)state != LEDGER_STATE_RETIRED); /* the callers refuse it */
 	switch (state) {
 	case LEDGER_STATE_NO_USER:
 		http_error(ctx->resp, API_UNAUTHORIZED, NULL);
@@ -196,9 +197,6 @@ handler_money_refused(struct ctx *ctx, enum ledger_state state, enum db_rc rc,
 		return;
 	case LEDGER_STATE_KEY_BUSY:
 		http_error(ctx->resp, API_REQUEST_IN_PROGRESS, NULL);
-		return;
-	case LEDGER_STATE_NOT_RUN:
-		handler_db_error(ctx, DB_ERROR);
 		return;
 	default:
 		break;

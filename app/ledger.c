@@ -1,12 +1,13 @@
 /*
  * The ledger core: include/ledger.h. Each movement is one CALL of its
  * stored procedure (sql/R__payd_deposit.sql, sql/R__payd_transfer.sql,
- * sql/R__payd_transfer_batch.sql), which checks the caller, claims the
+ * sql/R__payd_transfer_many.sql), which checks the caller, claims the
  * Idempotency-Key, moves the money and writes the ledger in one round
  * trip.
  */
 #include <assert.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -45,9 +46,6 @@ enum ledger_transfer_param {
 	LEDGER_TRANSFER_PARAM__MAX
 };
 
-_Static_assert(DB_TRANSFER_SLOT_PARAMS == LEDGER_TRANSFER_ROOM + 1,
-    "a slot of payd_transfer_batch has payd_transfer's first parameters");
-
 /* Read-only text as a statement input (the database only reads it). */
 #define LEDGER_STR_IN(s, n) DB_STR_IN((uintptr_t)(s), (n))
 
@@ -65,8 +63,8 @@ static bool ledger_attempt(
     struct db *db, const struct ledger_req *req, struct ledger_res *res);
 static void ledger_check_moved(
     const struct ledger_req *req, const struct ledger_res *res);
-static void ledger_batch_params(const struct ledger_req *const *reqs, size_t n,
-    struct db_val *in, const char *at_sql, int64_t lock_ms);
+static void ledger_batch_json(const struct ledger_req *const *reqs, size_t n,
+    char json[DB_TRANSFER_BATCH_JSON_SIZE_MAX]);
 static bool ledger_batch_row(const struct db_val *out, const char *name,
     const struct ledger_req *const *reqs, struct ledger_res *res, size_t n,
     bool *read);
@@ -113,9 +111,8 @@ ledger_state(const struct ledger_req *req, enum db_rc rc, int64_t state)
 		return LEDGER_UNAVAILABLE;
 	if (rc != DB_OK)
 		return LEDGER_FAILED;
-	/* A request's CALL never answers LEDGER_STATE_NOT_RUN. */
 	if (state < LEDGER_STATE_DONE || state >= LEDGER_STATE__MAX ||
-	    state == LEDGER_STATE_NOT_RUN) {
+	    state == LEDGER_STATE_RETIRED) {
 		log_event(LOG_ERROR, "ledger_call", "kind=%s state=%" PRId64,
 		    kind, state);
 		return LEDGER_FAILED;
@@ -179,8 +176,8 @@ ledger_fee_account(void)
 
 /*
  * The transfer's own parameters, in[LEDGER_TRANSFER_FROM] to
- * in[LEDGER_TRANSFER_ROOM]: the same for CALL payd_transfer and for a slot
- * of CALL payd_transfer_batch.
+ * in[LEDGER_TRANSFER_ROOM]: the same for CALL payd_transfer and for one
+ * transfer of CALL payd_transfer_many.
  */
 static void
 ledger_transfer_params(const struct ledger_req *req, struct db_val *in)
@@ -325,33 +322,50 @@ ledger_move(struct db *db, const struct ledger_req *req, struct ledger_res *res)
 	assert(res->outcome == LEDGER_UNAVAILABLE);
 }
 
-/* The CALL's inputs for reqs: each slot, then the shared ones. */
+/*
+ * The transfers of reqs as payd_transfer_many's document
+ * (sql/R__payd_transfer_many.sql), into json: [[from, "from_name",
+ * from_gen, to_id, "to_name", amount, fee, room], ...]. Both names are
+ * usernames (A-Z a-z 0-9 _ . -, nothing to escape) or empty.
+ */
 static void
-ledger_batch_params(const struct ledger_req *const *reqs, size_t n,
-    struct db_val *in, const char *at_sql, int64_t lock_ms)
+ledger_batch_json(const struct ledger_req *const *reqs, size_t n,
+    char json[DB_TRANSFER_BATCH_JSON_SIZE_MAX])
 {
-	enum { SLOT = DB_TRANSFER_SLOT_PARAMS, NIN = DB_TRANSFER_BATCH_PARAMS };
+	size_t len = 1;
 
-	for (size_t i = 0; i < WORKER_BATCH_MAX; i++) {
-		struct db_val *slot = &in[i * SLOT];
+	json[0] = '[';
+	for (size_t i = 0; i < n; i++) {
+		const struct ledger_req *r = reqs[i];
+		struct db_val p[LEDGER_TRANSFER_PARAM__MAX];
+		int k;
 
-		/* No user has id 0: a slot whose payer is 0 is unused. */
-		if (i >= n) {
-			for (size_t j = 0; j < SLOT; j++)
-				slot[j] = DB_I64_IN(0);
-			slot[LEDGER_TRANSFER_FROM_NAME] = LEDGER_STR_IN("", 0);
-			slot[LEDGER_TRANSFER_TO_NAME] = LEDGER_STR_IN("", 0);
-			continue;
-		}
-		assert(reqs[i]->idem_key == NULL);
-		ledger_transfer_params(reqs[i], slot);
+		assert(r->idem_key == NULL);
+		ledger_transfer_params(r, p);
+		assert(strcspn(p[LEDGER_TRANSFER_FROM_NAME].str, "\"\\") >=
+		       p[LEDGER_TRANSFER_FROM_NAME].len);
+		assert(strcspn(p[LEDGER_TRANSFER_TO_NAME].str, "\"\\") >=
+		       p[LEDGER_TRANSFER_TO_NAME].len);
+		k = snprintf(json + len, DB_TRANSFER_ITEM_JSON_SIZE_MAX,
+		    "%s[%" PRId64 ",\"%.*s\",%" PRId64 ",%" PRId64
+		    ",\"%.*s\",%" PRId64 ",%" PRId64 ",%" PRId64 "]",
+		    i == 0 ? "" : ",", p[LEDGER_TRANSFER_FROM].i64,
+		    (int)p[LEDGER_TRANSFER_FROM_NAME].len,
+		    p[LEDGER_TRANSFER_FROM_NAME].str,
+		    p[LEDGER_TRANSFER_FROM_GEN].i64, p[LEDGER_TRANSFER_TO].i64,
+		    (int)p[LEDGER_TRANSFER_TO_NAME].len,
+		    p[LEDGER_TRANSFER_TO_NAME].str,
+		    p[LEDGER_TRANSFER_AMOUNT].i64, p[LEDGER_TRANSFER_FEE].i64,
+		    p[LEDGER_TRANSFER_ROOM].i64);
+		assert(k > 0 && k < DB_TRANSFER_ITEM_JSON_SIZE_MAX);
+		len += (size_t)k;
 	}
-	in[NIN - 3] = DB_I64_IN(ledger_fee_account());
-	in[NIN - 2] = LEDGER_STR_IN(at_sql, strlen(at_sql));
-	in[NIN - 1] = DB_I64_IN(lock_ms);
+	json[len++] = ']';
+	json[len] = '\0';
+	assert(len < DB_TRANSFER_BATCH_JSON_SIZE_MAX);
 }
 
-/* One row of the batch's CALL into res[slot]; false for a bad slot. */
+/* One row of the batch's CALL into res[index - 1]; false for a bad one. */
 static bool
 ledger_batch_row(const struct db_val *out, const char *name,
     const struct ledger_req *const *reqs, struct ledger_res *res, size_t n,
@@ -386,6 +400,7 @@ bool
 ledger_transfer_batch(struct db *db, const struct ledger_req *const *reqs,
     struct ledger_res *res, size_t n)
 {
+	char json[DB_TRANSFER_BATCH_JSON_SIZE_MAX];
 	struct db_val in[DB_TRANSFER_BATCH_PARAMS];
 	char name[LEDGER_NAME_SIZE_MAX] = ""; /* db_fetch fills it */
 	/* slot, state, to_id, to_name, movement_id, balance, to_balance */
@@ -399,9 +414,12 @@ ledger_transfer_batch(struct db *db, const struct ledger_req *const *reqs,
 	assert(n >= 2 && n <= WORKER_BATCH_MAX && !db->in_txn);
 	memset(res, 0, n * sizeof(*res));
 	ledger_at(now, at_sql);
-	ledger_batch_params(reqs, n, in, at_sql,
-	    (int64_t)db->cfg->db_lock_wait_timeout_s * 1000 *
-	        DB_BATCH_LOCK_WAITS);
+	ledger_batch_json(reqs, n, json);
+	in[0] = LEDGER_STR_IN(json, strlen(json));
+	in[1] = DB_I64_IN(ledger_fee_account());
+	in[2] = LEDGER_STR_IN(at_sql, strlen(at_sql));
+	in[3] = DB_I64_IN((int64_t)db->cfg->db_lock_wait_timeout_s * 1000 *
+	                  DB_BATCH_LOCK_WAITS);
 	rc = db_call_query(
 	    db, STMT_TRANSFER_BATCH, in, DB_TRANSFER_BATCH_PARAMS, out, 7);
 	/* Rows come only after the COMMIT. */

@@ -304,7 +304,7 @@ ledger_batch_close(struct db *db, const struct ledger_batch_req *req,
 }
 
 /*
- * How long payd_payout's row locks may take: as payd_transfer_batch's
+ * How long payd_payout's row locks may take: as payd_transfer_many's
  * (bounds.h DB_BATCH_LOCK_WAITS).
  */
 static int64_t

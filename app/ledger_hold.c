@@ -124,7 +124,7 @@ hold_call(struct db *db, const struct ledger_caller *who, enum stmt id,
 	if (rc != DB_OK)
 		return rc;
 	v = out[0].i64;
-	if (v < 0 || v >= LEDGER_STATE__MAX || v == LEDGER_STATE_NOT_RUN)
+	if (v < 0 || v >= LEDGER_STATE__MAX || v == LEDGER_STATE_RETIRED)
 		return DB_ERROR;
 	if (v == LEDGER_STATE_DONE) {
 		if (out[1 + HOLD_COL_ID].is_null)

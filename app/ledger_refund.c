@@ -60,7 +60,7 @@ ledger_refund(struct db *db, const struct ledger_caller *who,
 		return rc;
 	/* A state the procedure never answers is a broken contract: 500. */
 	v = out[0].i64;
-	if (v < 0 || v >= LEDGER_STATE__MAX || v == LEDGER_STATE_NOT_RUN)
+	if (v < 0 || v >= LEDGER_STATE__MAX || v == LEDGER_STATE_RETIRED)
 		return DB_ERROR;
 	*state = (enum ledger_state)v;
 	row->id = out[1].i64;

@@ -179,7 +179,7 @@ _Static_assert(
  */
 #define DB_CALL_LOCK_WAITS_MAX 4
 /*
- * payd_transfer_batch (sql/R__payd_transfer_batch.sql) locks up to 16
+ * payd_transfer_many (sql/R__payd_transfer_many.sql) locks up to 16
  * users in one read, which may wait on each: it rolls back (as a lock-wait
  * timeout) when that took longer than this many lock waits, so that with
  * the fee sub-account's one wait after it the CALL stays within
@@ -210,14 +210,19 @@ _Static_assert(DB_BATCH_LOCK_WAITS + 1 < DB_CALL_LOCK_WAITS_MAX,
  */
 #define WORKER_BATCH_MAX 8
 /*
- * The parameters of one slot of STMT_TRANSFER_BATCH (payd_transfer's first
- * eight), the shared ones after the slots, and all of them.
+ * STMT_TRANSFER_BATCH's parameters: the transfers as one JSON document
+ * (sql/R__payd_transfer_many.sql), the fee sub-account, the instant and
+ * the time its row locks may take.
  */
-#define DB_TRANSFER_SLOT_PARAMS 8
-#define DB_TRANSFER_SHARED_PARAMS 3
-#define DB_TRANSFER_BATCH_PARAMS                                               \
-	((WORKER_BATCH_MAX * DB_TRANSFER_SLOT_PARAMS) +                        \
-	    DB_TRANSFER_SHARED_PARAMS)
+#define DB_TRANSFER_BATCH_PARAMS 4
+/*
+ * One transfer in that document: eight fields, the two names at most
+ * USERNAME_LEN_MAX bytes each and six integers of at most 20 characters,
+ * with their punctuation: under 256 bytes.
+ */
+#define DB_TRANSFER_ITEM_JSON_SIZE_MAX 256
+#define DB_TRANSFER_BATCH_JSON_SIZE_MAX                                        \
+	(WORKER_BATCH_MAX * DB_TRANSFER_ITEM_JSON_SIZE_MAX + 2)
 /*
  * Result columns of one statement: the most is a hold's answer
  * (payd_hold_answer: the state, the hold's ten, the payer's available) and

@@ -25,7 +25,7 @@ enum stmt {
 	STMT_USER_BATCH,        /* id, name, balance, gen, available of ids */
 	STMT_DEPOSIT,           /* CALL payd_deposit: a whole top-up */
 	STMT_TRANSFER,          /* CALL payd_transfer: a whole transfer */
-	STMT_TRANSFER_BATCH,    /* CALL payd_transfer_batch: up to 8 at once */
+	STMT_TRANSFER_BATCH,    /* CALL payd_transfer_many: up to 8 at once */
 	STMT_HISTORY_PAGE,      /* a user's entries, newest first */
 	STMT_BALANCE_AT,        /* a user's balance after the last entry <= T */
 	STMT_STATEMENT,       /* a user's entries of [from, to), oldest first */

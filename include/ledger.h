@@ -22,7 +22,7 @@
 
 /*
  * The state the money procedures answer in their first column (or OUT
- * parameter): payd_deposit, payd_transfer, payd_transfer_batch and their
+ * parameter): payd_deposit, payd_transfer, payd_transfer_many and their
  * steps, payd_hold_create, payd_hold_end and payd_refund (sql/R__payd_*.sql
  * write these numbers). Only LEDGER_STATE_DONE
  * moved money. The values are the procedures' wire format, so each is
@@ -37,7 +37,6 @@ enum ledger_state {
 	LEDGER_STATE_CAP = 5,     /* the recipient's cap: 422 limit_exceeded */
 	LEDGER_STATE_KEY_TAKEN = 6, /* the key is used: replay it */
 	LEDGER_STATE_KEY_BUSY = 7,  /* the key's request still runs: 409 */
-	LEDGER_STATE_NOT_RUN = 8,   /* a batch's slot with no transfer in it */
 	LEDGER_STATE_FROZEN = 9, /* the payer is frozen: 403 account_frozen */
 	LEDGER_STATE_NOT_FOUND = 10,   /* no hold or transfer of the caller's */
 	LEDGER_STATE_FORBIDDEN = 11,   /* the wrong party: 403 */
@@ -47,6 +46,12 @@ enum ledger_state {
 	LEDGER_STATE_OVER_REFUND = 15, /* a refund above what is left: 422 */
 	LEDGER_STATE__MAX
 };
+/*
+ * 8 is no state: it was an unused slot of payd_transfer_batch, which
+ * payd_transfer_many replaced. A procedure that answers it breaks the
+ * contract (500).
+ */
+enum { LEDGER_STATE_RETIRED = 8 };
 
 enum ledger_kind {
 	LEDGER_DEPOSIT,  /* "deposit": a top-up of the caller's account */
@@ -87,8 +92,7 @@ enum ledger_outcome {
 	LEDGER_OVER_CAP = LEDGER_STATE_CAP,
 	LEDGER_KEY_TAKEN = LEDGER_STATE_KEY_TAKEN, /* idem_replay() says */
 	LEDGER_KEY_BUSY = LEDGER_STATE_KEY_BUSY,
-	LEDGER_NOT_RUN = LEDGER_STATE_NOT_RUN, /* never a request's */
-	LEDGER_FROZEN = LEDGER_STATE_FROZEN,   /* the payer is frozen */
+	LEDGER_FROZEN = LEDGER_STATE_FROZEN, /* the payer is frozen */
 	/* The database cannot say now: lost, retries spent, no time left. */
 	LEDGER_UNAVAILABLE = LEDGER_STATE__MAX,
 	LEDGER_FAILED, /* the database failed otherwise */
@@ -134,8 +138,8 @@ void ledger_move(
 
 /*
  * Runs the n transfers reqs (2 to WORKER_BATCH_MAX, without an
- * Idempotency-Key) in one transaction: CALL payd_transfer_batch
- * (sql/R__payd_transfer_batch.sql), each outcome into res[i]. Returns
+ * Idempotency-Key) in one transaction: CALL payd_transfer_many
+ * (sql/R__payd_transfer_many.sql), each outcome into res[i]. Returns
  * false when it rolled back on a deadlock or a lock-wait timeout:
  * nothing moved, and each may run on its own (ledger_move). Any other
  * failure may have come after the commit, so each transfer whose row was

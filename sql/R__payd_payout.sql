@@ -11,7 +11,7 @@
 --      key (payd_claim_key): a concurrent request with the same key waits;
 --   3. the caller's row and every recipient's, locked one by one in
 --      ascending id order: the order of payd_transfer_move and
---      payd_transfer_batch, so batches, single transfers and the workers'
+--      payd_transfer_many, so batches, single transfers and the workers'
 --      transfer batches never wait on each other in a cycle. If that took
 --      more than p_lock_ms, the batch rolls back as a lock-wait timeout
 --      (1205): the app runs it again, whole;

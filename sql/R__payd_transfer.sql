@@ -4,7 +4,7 @@
 -- movement, its entries, the fee credit, COMMIT). On this service's
 -- machines each round trip costs two context switches (make bench,
 -- tests/bench/RESULTS.md). Concurrent transfers that a worker takes at once
--- run together in payd_transfer_batch (sql/R__payd_transfer_batch.sql),
+-- run together in payd_transfer_many (sql/R__payd_transfer_many.sql),
 -- with the same two steps:
 --
 --   1. payd_transfer_who (sql/R__payd_transfer_who.sql): the caller's

@@ -1,5 +1,5 @@
--- Step 2 of a transfer, shared by payd_transfer and payd_transfer_batch
--- (sql/R__payd_transfer.sql, sql/R__payd_transfer_batch.sql): in the
+-- Step 2 of a transfer, shared by payd_transfer and payd_transfer_many
+-- (sql/R__payd_transfer.sql, sql/R__payd_transfer_many.sql): in the
 -- caller's open transaction, the two balance moves and the ledger rows of
 -- one transfer whose payer and payee step 1 found (p_state 0; any other
 -- state is left as it is, and nothing is done).

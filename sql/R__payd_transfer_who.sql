@@ -1,5 +1,5 @@
--- Step 1 of a transfer, shared by payd_transfer and payd_transfer_batch
--- (sql/R__payd_transfer.sql, sql/R__payd_transfer_batch.sql): who pays
+-- Step 1 of a transfer, shared by payd_transfer and payd_transfer_many
+-- (sql/R__payd_transfer.sql, sql/R__payd_transfer_many.sql): who pays
 -- and who is paid, read outside any transaction (the moves check the rows
 -- again under their locks).
 --

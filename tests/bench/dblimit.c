@@ -10,7 +10,7 @@
  *
  * With -b K (2 to WORKER_BATCH_MAX) each process runs its transfers K at a
  * time in one transaction, as a worker does with the transfers it takes
- * together (ledger_transfer_batch(), CALL payd_transfer_batch): what the
+ * together (ledger_transfer_batch(), CALL payd_transfer_many): what the
  * database gives the app's batches, with no HTTP. Each transfer's latency
  * is its batch's.
  *

@@ -76,7 +76,7 @@ END {
 	printf "- wrk, the stack and the limits all share these %s cores; other work on the machine shows as \"rest\" in the CPU split. Expect a few %% of noise, more when the machine is busy.\n\n", ENVIRON["ncpu"]
 
 	printf "### POST /transfer vs the database limit (same connections)\n\n"
-	printf "The database limit is bench-dblimit: the app's own ledger core, ledger_move() (the same CALL payd_transfer of sql/R__payd_transfer.sql: the caller's row, the moves, the ledger rows, the same fee sub-accounts) on N direct connections, one transfer per transaction, no HTTP. The service takes the transfers that wait for a worker together, up to 8 in one transaction (CALL payd_transfer_batch); below the table, what the database does with such batches.\n\n"
+	printf "The database limit is bench-dblimit: the app's own ledger core, ledger_move() (the same CALL payd_transfer of sql/R__payd_transfer.sql: the caller's row, the moves, the ledger rows, the same fee sub-accounts) on N direct connections, one transfer per transaction, no HTTP. The service takes the transfers that wait for a worker together, up to 8 in one transaction (CALL payd_transfer_many); below the table, what the database does with such batches.\n\n"
 	printf "| conns | transfers/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx (422) | DB limit/s | DB p50 | DB p99 | DB max | ratio | p99 ratio |\n"
 	printf "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
 	for (i = 1; i <= nc; i++) {
@@ -94,7 +94,7 @@ END {
 		    ratio(v("transfer", c, "p99_ms"), v("dblimit", c, "p99_ms"))
 	}
 	if (has("dblimit_batch", batch_c)) {
-		printf "\nThe database with the app's batches (bench-dblimit -b 8: CALL payd_transfer_batch, 8 transfers a transaction, on %s connections, one per worker; no HTTP): %s transfers/s, p50 %s ms, p99 %s ms", batch_c,
+		printf "\nThe database with the app's batches (bench-dblimit -b 8: CALL payd_transfer_many, 8 transfers a transaction, on %s connections, one per worker; no HTTP): %s transfers/s, p50 %s ms, p99 %s ms", batch_c,
 		    n0(v("dblimit_batch", batch_c, "rps")), ms(v("dblimit_batch", batch_c, "p50_ms")), ms(v("dblimit_batch", batch_c, "p99_ms"))
 		if (has("transfer", 64))
 			printf "; POST /transfer at 64 connections is %s of it", ratio(v("transfer", 64, "rps"), v("dblimit_batch", batch_c, "rps"))

@@ -164,7 +164,7 @@ END_TEST
  * Payers of POST /transfer at once, queued behind stopped workers as the
  * readers above, so that workers take them in batches and run each batch
  * in one transaction (app/h_transfer.c h_transfer_batch, CALL
- * payd_transfer_batch). Every answer must be its own payer's, with the
+ * payd_transfer_many). Every answer must be its own payer's, with the
  * payer's own balance after it, and a refusal in a batch must refuse that
  * transfer alone. Payer i by role (i % 6):
  *   0-2: pays the merchant 1.00 a round, by name and by id in turn: 201;
