@@ -50,26 +50,8 @@ BEGIN
 	SELECT v_outcome, LAST_INSERT_ID();
 END;
 
--- The three readings below bridge to holds and refunds (issue 18), which
--- another migration adds (users.reserved, movements.refunded, holds):
--- each reads its column or table when the schema has it, and answers 0
--- (nothing refunded, nothing reserved, no hold) when it does not yet. A
--- statement that names a missing column fails only when it runs, so the
--- same text is right before and after that migration.
-CREATE OR REPLACE DEFINER = payd_owner FUNCTION payd_schema_has(
-    p_table VARCHAR(64), p_column VARCHAR(64))
-    RETURNS BOOLEAN
-    READS SQL DATA
-    SQL SECURITY DEFINER
-    COMMENT 'whether the schema has a table or column (R__payd_admin.sql)'
-BEGIN
-	RETURN EXISTS (SELECT 1 FROM information_schema.COLUMNS
-	    WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = p_table AND
-	    (p_column = '' OR COLUMN_NAME = p_column));
-END;
-
 -- How much of transfer p_transfer its recipient has refunded: what a
--- reversal no longer takes back (movements.refunded).
+-- reversal no longer takes back (movements.refunded, sql/004_holds.sql).
 CREATE OR REPLACE DEFINER = payd_owner FUNCTION payd_transfer_refunded(
     p_transfer BIGINT)
     RETURNS BIGINT
@@ -77,9 +59,6 @@ CREATE OR REPLACE DEFINER = payd_owner FUNCTION payd_transfer_refunded(
     SQL SECURITY DEFINER
     COMMENT 'refunded part of a transfer (sql/R__payd_admin.sql)'
 BEGIN
-	IF NOT payd_schema_has('movements', 'refunded') THEN
-		RETURN 0;
-	END IF;
 	RETURN IFNULL((SELECT refunded FROM movements WHERE id = p_transfer),
 	    0);
 END;
@@ -93,9 +72,6 @@ CREATE OR REPLACE DEFINER = payd_owner FUNCTION payd_user_reserved(
     SQL SECURITY DEFINER
     COMMENT 'reserved by pending holds (sql/R__payd_admin.sql)'
 BEGIN
-	IF NOT payd_schema_has('users', 'reserved') THEN
-		RETURN 0;
-	END IF;
 	RETURN IFNULL((SELECT reserved FROM users WHERE id = p_user), 0);
 END;
 
@@ -107,9 +83,6 @@ CREATE OR REPLACE DEFINER = payd_owner FUNCTION payd_user_pending_holds(
     SQL SECURITY DEFINER
     COMMENT 'pending holds of a payer (sql/R__payd_admin.sql)'
 BEGIN
-	IF NOT payd_schema_has('holds', '') THEN
-		RETURN 0;
-	END IF;
 	RETURN (SELECT COUNT(*) FROM holds
 	    WHERE from_user = p_user AND status = 'pending');
 END;

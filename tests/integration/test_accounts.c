@@ -757,6 +757,111 @@ START_TEST(test_admin_reverse__statement_counts_fee_back_as_in)
 }
 END_TEST
 
+/* Pairs of a refund and a reversal of one transfer, each pair at once. */
+#define ACC_RACES 6
+
+/*
+ * A reversal racing a refund of the same transfer (4.00 of 10.00): one
+ * runs after the other on the transfer's row lock, so exactly one of two
+ * orders happens, and money adds up either way. Refund first: 201, then
+ * the reversal takes back the 6.00 left. Reversal first: it takes back
+ * 10.00, then the refund is refused and moves nothing. The sender always
+ * ends with all it had (amount and fee back), the recipient with 0.
+ */
+START_TEST(test_admin_reverse__racing_a_refund__one_order_audit_clean)
+{
+	int orders[2] = {0, 0};
+
+	for (int race = 0; race < ACC_RACES; race++) {
+		char a[40], b[40], ta[1024], tb[1024], path[64], cmd[256];
+		struct resp *rr;
+		pid_t pid;
+		int st = 0, refund_status;
+		long long tid;
+
+		unique_name("xa", a, sizeof(a));
+		unique_name("xb", b, sizeof(b));
+		register_login(a, ta);
+		register_login(b, tb);
+		ck_assert_int_eq(top_up(ta, "30.00"), 200);
+		ck_assert_int_eq(pay(ta, b, "10.00"), 201);
+		tid = resp_int(R, "id");
+		(void)snprintf(cmd, sizeof(cmd),
+		    "\"$PAYD_BIN\" -c \"$STACK_DIR/payd.conf\" admin reverse "
+		    "%lld --reason race >\"$STACK_DIR/race.out\" "
+		    "2>>\"$STACK_DIR/admin.log\"",
+		    tid);
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0)
+			_exit(stack_cmd("%s", cmd));
+		(void)snprintf(
+		    path, sizeof(path), "/transfers/%lld/refund", tid);
+		rr = malloc(sizeof(*rr));
+		ck_assert_ptr_nonnull(rr);
+		ck_assert_int_eq(
+		    api("POST", path, tb, "{\"amount\":\"4.00\"}", NULL, rr),
+		    0);
+		refund_status = (int)rr->status;
+		resp_free(rr);
+		free(rr);
+		ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+		ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		if (refund_status == 201) {
+			/* Refund first: the reversal took back what was left.
+			 */
+			ck_assert_int_eq(stack_cmd("grep -q 'gave back 6.00' "
+			                           "\"$STACK_DIR/race.out\""),
+			    0);
+			orders[0]++;
+		} else {
+			ck_assert_int_eq(refund_status, 422);
+			ck_assert_int_eq(stack_cmd("grep -q 'gave back 10.00' "
+			                           "\"$STACK_DIR/race.out\""),
+			    0);
+			orders[1]++;
+		}
+		ck_assert_str_eq(balance(ta), "30.00");
+		ck_assert_str_eq(balance(tb), "0.00");
+		/* The transfer says so: reversed, and what was refunded. */
+		(void)snprintf(path, sizeof(path), "/transfers/%lld", tid);
+		ck_assert_int_eq(call("GET", path, ta, NULL), 200);
+		ck_assert_ptr_nonnull(strstr(R->body, "\"reversed\":true"));
+		ck_assert_str_eq(resp_str(R, "refunded"),
+		    refund_status == 201 ? "4.00" : "0.00");
+	}
+	ck_assert_int_eq(orders[0] + orders[1], ACC_RACES);
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
+/* payd admin show: what pending holds reserve, and how many there are. */
+START_TEST(test_admin_show__pending_holds_and_available)
+{
+	char a[40], b[40], ta[1024], tb[1024], body[128], args[128];
+	long long id;
+
+	unique_name("ha", a, sizeof(a));
+	unique_name("hb", b, sizeof(b));
+	id = register_login(a, ta);
+	register_login(b, tb);
+	ck_assert_int_eq(top_up(ta, "20.00"), 200);
+	(void)snprintf(
+	    body, sizeof(body), "{\"to\":\"%s\",\"amount\":\"5.00\"}", b);
+	ck_assert_int_eq(call("POST", "/holds", ta, body), 201);
+	(void)snprintf(args, sizeof(args), "show %s", a);
+	ck_assert_int_eq(admin(args), 0);
+	ck_assert_int_eq(stack_cmd("grep -q '^user %lld %s$' "
+	                           "\"$STACK_DIR/admin.out\" && grep -q "
+	                           "'balance  *20.00' \"$STACK_DIR/admin.out\" "
+	                           "&& grep -q 'available  *14.25' "
+	                           "\"$STACK_DIR/admin.out\" && grep -q "
+	                           "'pending_holds 1' \"$STACK_DIR/admin.out\"",
+	                     id, a),
+	    0);
+}
+END_TEST
+
 Suite *
 accounts_suite(void)
 {
@@ -783,6 +888,9 @@ accounts_suite(void)
 	tcase_add_test(tc,
 	    test_admin_freeze__concurrent_and_keyed_transfers__403_replayed);
 	tcase_add_test(tc, test_admin_reverse__statement_counts_fee_back_as_in);
+	tcase_add_test(
+	    tc, test_admin_reverse__racing_a_refund__one_order_audit_clean);
+	tcase_add_test(tc, test_admin_show__pending_holds_and_available);
 	suite_add_tcase(s, tc);
 	return s;
 }
