@@ -1,6 +1,7 @@
 // A short scenario through the client generated from docs/openapi.yaml
 // (openapi-typescript's types, openapi-fetch's calls): register, log in,
-// top up, transfer, history, with both token schemes and one refusal.
+// top up, transfer, a refund, history, with both token schemes and one
+// refusal.
 // tsc checks every call against the generated types before it runs.
 //
 //   PAYD_URL=http://127.0.0.1:8080 [PAYD_RECORD=file] node gen/out/scenario.js
@@ -83,16 +84,31 @@ const { error: refused, response: refusedRes } = await api.POST('/transfer', {
 });
 check('an overdraft is refused', refusedRes.status === 422 && refused?.error.code === 'insufficient_funds', refused);
 
+// A path parameter, and the recipient's refund of part of the transfer.
+const { data: bobLogin } = await api.POST('/login', { body: bob });
+const { data: refund, response: refundRes } = await api.POST('/transfers/{id}/refund', {
+  params: { path: { id: sent?.id ?? 0 } },
+  headers: { Authorization: `Bearer ${bobLogin?.token ?? ''}` },
+  body: { amount: '1.00' },
+});
+check('bob refunds 1.00', refundRes.status === 201 && refund?.amount === '1.00' && refund.to === alice.username, refund);
+const { data: detail, response: detailRes } = await api.GET('/transfers/{id}', {
+  params: { path: { id: sent?.id ?? 0 } },
+  headers: bearer,
+});
+check('the transfer shows its refund', detailRes.status === 200 && detail?.refunded === '1.00' && detail.refunds.length === 1, detail);
+
 const { data: page, response: pageRes } = await api.GET('/transactions', {
   params: { query: { limit: 10 } },
   headers: bearer,
 });
 const types = (page?.transactions ?? []).map((t) => `${t.type} ${t.amount}`);
-check('history, newest first', pageRes.status === 200 && types.join(', ') === 'transfer_out 2.50, deposit 10.00' && page?.next_before === null, page);
+check('history, newest first', pageRes.status === 200 &&
+  types.join(', ') === 'refund_in 1.00, transfer_out 2.50, deposit 10.00' && page?.next_before === null, page);
 
 // The other scheme the service accepts: "Authorization: JWT <token>".
 const { data: bal, response: balRes } = await api.GET('/balance', { headers: { Authorization: `JWT ${token}` } });
-check('balance with the JWT scheme', balRes.status === 200 && bal?.balance === '6.75' && bal.currency === 'USD', bal);
+check('balance with the JWT scheme', balRes.status === 200 && bal?.balance === '7.75' && bal.currency === 'USD', bal);
 
 const { error: anon, response: anonRes } = await api.GET('/balance');
 check('no token: 401', anonRes.status === 401 && anon?.error.code === 'unauthorized', anon);
