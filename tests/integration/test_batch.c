@@ -417,6 +417,40 @@ START_TEST(test_batch__frozen_payer__403_nothing_moved)
 }
 END_TEST
 
+START_TEST(test_batch__hold__items_check_available)
+{
+	struct user a, b;
+
+	make_user(&a, "bv");
+	make_user(&b, "bv");
+	fund(&a, "10.00");
+	/* A hold of 8.00 reserves 8.75: 1.25 of the 10.00 is available. */
+	(void)snprintf(
+	    body, sizeof(body), "{\"to\":\"%s\",\"amount\":\"8.00\"}", b.name);
+	ck_assert_int_eq(post("/holds", &a, body, NULL, R), 201);
+	(void)snprintf(body, sizeof(body),
+	    "{\"transfers\":[{\"to\":\"%s\",\"amount\":\"0.50\"},"
+	    "{\"to\":\"%s\",\"amount\":\"0.50\"}]}",
+	    b.name, b.name);
+	ck_assert_int_eq(batch(&a, body, NULL), 422);
+	ck_assert_str_eq(resp_err(R), "batch_rejected");
+	{
+		static const int idx[] = {1};
+		static const char *const codes[] = {"insufficient_funds"};
+
+		assert_items(idx, codes, 1);
+	}
+	ck_assert_int_eq(balance_minor(&a), 1000);
+	/* One of them fits what is available. */
+	(void)snprintf(body, sizeof(body),
+	    "{\"transfers\":[{\"to\":\"%s\",\"amount\":\"0.50\"}]}", b.name);
+	ck_assert_int_eq(batch(&a, body, NULL), 201);
+	ck_assert_int_eq(balance_minor(&a), 1000 - 50 - FEE);
+	ck_assert_int_eq(balance_minor(&b), 50);
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
 /* The concurrency test's accounts and what each client saw. */
 #define CC_USERS 6
 #define CC_CLIENTS 8
@@ -549,6 +583,7 @@ batch_suite(void)
 	tcase_add_test(tc, test_batch__http__401_405_413_415_and_128k);
 	tcase_add_test(tc, test_batch__idempotency__whole_batch_replayed);
 	tcase_add_test(tc, test_batch__frozen_payer__403_nothing_moved);
+	tcase_add_test(tc, test_batch__hold__items_check_available);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("concurrency");
 	tcase_add_checked_fixture(tc, resp_setup, resp_teardown);
