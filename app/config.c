@@ -55,6 +55,7 @@ static const struct config_key config_keys[] = {
     CK_INT("db_rw_timeout_s", db_rw_timeout_s, 1, 60),
     CK_INT("db_lock_wait_timeout_s", db_lock_wait_timeout_s, 1, 60),
     CK_INT("request_deadline_s", request_deadline_s, 1, 3600),
+    CK_INT("db_sync_wait", db_sync_wait, 0, 15),
     {"jwt_secret", CONFIG_SECRET, offsetof(struct config, jwt_secret),
         sizeof(((struct config *)0)->jwt_secret), 0, 0},
     CK_INT("token_ttl_s", token_ttl_s, 1, TOKEN_TTL_S_MAX),

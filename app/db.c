@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,6 +28,17 @@ struct db_stmt_def {
 /* Every statement of the service, prepared once per connection. */
 static const struct db_stmt_def db_stmts[STMT__MAX] = {
     [STMT_PING] = {"ping", "SELECT 1", 0},
+    /* wsrep_on (0 on a single server), wsrep_local_state (4: Synced),
+     * and 1 when wsrep_ready is ON in the Primary component. */
+    [STMT_WSREP_STATE] = {"wsrep_state",
+        "SELECT @@GLOBAL.wsrep_on, COALESCE((SELECT CAST(VARIABLE_VALUE "
+        "AS SIGNED) FROM information_schema.GLOBAL_STATUS "
+        "WHERE VARIABLE_NAME = 'WSREP_LOCAL_STATE'), -1), "
+        "(SELECT COUNT(*) FROM information_schema.GLOBAL_STATUS "
+        "WHERE (VARIABLE_NAME = 'WSREP_READY' AND VARIABLE_VALUE = 'ON') "
+        "OR (VARIABLE_NAME = 'WSREP_CLUSTER_STATUS' "
+        "AND VARIABLE_VALUE = 'Primary')) = 2",
+        0},
     /* Row locks (innodb_lock_wait_timeout) and metadata locks
      * (lock_wait_timeout, a year by default: a CALL behind an ALTER
      * TABLE would outlive the client's read timeout and commit after
@@ -378,6 +390,9 @@ db_classify(struct db *db, enum stmt id, unsigned err, const char *sqlstate,
 	case ER_QUERY_INTERRUPTED:
 	case ER_STATEMENT_TIMEOUT:
 	case CR_COMMANDS_OUT_OF_SYNC:
+	/* A Galera node outside the Primary component refuses every
+	 * query: this node is no use until it rejoins (503, reconnect). */
+	case ER_UNKNOWN_COM_ERROR:
 		metrics_db_error();
 		log_event(LOG_ERROR, "db_lost", "stmt=%s errno=%u sqlstate=%s",
 		    db_stmt_name(id), err, sqlstate);
@@ -408,10 +423,19 @@ db_connect(struct db *db)
 	const struct config *cfg = db->cfg;
 	unsigned int connect_s = (unsigned int)cfg->db_connect_timeout_s;
 	unsigned int rw_s = (unsigned int)cfg->db_rw_timeout_s;
-	const char *init = "SET time_zone = '+00:00', "
-	                   "SESSION tx_isolation = 'READ-COMMITTED'";
+	char init[128];
 	bool unix_sock = cfg->db_socket[0] != '\0';
+	int n;
 
+	/* On a Galera cluster, reads wait for what the cluster committed
+	 * before them (docs/cluster.md: read-your-writes across hosts).
+	 * Unset, the statement is the single server's ("%.0d" of 0 is ""). */
+	n = snprintf(init, sizeof(init),
+	    "SET time_zone = '+00:00', SESSION tx_isolation = "
+	    "'READ-COMMITTED'%s%.0d",
+	    cfg->db_sync_wait > 0 ? ", SESSION wsrep_sync_wait = " : "",
+	    cfg->db_sync_wait);
+	assert(n > 0 && (size_t)n < sizeof(init));
 	db->conn = mysql_init(NULL);
 	if (db->conn == NULL)
 		return DB_CONN;
@@ -857,8 +881,11 @@ db_retry_sleep(unsigned attempt)
 	metrics_db_retry();
 	(void)util_random(&r, sizeof(r));
 	/* 2, 4, 8, 16 ms... (attempt 1 is the first retry), up to 64 ms,
-	 * plus up to 4 ms of jitter. */
-	us = (1000L << (attempt < 6 ? attempt : 6)) + (long)r * 16;
+	 * plus up to as much again of jitter, so that writers that collided
+	 * (on a Galera cluster: at certification) do not collide again in
+	 * step. */
+	us = 1000L << (attempt < 6 ? attempt : 6);
+	us += us * (long)r / 256;
 	ts.tv_sec = 0;
 	ts.tv_nsec = us * 1000;
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <mysql.h>
 
@@ -30,9 +31,31 @@ static const char migrate_sql_table[] =
     ") ENGINE = InnoDB DEFAULT CHARSET = utf8mb4";
 /*
  * Two migrators at once would race; the second waits for the first, and
- * gives up (GET_LOCK 0 after the wait, or NULL) rather than run beside it.
+ * gives up rather than run beside it. The lock is a lease row claimed
+ * with a conditional write, which a Galera cluster certifies like any
+ * other write, so it holds across nodes (GET_LOCK() is one node's own lock
+ * there, and refused by later MariaDB releases). A lease whose migrator
+ * died expires after MIGRATE_LEASE_S (bounds.h).
  */
-static const char migrate_sql_lock[] = "SELECT GET_LOCK('payd_migrate', ?)";
+static const char migrate_sql_lease_table[] =
+    "CREATE TABLE IF NOT EXISTS schema_lease ("
+    "name VARCHAR(64) NOT NULL PRIMARY KEY, "
+    "holder VARBINARY(16) NOT NULL, "
+    "expires_at DATETIME NOT NULL"
+    ") ENGINE = InnoDB DEFAULT CHARSET = utf8mb4";
+/* Assignments run left to right: the second sees the first's holder. */
+static const char migrate_sql_lease_claim[] =
+    "INSERT INTO schema_lease (name, holder, expires_at) "
+    "VALUES ('migrate', ?, UTC_TIMESTAMP() + INTERVAL ? SECOND) "
+    "ON DUPLICATE KEY UPDATE "
+    "holder = IF(expires_at < UTC_TIMESTAMP(), VALUES(holder), holder), "
+    "expires_at = IF(holder = VALUES(holder), VALUES(expires_at), "
+    "expires_at)";
+static const char migrate_sql_lease_held[] =
+    "SELECT COUNT(*) FROM schema_lease "
+    "WHERE name = 'migrate' AND holder = ?";
+static const char migrate_sql_lease_free[] =
+    "DELETE FROM schema_lease WHERE name = 'migrate' AND holder = ?";
 /*
  * Every routine of the database runs with its owner's rights, and its
  * owner cannot log in (deploy/grants.sql): one with another definer, or
@@ -98,7 +121,8 @@ static int migrate_stmt(
 static char *migrate_read(const char *dir, const char *name, size_t *len);
 static int migrate_apply(MYSQL *conn, const char *dir,
     const struct migration *mig, enum migrate_kind kind);
-static int migrate_lock(MYSQL *conn, int wait_s);
+static int migrate_lock(MYSQL *conn, const unsigned char *holder, int wait_s);
+static void migrate_unlock(MYSQL *conn, const unsigned char *holder);
 static int migrate_interface(MYSQL *conn, const char *file, const char *sql);
 static int migrate_routines(
     MYSQL *conn, const char *dir, const struct migration *r, int n);
@@ -579,24 +603,48 @@ migrate_routines(MYSQL *conn, const char *dir, const struct migration *r, int n)
 	return 0;
 }
 
-/* Takes the migrators' lock: 0, or -1 (logged) when it was not granted. */
+/*
+ * Takes the migrators' lease for holder (MIGRATE_HOLDER_SIZE bytes),
+ * trying once a second for wait_s seconds while another migrator holds
+ * it; a claim that lost a certification conflict (1213) is tried again
+ * like a wait. 0 once held, or -1 (logged) when it was not granted.
+ */
 static int
-migrate_lock(MYSQL *conn, int wait_s)
+migrate_lock(MYSQL *conn, const unsigned char *holder, int wait_s)
 {
-	/* migrate_stmt's room for two parameters, the second unused. */
-	struct migrate_param wait[2] = {{.num = wait_s}, {.num = 0}};
-	long long got = 0;
+	struct migrate_param p[2] = {
+	    {.text = (const char *)holder, .len = MIGRATE_HOLDER_SIZE},
+	    {.num = MIGRATE_LEASE_S}};
 
-	if (migrate_stmt(conn, migrate_sql_lock, wait, &got) != 0)
+	if (migrate_stmt(conn, migrate_sql_lease_table, NULL, NULL) != 0)
 		return -1;
-	if (got != 1) {
-		log_event(LOG_ERROR, "migrate",
-		    "msg=\"another migrate holds the lock payd_migrate; "
-		    "not granted within %d s (migrate_lock_wait_s)\"",
-		    wait_s);
-		return -1;
+	for (int tried = 0; tried <= wait_s; tried++) {
+		long long held = 0;
+
+		if (tried > 0)
+			(void)sleep(1);
+		if (migrate_stmt(conn, migrate_sql_lease_claim, p, NULL) == 0 &&
+		    migrate_stmt(conn, migrate_sql_lease_held, p, &held) == 0 &&
+		    held == 1)
+			return 0;
 	}
-	return 0;
+	log_event(LOG_ERROR, "migrate",
+	    "msg=\"another migrate holds the lease (schema_lease); "
+	    "not granted within %d s (migrate_lock_wait_s)\"",
+	    wait_s);
+	return -1;
+}
+
+/* Gives the lease back (were this to fail, it expires). */
+static void
+migrate_unlock(MYSQL *conn, const unsigned char *holder)
+{
+	/* migrate_stmt() may read two: the second is unused here. */
+	struct migrate_param p[2] = {
+	    {.text = (const char *)holder, .len = MIGRATE_HOLDER_SIZE},
+	    {.num = 0}};
+
+	(void)migrate_stmt(conn, migrate_sql_lease_free, p, NULL);
 }
 
 /* 0 when every routine is owned as migrate_sql_owners says; else -1. */
@@ -635,6 +683,8 @@ migrate_run(const struct config *cfg)
 	bool unix_sock = cfg->db_socket[0] != '\0';
 	unsigned int timeout = (unsigned int)cfg->db_connect_timeout_s;
 	int count = 0, nroutines = 0, rc = 1;
+	unsigned char holder[MIGRATE_HOLDER_SIZE];
+	bool locked = false;
 	MYSQL *conn;
 
 	if (migrate_list(cfg->sql_dir, MIGRATE_VERSIONED, migs, &count) != 0 ||
@@ -657,8 +707,10 @@ migrate_run(const struct config *cfg)
 		    mysql_errno(conn), mysql_error(conn));
 		goto out_close;
 	}
-	if (migrate_lock(conn, cfg->migrate_lock_wait_s) != 0)
+	if (util_random(holder, sizeof(holder)) != 0 ||
+	    migrate_lock(conn, holder, cfg->migrate_lock_wait_s) != 0)
 		goto out_close;
+	locked = true;
 	if (migrate_simple(conn, migrate_sql_table) != 0 ||
 	    migrate_simple(conn, migrate_sql_routine_table) != 0) {
 		log_event(LOG_ERROR, "migrate", "errno=%u msg=\"%.200s\"",
@@ -681,6 +733,8 @@ migrate_run(const struct config *cfg)
 	    nroutines);
 	rc = 0;
 out_close:
+	if (locked)
+		migrate_unlock(conn, holder);
 	mysql_close(conn);
 	return rc;
 }

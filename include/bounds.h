@@ -168,10 +168,16 @@ _Static_assert(
  * its own: a money movement must never commit after that answer.
  */
 #define REQUEST_DEADLINE_S_DEFAULT 10
-/* Deadlock and lock-wait retries of one transaction. */
-#define DB_RETRY_COUNT_MAX 5
-/* db_retry_sleep()'s longest back-off, 64 ms + 4 ms of jitter, rounded up. */
-#define DB_RETRY_SLEEP_MS_MAX 100
+/*
+ * Deadlock and lock-wait retries of one transaction. On a Galera cluster
+ * a write that loses certification to another node's is one too (1213 at
+ * COMMIT); its back-off (db_retry_sleep) grows to 64 ms, about 0.2 s over
+ * all attempts, so that a hot row's writers on several nodes take turns
+ * (docs/cluster.md).
+ */
+#define DB_RETRY_COUNT_MAX 8
+/* db_retry_sleep()'s longest back-off, 64 ms + as much of jitter. */
+#define DB_RETRY_SLEEP_MS_MAX 128
 /*
  * Row-lock waits that one CALL can make one after another: payd_transfer
  * (sql/R__payd_transfer.sql) waits at most on the Idempotency-Key, the two
@@ -251,6 +257,12 @@ _Static_assert(DB_TRANSFER_BATCH_PARAMS <= DB_PARAM_COUNT_MAX,
 #define MIGRATION_SIZE_MAX (256 * 1024)
 /* How long a migrate waits for another one to finish, by default (s). */
 #define MIGRATE_LOCK_WAIT_S_DEFAULT 60
+/*
+ * payd migrate's lease (app/migrate.c): a migrator that died leaves it
+ * taken this long; the holder is this many random bytes.
+ */
+#define MIGRATE_LEASE_S 300
+#define MIGRATE_HOLDER_SIZE 16
 /* A routine's parameter list, as mysql.proc keeps its text. */
 #define MIGRATE_PARAMS_SIZE_MAX (16 * 1024)
 

@@ -33,6 +33,7 @@ struct config {
 	int db_rw_timeout_s;
 	int db_lock_wait_timeout_s;
 	int request_deadline_s; /* from nginx's REQUEST_START: 503 after */
+	int db_sync_wait; /* wsrep_sync_wait of a session (Galera), 0: unset */
 	char jwt_secret[TOKEN_SECRET_LEN_MAX + 1]; /* secret */
 	size_t jwt_secret_len;
 	int token_ttl_s;
