@@ -38,7 +38,7 @@ INTEG_OBJ = $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%.o)
 .PHONY: all deps run test check test-unit test-integration test-asan asan test-deploy \
 	test-openapi test-e2e \
 	bench fuzz lint format format-check valgrind clean lint-cppcheck \
-	fuzz-build test-hardening
+	fuzz-build test-hardening cluster test-cluster bench-cluster
 
 all: $(BUILD)/payd
 
@@ -156,6 +156,26 @@ bench: deps
 	@sh tests/bench/run.sh $(BUILD)
 
 -include $(BUILD)/tests/bench/hello.d $(BUILD)/tests/bench/dblimit.d
+
+# A Galera cluster on this machine (docs/cluster.md): three nodes and two
+# app hosts in network namespaces, nginx on 127.0.0.1:$(or $(PORT),8080);
+# Ctrl-C stops it. As root.
+cluster: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/cluster/run.sh
+
+# The money suites and faults under transfer load against such a cluster
+# (tests/cluster/test.sh; a few minutes).
+test-cluster: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/check_integration \
+	    $(BUILD)/cluster-load
+	@sh tests/cluster/test.sh $(BUILD)
+
+$(BUILD)/cluster-load: tests/cluster/load.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -pthread $(shell pkg-config --cflags libcurl) \
+	    -o $@ $< $(shell pkg-config --libs libcurl json-c) -pthread
 
 # Hardening (STYLE.md Habits): make lint, make fuzz, make valgrind; make
 # test-hardening runs the three (about 4 minutes on 2 cores).

@@ -13,7 +13,7 @@ fi
 pkgs="build-essential pkg-config libfcgi-dev libmariadb-dev libjson-c-dev
 libjwt-dev libcrypt-dev check libcurl4-openssl-dev libsystemd-dev
 mariadb-server mariadb-client nginx curl procps psmisc
-systemd socat logrotate
+systemd socat logrotate galera-4 rsync iproute2 perl
 clang libclang-rt-14-dev clang-tidy clang-format cppcheck valgrind libssl-dev
 shellcheck wrk
 chromium $*"
