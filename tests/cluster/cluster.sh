@@ -230,9 +230,9 @@ cl_db_rejoin() { # node
 cl_cut() { ip -n "$(cl_ns "db$1")" link set eth-g down; }
 cl_heal() { ip -n "$(cl_ns "db$1")" link set eth-g up; }
 
-# The database, the app's account (from the app hosts' network and over
-# the socket, for payd audit) and the migrations, through db1: DDL and
-# accounts replicate to every node.
+# The database, the app's accounts (from the app hosts' network, and over
+# the socket for payd audit) with the rights of deploy/grants.sql, and the
+# migrations, through db1: DDL and accounts replicate to every node.
 cl_schema() {
 	if [ ! -f "$CL_DIR/db-password" ]; then
 		head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' \
@@ -240,20 +240,18 @@ cl_schema() {
 		chmod 600 "$CL_DIR/db-password"
 	fi
 	pw=$(cat "$CL_DIR/db-password")
+	# payd audit, the suites' SQL and stack.sh's helpers use db1's socket.
+	ln -sf "$CL_DIR/db1/mysql.sock" "$CL_DIR/mysql.sock"
 	cl_db_sql 1 "CREATE DATABASE IF NOT EXISTS payd
 	    CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;
 	    CREATE USER IF NOT EXISTS 'payd'@'10.199.2.%' IDENTIFIED BY '$pw';
-	    CREATE USER IF NOT EXISTS 'payd'@'localhost' IDENTIFIED BY '$pw';
-	    GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE ON payd.* TO
-	    'payd'@'10.199.2.%';
-	    GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE ON payd.* TO
-	    'payd'@'localhost';" || return 1
-	PAYD_DB_SOCKET="$CL_DIR/db1/mysql.sock" PAYD_DB_USER=root \
-	    PAYD_DB_PASSWORD= PAYD_SQL_DIR="$CL_ROOT/sql" PAYD_DEV_MODE=1 \
-	    "$CL_BIN" migrate 2>>"$CL_DIR/migrate.log" ||
-	    { cat "$CL_DIR/migrate.log" >&2; return 1; }
-	# payd audit and the money suite's SQL go to a node over its socket.
-	ln -sf "$CL_DIR/db1/mysql.sock" "$CL_DIR/mysql.sock"
+	    CREATE USER IF NOT EXISTS 'payd'@'localhost' IDENTIFIED BY '$pw';" ||
+	    return 1
+	stack_grants_dir=$CL_DIR
+	STACK_BIN=$CL_BIN grants_apply stack_root_sql payd \
+	    "'payd'@'10.199.2.%'" stack_migrate "$CL_DIR" >/dev/null &&
+	    grants_apply stack_root_sql payd "'payd'@'localhost'" true \
+	    >/dev/null || { cat "$CL_DIR/migrate.log" >&2; return 1; }
 	for i in $CL_NODES; do
 		cl_conf "$CL_DIR/audit-db$i.conf" \
 		    "db_socket = $CL_DIR/db$i/mysql.sock"
