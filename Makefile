@@ -171,6 +171,13 @@ test-cluster: deps
 	    $(BUILD)/cluster-load
 	@sh tests/cluster/test.sh $(BUILD)
 
+# POST /transfer on the dev cluster vs one server: transfers/s, p99 and
+# retries per 1000 transfers (tests/cluster/bench.sh; BENCH_CONNS=,
+# BENCH_SECONDS=; about 2 minutes).
+bench-cluster: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/cluster-load
+	@sh tests/cluster/bench.sh $(BUILD)
+
 $(BUILD)/cluster-load: tests/cluster/load.c
 	@mkdir -p $(@D)
 	@echo "  CC      $<"

@@ -13,6 +13,12 @@
  * Usage: cluster-load URL PREFIX CLIENTS TRANSFERS [AT FAULT]
  * Prints "applied=N refused=N unknown=N replayed=N" and exits 0, or 1
  * with the reason on stderr.
+ *
+ * make bench-cluster's load: cluster-load -b URL PREFIX CLIENTS SECONDS
+ * runs CLIENTS threads of transfers of 1.00 without keys (as make bench
+ * does) for SECONDS, each a new connection through nginx, and prints
+ * "RESULT transfers_s=... p50_ms=... p99_ms=... ok=N other=N" (every
+ * status but 201 counts as other).
  */
 #include <curl/curl.h>
 #include <inttypes.h>
@@ -23,13 +29,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
 #define LOAD_CLIENTS_MAX 64
 #define LOAD_TRANSFERS_MAX 10000
-#define LOAD_FUNDS_MINOR 100000 /* 1000.00 each: no transfer is refused */
+#define LOAD_FUNDS_MINOR 1000000 /* 10000.00 each: none is refused */
 #define LOAD_BODY_MAX 8192
 #define LOAD_TOKEN_MAX 1024
 /* Resolving an answer: 600 tries 0.2 s apart, two minutes at most. */
@@ -195,7 +202,7 @@ load_setup(struct load_client *cl)
 		return -1;
 	(void)snprintf(key, sizeof(key), "%s-fund", cl->name);
 	return load_until("POST", "/balance", cl->token, key,
-	    "{\"amount\":\"1000.00\"}", 200, 200, &r);
+	    "{\"amount\":\"10000.00\"}", 200, 200, &r);
 }
 
 /* Sends transfer i of cl (again, when resolving); sets its outcome. */
@@ -275,6 +282,102 @@ load_client_resolve(void *arg)
 	return NULL;
 }
 
+/* The benchmark (-b): latencies of each client's transfers. */
+#define LOAD_BENCH_SAMPLES_MAX 200000
+
+struct load_bench {
+	double until;   /* CLOCK_MONOTONIC seconds */
+	double *lat_ms; /* LOAD_BENCH_SAMPLES_MAX a client */
+	int n[LOAD_CLIENTS_MAX], other[LOAD_CLIENTS_MAX];
+};
+
+static struct load_bench bench;
+
+static double
+load_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *
+load_bench_run(void *arg)
+{
+	struct load_client *cl = arg;
+	unsigned seed = (unsigned)cl->id * 7919u + 17u;
+	double *lat = bench.lat_ms + (size_t)cl->id * LOAD_BENCH_SAMPLES_MAX;
+	char body[256];
+
+	while (load_now() < bench.until &&
+	       bench.n[cl->id] < LOAD_BENCH_SAMPLES_MAX) {
+		int to =
+		    (cl->id + 1 +
+		        (int)(rand_r(&seed) % (unsigned)(load_clients - 1))) %
+		    load_clients;
+		struct load_resp r;
+		double t0 = load_now();
+
+		(void)snprintf(body, sizeof(body),
+		    "{\"to\":\"%s\",\"amount\":\"1.00\"}", clients[to].name);
+		load_http("POST", "/transfer", cl->token, NULL, body, &r);
+		if (r.status != 201) {
+			bench.other[cl->id]++;
+			continue;
+		}
+		lat[bench.n[cl->id]++] = (load_now() - t0) * 1000.0;
+	}
+	return NULL;
+}
+
+static int
+load_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* -b: the benchmark, after the setup; prints its RESULT line. */
+static int
+load_bench_main(int seconds)
+{
+	pthread_t th[LOAD_CLIENTS_MAX];
+	size_t total = 0;
+	int other = 0;
+	double t0;
+
+	bench.lat_ms = calloc(
+	    (size_t)load_clients * LOAD_BENCH_SAMPLES_MAX, sizeof(double));
+	if (bench.lat_ms == NULL)
+		return 1;
+	t0 = load_now();
+	bench.until = t0 + seconds;
+	for (int c = 0; c < load_clients; c++)
+		pthread_create(&th[c], NULL, load_bench_run, &clients[c]);
+	for (int c = 0; c < load_clients; c++)
+		pthread_join(th[c], NULL);
+	t0 = load_now() - t0;
+	/* Every client's samples, one after another, then sorted. */
+	for (int c = 0; c < load_clients; c++) {
+		memmove(bench.lat_ms + total,
+		    bench.lat_ms + (size_t)c * LOAD_BENCH_SAMPLES_MAX,
+		    (size_t)bench.n[c] * sizeof(double));
+		total += (size_t)bench.n[c];
+		other += bench.other[c];
+	}
+	if (total == 0)
+		return 1;
+	qsort(bench.lat_ms, total, sizeof(double), load_cmp_double);
+	printf("RESULT transfers_s=%.1f p50_ms=%.2f p99_ms=%.2f ok=%zu "
+	       "other=%d\n",
+	    (double)total / t0, bench.lat_ms[total / 2],
+	    bench.lat_ms[total * 99 / 100], total, other);
+	free(bench.lat_ms);
+	return 0;
+}
+
 struct load_fault {
 	int at;
 	const char *cmd;
@@ -337,6 +440,12 @@ main(int argc, char **argv)
 	struct load_fault fault = {0};
 	int applied = 0, refused = 0, unknown = 0, replayed = 0;
 
+	int bench_mode = argc == 6 && strcmp(argv[1], "-b") == 0;
+
+	if (bench_mode) {
+		argv++;
+		argc--;
+	}
 	if (argc != 5 && argc != 7) {
 		(void)fprintf(stderr,
 		    "usage: cluster-load URL PREFIX CLIENTS TRANSFERS [AT FAULT]\n");
@@ -347,7 +456,8 @@ main(int argc, char **argv)
 	load_clients = atoi(argv[3]);
 	load_transfers = atoi(argv[4]);
 	if (load_clients < 2 || load_clients > LOAD_CLIENTS_MAX ||
-	    load_transfers < 1 || load_transfers > LOAD_TRANSFERS_MAX)
+	    load_transfers < 1 ||
+	    (!bench_mode && load_transfers > LOAD_TRANSFERS_MAX))
 		return 2;
 	curl_global_init(CURL_GLOBAL_ALL);
 	for (int c = 0; c < load_clients; c++) {
@@ -362,6 +472,8 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (bench_mode)
+		return load_bench_main(load_transfers);
 	if (argc == 7) {
 		fault.at = atoi(argv[5]);
 		fault.cmd = argv[6];
