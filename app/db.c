@@ -28,11 +28,13 @@ struct db_stmt_def {
 /* Every statement of the service, prepared once per connection. */
 static const struct db_stmt_def db_stmts[STMT__MAX] = {
     [STMT_PING] = {"ping", "SELECT 1", 0},
-    /* wsrep_on (0 on a single server), wsrep_local_state (4: Synced),
-     * and 1 when wsrep_ready is ON in the Primary component. */
+    /* wsrep_on: 0 on a single server, which needs nothing more. */
+    [STMT_WSREP_ON] = {"wsrep_on", "SELECT @@GLOBAL.wsrep_on", 0},
+    /* On a Galera node: wsrep_local_state (4: Synced), and 1 when
+     * wsrep_ready is ON in the Primary component. */
     [STMT_WSREP_STATE] = {"wsrep_state",
-        "SELECT @@GLOBAL.wsrep_on, COALESCE((SELECT CAST(VARIABLE_VALUE "
-        "AS SIGNED) FROM information_schema.GLOBAL_STATUS "
+        "SELECT COALESCE((SELECT CAST(VARIABLE_VALUE AS SIGNED) "
+        "FROM information_schema.GLOBAL_STATUS "
         "WHERE VARIABLE_NAME = 'WSREP_LOCAL_STATE'), -1), "
         "(SELECT COUNT(*) FROM information_schema.GLOBAL_STATUS "
         "WHERE (VARIABLE_NAME = 'WSREP_READY' AND VARIABLE_VALUE = 'ON') "

@@ -15,6 +15,7 @@
 /* All SQL of the service. The text is in db.c, indexed by this enum. */
 enum stmt {
 	STMT_PING,              /* SELECT 1 */
+	STMT_WSREP_ON,          /* 1 on a Galera node (app/wsrep.c) */
 	STMT_WSREP_STATE,       /* a Galera node's state (app/wsrep.c) */
 	STMT_SET_LOCK_WAIT,     /* the session's lock-wait timeout */
 	STMT_USER_INSERT,       /* new user: username, hash */
