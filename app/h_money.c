@@ -7,6 +7,7 @@
 
 #include "auth.h"
 #include "h_money.h"
+#include "handler.h"
 #include "idem.h"
 #include "jsonio.h"
 #include "log.h"
@@ -14,8 +15,6 @@
 #include "money.h"
 #include "util.h"
 
-static int h_money_amount(
-    struct ctx *ctx, struct json_object *obj, struct ledger_req *req);
 static void h_money_body(struct ctx *ctx, const struct ledger_req *req,
     const struct ledger_res *res);
 static void h_money_moved(struct ctx *ctx, const struct ledger_req *req,
@@ -25,39 +24,6 @@ static void h_money_refuse(
 static enum idem_rc h_money_replay(
     struct ctx *ctx, const struct ledger_req *req);
 static struct idem_key h_money_key(const struct ledger_req *req);
-
-/*
- * docs/api.md Conventions: a missing amount, an object or an array is a
- * bad request; null, a boolean or text that is no amount is a bad amount.
- */
-static int
-h_money_amount(struct ctx *ctx, struct json_object *obj, struct ledger_req *req)
-{
-	char text[MONEY_LITERAL_LEN_MAX + 1];
-	struct json_object *v;
-
-	switch (jsonio_get_amount_text(obj, "amount", text, sizeof(text))) {
-	case JSONIO_OK:
-		if (money_parse(text, &req->amount_minor) == MONEY_OK)
-			return 0;
-		break;
-	case JSONIO_MISSING:
-		http_error(ctx->resp, API_INVALID_REQUEST,
-		    "The field \"amount\" is required.");
-		return -1;
-	case JSONIO_TYPE:
-		if (json_object_object_get_ex(obj, "amount", &v) &&
-		    json_object_is_type(v, json_type_boolean))
-			break;
-		http_error(ctx->resp, API_INVALID_REQUEST,
-		    "The field \"amount\" must be a string or a number.");
-		return -1;
-	default:
-		break; /* null, or a literal too long to be an amount */
-	}
-	http_error(ctx->resp, API_INVALID_AMOUNT, NULL);
-	return -1;
-}
 
 int
 h_money_read(struct ctx *ctx, struct ledger_req *req, struct json_object **obj)
@@ -83,7 +49,7 @@ h_money_read(struct ctx *ctx, struct ledger_req *req, struct json_object **obj)
 		    "The body must be a JSON object.");
 		return -1;
 	}
-	if (h_money_amount(ctx, *obj, req) != 0) {
+	if (handler_read_amount(ctx, *obj, &req->amount_minor) != 0) {
 		json_object_put(*obj);
 		*obj = NULL;
 		return -1;
