@@ -236,15 +236,10 @@ auth_field_read(struct ctx *ctx, struct json_object *obj, const char *field,
 int
 auth_creds_read(struct ctx *ctx, struct auth_creds *creds)
 {
-	const struct http_req *req = ctx->req;
-
 	memset(creds, 0, sizeof(*creds));
-	creds->obj = jsonio_parse_object(req->body, req->body_len);
-	if (creds->obj == NULL) {
-		http_error(ctx->resp, API_INVALID_REQUEST,
-		    "The body must be a JSON object.");
+	creds->obj = handler_body_object(ctx);
+	if (creds->obj == NULL)
 		return -1;
-	}
 	if (auth_field_read(ctx, creds->obj, "username", &creds->username,
 	        &creds->username_len) != 0 ||
 	    auth_field_read(ctx, creds->obj, "password", &creds->password,

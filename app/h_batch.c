@@ -44,8 +44,6 @@ static struct ledger_batch_item batch_items[BATCH_ITEMS_MAX];
 static struct batch_bad batch_bads[BATCH_ITEMS_MAX];
 static char batch_canon[BATCH_CANON_SIZE_MAX];
 
-static enum api_err batch_read_amount(
-    struct json_object *item, int64_t *amount, const char **message);
 static enum api_err batch_read_to(const struct ctx *ctx,
     struct json_object *item, struct ledger_batch_item *it,
     const char **message);
@@ -85,71 +83,19 @@ batch_state_err(enum ledger_item_state state, const char **message)
 }
 
 /*
- * An item's "amount", as POST /transfer reads it (ledger.c): missing, an
- * object or an array is a bad request; null, a boolean or text that is no
- * amount is a bad amount. Returns API__MAX when it is good.
- */
-static enum api_err
-batch_read_amount(
-    struct json_object *item, int64_t *amount, const char **message)
-{
-	char text[MONEY_LITERAL_LEN_MAX + 1];
-	struct json_object *v;
-
-	switch (jsonio_get_amount_text(item, "amount", text, sizeof(text))) {
-	case JSONIO_OK:
-		if (money_parse(text, amount) == MONEY_OK)
-			return API__MAX;
-		break;
-	case JSONIO_MISSING:
-		*message = "The field \"amount\" is required.";
-		return API_INVALID_REQUEST;
-	case JSONIO_TYPE:
-		if (json_object_object_get_ex(item, "amount", &v) &&
-		    json_object_is_type(v, json_type_boolean))
-			break;
-		*message = "The field \"amount\" must be a string or a number.";
-		return API_INVALID_REQUEST;
-	default:
-		break; /* null, or a literal too long to be an amount */
-	}
-	*message = NULL;
-	return API_INVALID_AMOUNT;
-}
-
-/*
  * An item's recipient, "to" (a username) or "to_id", exactly one, not the
- * caller; as POST /transfer reads it (h_transfer.c).
+ * caller; as POST /transfer reads it (handler_parse_recipient).
  */
 static enum api_err
 batch_read_to(const struct ctx *ctx, struct json_object *item,
     struct ledger_batch_item *it, const char **message)
 {
-	enum jsonio_rc name_rc, id_rc;
+	const char *to;
 
-	it->to_text = "";
-	name_rc = jsonio_get_str(item, "to", &it->to_text, &it->to_len);
-	id_rc = jsonio_get_i64(item, "to_id", 1, INT64_MAX, &it->to_id);
-	*message = NULL;
-	if (name_rc == JSONIO_MISSING && id_rc == JSONIO_MISSING)
-		*message = "The field \"to\" (or \"to_id\") is required.";
-	else if (name_rc != JSONIO_MISSING && id_rc != JSONIO_MISSING)
-		*message = "Give the field \"to\" or the field \"to_id\", "
-		           "not both.";
-	else if (name_rc != JSONIO_MISSING &&
-	         (name_rc != JSONIO_OK || it->to_len == 0 ||
-	             it->to_len > USERNAME_LEN_MAX))
-		*message = "The field \"to\" must be a username.";
-	else if (id_rc != JSONIO_MISSING && id_rc != JSONIO_OK)
-		*message = "The field \"to_id\" must be a positive integer.";
-	if (*message != NULL)
+	if (handler_parse_recipient(
+	        item, &it->to_id, &to, &it->to_len, message) != 0)
 		return API_INVALID_REQUEST;
-	if (name_rc == JSONIO_MISSING) {
-		it->to_text = "";
-		it->to_len = 0;
-	} else {
-		it->to_id = 0;
-	}
+	it->to_text = to != NULL ? to : "";
 	/* Usernames are ASCII and unique without regard to case. */
 	if (it->to_id == ctx->user_id ||
 	    (it->to_len > 0 && strlen(it->to_text) == it->to_len &&
@@ -172,9 +118,9 @@ batch_read_item(const struct ctx *ctx, struct json_object *item,
 		*message = "Each transfer must be a JSON object.";
 		return API_INVALID_REQUEST;
 	}
-	err = batch_read_amount(item, &it->amount_minor, message);
-	if (err == API__MAX)
-		err = batch_read_to(ctx, item, it, message);
+	if (handler_parse_amount(item, &it->amount_minor, &err, message) != 0)
+		return err;
+	err = batch_read_to(ctx, item, it, message);
 	if (err != API__MAX)
 		return err;
 	/* API.md: each item pays the fee of a /transfer. */
@@ -312,21 +258,10 @@ static void
 batch_transfer(struct buf *b, const struct ledger_batch_req *req,
     const struct ledger_batch_item *it, const char *at)
 {
-	char amount[MONEY_TEXT_SIZE_MAX], fee[MONEY_TEXT_SIZE_MAX];
-	char balance[MONEY_TEXT_SIZE_MAX];
-
-	assert(it->movement_id > 0 && it->balance_minor >= 0);
-	money_format(it->amount_minor, amount);
-	money_format(it->fee_minor, fee);
-	money_format(it->balance_minor, balance);
-	(void)buf_printf(b, "{\"id\":%" PRId64 ",\"from\":", it->movement_id);
-	(void)buf_json_str(b, req->username);
-	(void)buf_puts(b, ",\"to\":");
-	(void)buf_json_str(b, it->to_name);
-	(void)buf_printf(b,
-	    ",\"amount\":\"%s\",\"fee\":\"%s\","
-	    "\"balance\":\"%s\",\"created_at\":\"%s\"}",
-	    amount, fee, balance, at);
+	h_money_transfer_write(
+	    b, &(struct h_money_transfer){it->movement_id, req->username,
+	           it->to_name, it->amount_minor, it->fee_minor,
+	           it->balance_minor, at});
 }
 
 /*
@@ -445,21 +380,16 @@ h_batch(struct ctx *ctx)
 	struct ledger_batch_res res;
 	struct json_object *obj;
 	enum ledger_batch_rc rc;
-	const char *key = ctx->req->idem_key;
+	const char *key;
 
 	assert(ctx->user_id > 0 && ctx->username[0] != '\0');
 	memset(&req, 0, sizeof(req));
-	if (key != NULL && !idem_key_is_valid(key)) {
-		http_error(ctx->resp, API_INVALID_REQUEST,
-		    "The Idempotency-Key header must be 1 to 255 printable "
-		    "ASCII characters.");
+	if (handler_idem_key(ctx, &key) != 0) {
 		auth_user_before_400(ctx);
 		return;
 	}
-	obj = jsonio_parse_object(ctx->req->body, ctx->req->body_len);
+	obj = handler_body_object(ctx);
 	if (obj == NULL) {
-		http_error(ctx->resp, API_INVALID_REQUEST,
-		    "The body must be a JSON object.");
 		auth_user_before_400(ctx);
 		return;
 	}

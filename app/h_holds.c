@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "auth.h"
+#include "h_money.h"
 #include "jsonio.h"
 #include "ledger.h"
 #include "ledger_hold.h"
@@ -113,26 +114,22 @@ holds_read_create(struct ctx *ctx, struct json_object *obj,
 void
 h_holds_create(struct ctx *ctx)
 {
-	char canon[LEDGER_CANON_SIZE_MAX];
+	char canon[LEDGER_CANON_SIZE_MAX] = "";
 	struct ledger_hold_req req;
 	struct ledger_hold_row row;
-	struct ledger_caller who = {ctx->user_id, ctx->username, ctx->token_gen,
-	    NULL, canon, (int64_t)time(NULL), ctx->deadline_ms,
-	    ledger_attempt_ms(ctx->cfg)};
+	struct ledger_caller who;
 	struct json_object *obj = NULL;
 	enum ledger_state state = LEDGER_STATE__MAX;
 	enum db_rc rc;
 
 	assert(ctx->user_id > 0);
 	memset(&req, 0, sizeof(req));
-	if (handler_idem_key(ctx, &who.key) != 0) {
+	if (h_money_caller(ctx, canon, &who) != 0) {
 		auth_user_before_400(ctx);
 		return;
 	}
-	obj = jsonio_parse_object(ctx->req->body, ctx->req->body_len);
+	obj = handler_body_object(ctx);
 	if (obj == NULL) {
-		http_error(ctx->resp, API_INVALID_REQUEST,
-		    "The body must be a JSON object.");
 		auth_user_before_400(ctx);
 		return;
 	}
@@ -150,12 +147,12 @@ h_holds_create(struct ctx *ctx)
 	rc = ledger_hold_create(ctx->db, &who, &req, &row, &state);
 	json_object_put(obj); /* req.to_name pointed into it */
 	if (rc != DB_OK || state != LEDGER_STATE_DONE) {
-		handler_money_refused(ctx, state, rc, who.key, canon);
+		h_money_refused(ctx, state, rc, &who);
 		return;
 	}
 	buf_reset(&ctx->resp->body);
 	holds_write(&ctx->resp->body, &row, true);
-	handler_money_done(ctx, STMT_HOLD_CREATE, who.key, canon, 201);
+	h_money_done(ctx, STMT_HOLD_CREATE, &who, 201);
 }
 
 /*
@@ -181,12 +178,10 @@ holds_read_capture(struct ctx *ctx, struct ledger_hold_end_req *req)
 static void
 holds_end(struct ctx *ctx, bool capture)
 {
-	char canon[LEDGER_CANON_SIZE_MAX];
+	char canon[LEDGER_CANON_SIZE_MAX] = "";
 	struct ledger_hold_end_req req;
 	struct ledger_hold_row row;
-	struct ledger_caller who = {ctx->user_id, ctx->username, ctx->token_gen,
-	    NULL, canon, (int64_t)time(NULL), ctx->deadline_ms,
-	    ledger_attempt_ms(ctx->cfg)};
+	struct ledger_caller who;
 	enum ledger_state state = LEDGER_STATE__MAX;
 	enum db_rc rc;
 	int n;
@@ -195,7 +190,7 @@ holds_end(struct ctx *ctx, bool capture)
 	memset(&req, 0, sizeof(req));
 	req.hold_id = ctx->path_id;
 	req.capture = capture;
-	if (handler_idem_key(ctx, &who.key) != 0 ||
+	if (h_money_caller(ctx, canon, &who) != 0 ||
 	    (capture && holds_read_capture(ctx, &req) != 0)) {
 		auth_user_before_400(ctx);
 		return;
@@ -206,12 +201,12 @@ holds_end(struct ctx *ctx, bool capture)
 	req.fee_account = ledger_fee_account();
 	rc = ledger_hold_end(ctx->db, &who, &req, &row, &state);
 	if (rc != DB_OK || state != LEDGER_STATE_DONE) {
-		handler_money_refused(ctx, state, rc, who.key, canon);
+		h_money_refused(ctx, state, rc, &who);
 		return;
 	}
 	buf_reset(&ctx->resp->body);
 	holds_write(&ctx->resp->body, &row, false);
-	handler_money_done(ctx, STMT_HOLD_END, who.key, canon, 200);
+	h_money_done(ctx, STMT_HOLD_END, &who, 200);
 }
 
 void

@@ -4,12 +4,14 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth.h"
 #include "h_money.h"
 #include "handler.h"
 #include "idem.h"
 #include "jsonio.h"
+#include "ledger_hold.h"
 #include "log.h"
 #include "metrics.h"
 #include "money.h"
@@ -19,36 +21,29 @@ static void h_money_body(struct ctx *ctx, const struct ledger_req *req,
     const struct ledger_res *res);
 static void h_money_moved(struct ctx *ctx, const struct ledger_req *req,
     const struct ledger_res *res);
+static void h_money_answer_of(
+    const struct ctx *ctx, int status, struct idem_answer *a);
+static enum idem_rc h_money_replay(struct ctx *ctx, const struct idem_key *k);
+static int h_money_store(struct ctx *ctx, const struct idem_key *k, int status);
+static void h_money_record(struct ctx *ctx, const struct idem_key *k);
 static void h_money_refuse(
     struct ctx *ctx, const struct ledger_req *req, enum api_err err);
-static enum idem_rc h_money_replay(
-    struct ctx *ctx, const struct ledger_req *req);
 static struct idem_key h_money_key(const struct ledger_req *req);
 
 int
 h_money_read(struct ctx *ctx, struct ledger_req *req, struct json_object **obj)
 {
-	const char *key = ctx->req->idem_key;
-
 	*obj = NULL;
 	req->user_id = ctx->user_id;
 	req->username = ctx->username;
 	req->token_gen = ctx->token_gen;
 	req->deadline_ms = ctx->deadline_ms;
 	req->log_name = ctx->route;
-	if (key != NULL && !idem_key_is_valid(key)) {
-		http_error(ctx->resp, API_INVALID_REQUEST,
-		    "The Idempotency-Key header must be 1 to 255 printable "
-		    "ASCII characters.");
+	if (handler_idem_key(ctx, &req->idem_key) != 0)
 		return -1;
-	}
-	req->idem_key = key;
-	*obj = jsonio_parse_object(ctx->req->body, ctx->req->body_len);
-	if (*obj == NULL) {
-		http_error(ctx->resp, API_INVALID_REQUEST,
-		    "The body must be a JSON object.");
+	*obj = handler_body_object(ctx);
+	if (*obj == NULL)
 		return -1;
-	}
 	if (handler_read_amount(ctx, *obj, &req->amount_minor) != 0) {
 		json_object_put(*obj);
 		*obj = NULL;
@@ -76,27 +71,18 @@ static void
 h_money_body(
     struct ctx *ctx, const struct ledger_req *req, const struct ledger_res *res)
 {
-	struct buf *b = &ctx->resp->body;
-	char amount[MONEY_TEXT_SIZE_MAX], fee[MONEY_TEXT_SIZE_MAX];
-	char balance[MONEY_TEXT_SIZE_MAX], at[UTIL_TIME_SIZE];
+	char at[UTIL_TIME_SIZE];
 
 	if (req->kind == LEDGER_DEPOSIT) {
 		handler_balance_body(ctx, res->balance_minor);
 		return;
 	}
-	money_format(req->amount_minor, amount);
-	money_format(req->fee_minor, fee);
-	money_format(res->balance_minor, balance);
 	util_format_time(at, res->at_s);
-	buf_reset(b);
-	(void)buf_printf(b, "{\"id\":%" PRId64 ",\"from\":", res->movement_id);
-	(void)buf_json_str(b, ctx->username);
-	(void)buf_puts(b, ",\"to\":");
-	(void)buf_json_str(b, res->to_name);
-	(void)buf_printf(b,
-	    ",\"amount\":\"%s\",\"fee\":\"%s\","
-	    "\"balance\":\"%s\",\"created_at\":\"%s\"}",
-	    amount, fee, balance, at);
+	buf_reset(&ctx->resp->body);
+	h_money_transfer_write(&ctx->resp->body,
+	    &(struct h_money_transfer){res->movement_id, ctx->username,
+	        res->to_name, req->amount_minor, req->fee_minor,
+	        res->balance_minor, at});
 }
 
 /*
@@ -109,23 +95,11 @@ h_money_moved(
     struct ctx *ctx, const struct ledger_req *req, const struct ledger_res *res)
 {
 	int status = req->kind == LEDGER_DEPOSIT ? 200 : 201;
+	struct idem_key k = h_money_key(req);
 
 	h_money_body(ctx, req, res);
-	if (res->open) {
-		struct idem_key k = h_money_key(req);
-		struct idem_answer a = {.code = status};
-		const struct buf *b = &ctx->resp->body;
-		enum db_rc rc;
-
-		assert(!b->overflow && b->len <= IDEM_RESPONSE_SIZE_MAX);
-		memcpy(a.body, b->data, b->len);
-		a.len = b->len;
-		rc = idem_finish(ctx->db, &k, &a);
-		if (rc != DB_OK) {
-			handler_db_error(ctx, rc);
-			return;
-		}
-	}
+	if (res->open && h_money_store(ctx, &k, status) != 0)
+		return;
 	ctx->resp->status = status;
 	if (req->kind == LEDGER_DEPOSIT)
 		metrics_deposit(req->amount_minor);
@@ -133,17 +107,47 @@ h_money_moved(
 		metrics_transfer(req->amount_minor, req->fee_minor);
 }
 
+/* The answer written in ctx->resp, as idem.h stores it, with status. */
+static void
+h_money_answer_of(const struct ctx *ctx, int status, struct idem_answer *a)
+{
+	const struct buf *b = &ctx->resp->body;
+
+	assert(!b->overflow && b->len > 0 && b->len <= IDEM_RESPONSE_SIZE_MAX);
+	a->code = status;
+	memcpy(a->body, b->data, b->len);
+	a->len = b->len;
+}
+
+/*
+ * Stores the answer written in ctx->resp under k, with status, in the
+ * transaction the CALL left open, and commits both (idem_finish). Returns
+ * 0, or -1 after 503/500 (rolled back).
+ */
+static int
+h_money_store(struct ctx *ctx, const struct idem_key *k, int status)
+{
+	struct idem_answer a;
+	enum db_rc rc;
+
+	h_money_answer_of(ctx, status, &a);
+	rc = idem_finish(ctx->db, k, &a);
+	if (rc == DB_OK)
+		return 0;
+	handler_db_error(ctx, rc);
+	return -1;
+}
+
 /*
  * Answers what the key already holds. Returns IDEM_GONE, answering
  * nothing, when the key is gone (purged meanwhile): run again.
  */
 static enum idem_rc
-h_money_replay(struct ctx *ctx, const struct ledger_req *req)
+h_money_replay(struct ctx *ctx, const struct idem_key *k)
 {
-	struct idem_key k = h_money_key(req);
 	struct idem_answer a;
 	enum db_rc rc = DB_OK;
-	enum idem_rc irc = idem_replay(ctx->db, &k, &a, &rc);
+	enum idem_rc irc = idem_replay(ctx->db, k, &a, &rc);
 
 	switch (irc) {
 	case IDEM_FOUND:
@@ -168,27 +172,22 @@ h_money_replay(struct ctx *ctx, const struct ledger_req *req)
 }
 
 /*
- * A business refusal (403, 404, 422), recorded under the key, if any, so that
- * a retry gets the same answer; or what the key already holds.
+ * The business refusal written in ctx->resp (403, 404, 422), recorded
+ * under k, if it has a key, so that a retry gets the same answer; or what
+ * the key already holds.
  */
 static void
-h_money_refuse(struct ctx *ctx, const struct ledger_req *req, enum api_err err)
+h_money_record(struct ctx *ctx, const struct idem_key *k)
 {
-	struct idem_key k = h_money_key(req);
 	struct idem_answer a;
-	const struct buf *b = &ctx->resp->body;
 	enum db_rc rc;
 
-	http_error(ctx->resp, err, NULL);
-	if (req->idem_key == NULL)
+	if (k->key == NULL)
 		return;
-	a.code = ctx->resp->status;
-	assert(!b->overflow && b->len <= IDEM_RESPONSE_SIZE_MAX);
-	memcpy(a.body, b->data, b->len);
-	a.len = b->len;
-	rc = idem_record(ctx->db, &k, &a);
+	h_money_answer_of(ctx, ctx->resp->status, &a);
+	rc = idem_record(ctx->db, k, &a);
 	if (rc == DB_DUPLICATE) {
-		if (h_money_replay(ctx, req) == IDEM_GONE)
+		if (h_money_replay(ctx, k) == IDEM_GONE)
 			http_error(ctx->resp, API_UNAVAILABLE, NULL);
 	} else if (rc == DB_RETRY) {
 		http_error(ctx->resp, API_REQUEST_IN_PROGRESS, NULL);
@@ -198,10 +197,22 @@ h_money_refuse(struct ctx *ctx, const struct ledger_req *req, enum api_err err)
 	}
 }
 
+/* A business refusal of req, recorded under its key (h_money_record). */
+static void
+h_money_refuse(struct ctx *ctx, const struct ledger_req *req, enum api_err err)
+{
+	struct idem_key k = h_money_key(req);
+
+	http_error(ctx->resp, err, NULL);
+	h_money_record(ctx, &k);
+}
+
 void
 h_money_answer(
     struct ctx *ctx, const struct ledger_req *req, const struct ledger_res *res)
 {
+	struct idem_key k = h_money_key(req);
+
 	switch (res->outcome) {
 	case LEDGER_MOVED:
 		h_money_moved(ctx, req, res);
@@ -227,7 +238,7 @@ h_money_answer(
 		h_money_refuse(ctx, req, API_ACCOUNT_FROZEN);
 		break;
 	case LEDGER_KEY_TAKEN:
-		if (h_money_replay(ctx, req) == IDEM_GONE)
+		if (h_money_replay(ctx, &k) == IDEM_GONE)
 			http_error(ctx->resp, API_UNAVAILABLE, NULL);
 		break;
 	case LEDGER_KEY_BUSY:
@@ -245,6 +256,7 @@ h_money_answer(
 void
 h_money_run(struct ctx *ctx, const struct ledger_req *req)
 {
+	struct idem_key k = h_money_key(req);
 	struct ledger_res res;
 
 	/* A key purged between its claim and its replay: run again, once. */
@@ -254,8 +266,105 @@ h_money_run(struct ctx *ctx, const struct ledger_req *req)
 			h_money_answer(ctx, req, &res);
 			return;
 		}
-		if (h_money_replay(ctx, req) != IDEM_GONE)
+		if (h_money_replay(ctx, &k) != IDEM_GONE)
 			return;
 	}
 	http_error(ctx->resp, API_UNAVAILABLE, NULL);
+}
+
+void
+h_money_transfer_write(struct buf *b, const struct h_money_transfer *t)
+{
+	char amount[MONEY_TEXT_SIZE_MAX], fee[MONEY_TEXT_SIZE_MAX];
+	char balance[MONEY_TEXT_SIZE_MAX];
+
+	assert(t->id > 0 && t->balance_minor >= 0);
+	money_format(t->amount_minor, amount);
+	money_format(t->fee_minor, fee);
+	money_format(t->balance_minor, balance);
+	(void)buf_printf(b, "{\"id\":%" PRId64 ",\"from\":", t->id);
+	(void)buf_json_str(b, t->from);
+	(void)buf_puts(b, ",\"to\":");
+	(void)buf_json_str(b, t->to);
+	(void)buf_printf(b,
+	    ",\"amount\":\"%s\",\"fee\":\"%s\","
+	    "\"balance\":\"%s\",\"created_at\":\"%s\"}",
+	    amount, fee, balance, t->at);
+}
+
+int
+h_money_caller(struct ctx *ctx, const char *canon, struct ledger_caller *who)
+{
+	*who = (struct ledger_caller){.user_id = ctx->user_id,
+	    .user_name = ctx->username,
+	    .user_gen = ctx->token_gen,
+	    .canon = canon,
+	    .at_s = (int64_t)time(NULL),
+	    .deadline_ms = ctx->deadline_ms,
+	    .attempt_ms = ledger_attempt_ms(ctx->cfg)};
+	return handler_idem_key(ctx, &who->key);
+}
+
+void
+h_money_done(struct ctx *ctx, enum stmt call, const struct ledger_caller *who,
+    int status)
+{
+	struct idem_key k = {ctx->user_id, who->key, who->canon};
+
+	if (who->key != NULL) {
+		/* The CALL left its transaction open for the answer (idem.h).
+		 */
+		db_txn_adopt(ctx->db, call);
+		if (h_money_store(ctx, &k, status) != 0)
+			return;
+	}
+	ctx->resp->status = status;
+}
+
+void
+h_money_refused(struct ctx *ctx, enum ledger_state state, enum db_rc rc,
+    const struct ledger_caller *who)
+{
+	static const enum api_err errs[LEDGER_STATE__MAX] = {
+	    [LEDGER_STATE_NO_TO] = API_RECIPIENT_NOT_FOUND,
+	    [LEDGER_STATE_FUNDS] = API_INSUFFICIENT_FUNDS,
+	    [LEDGER_STATE_CAP] = API_LIMIT_EXCEEDED,
+	    [LEDGER_STATE_FROZEN] = API_ACCOUNT_FROZEN,
+	    [LEDGER_STATE_NOT_FOUND] = API_NOT_FOUND,
+	    [LEDGER_STATE_FORBIDDEN] = API_FORBIDDEN,
+	    [LEDGER_STATE_NOT_PENDING] = API_HOLD_NOT_PENDING,
+	    [LEDGER_STATE_EXPIRED] = API_HOLD_EXPIRED,
+	    [LEDGER_STATE_OVER_HOLD] = API_OVER_HOLD,
+	    [LEDGER_STATE_OVER_REFUND] = API_REFUND_EXCEEDS,
+	};
+	struct idem_key k = {ctx->user_id, who->key, who->canon};
+
+	assert(!ctx->db->in_txn);
+	if (rc != DB_OK) {
+		handler_db_error(ctx, rc);
+		return;
+	}
+	assert(state != LEDGER_STATE_DONE && state < LEDGER_STATE__MAX);
+	assert((int)state != LEDGER_STATE_RETIRED); /* the callers refuse it */
+	switch (state) {
+	case LEDGER_STATE_NO_USER:
+		http_error(ctx->resp, API_UNAUTHORIZED, NULL);
+		return;
+	case LEDGER_STATE_SELF:
+		http_error(ctx->resp, API_INVALID_REQUEST,
+		    "The recipient must not be the caller.");
+		return;
+	case LEDGER_STATE_KEY_TAKEN:
+		if (h_money_replay(ctx, &k) == IDEM_GONE)
+			http_error(ctx->resp, API_UNAVAILABLE, NULL);
+		return;
+	case LEDGER_STATE_KEY_BUSY:
+		http_error(ctx->resp, API_REQUEST_IN_PROGRESS, NULL);
+		return;
+	default:
+		break;
+	}
+	assert(errs[state] != API_INVALID_REQUEST);
+	http_error(ctx->resp, errs[state], NULL);
+	h_money_record(ctx, &k);
 }

@@ -36,15 +36,10 @@ static enum db_rc password_change_hash_of(
 static enum api_err
 password_change_read(struct ctx *ctx, struct password_change *pc)
 {
-	const struct http_req *req = ctx->req;
-
 	memset(pc, 0, sizeof(*pc));
-	pc->obj = jsonio_parse_object(req->body, req->body_len);
-	if (pc->obj == NULL) {
-		http_error(ctx->resp, API_INVALID_REQUEST,
-		    "The body must be a JSON object.");
+	pc->obj = handler_body_object(ctx);
+	if (pc->obj == NULL)
 		return API_INVALID_REQUEST;
-	}
 	if (auth_field_read(ctx, pc->obj, "password", &pc->current,
 	        &pc->current_len) != 0 ||
 	    auth_field_read(

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "auth.h"
+#include "h_money.h"
 #include "jsonio.h"
 #include "ledger.h"
 #include "ledger_refund.h"
@@ -118,18 +119,16 @@ refund_write(struct ctx *ctx, const struct ledger_refund_row *row,
 void
 h_transfers_refund(struct ctx *ctx)
 {
-	char canon[LEDGER_CANON_SIZE_MAX], created_at[UTIL_TIME_SIZE];
+	char canon[LEDGER_CANON_SIZE_MAX] = "", created_at[UTIL_TIME_SIZE];
 	struct ledger_refund_req req = {.transfer_id = ctx->path_id};
 	struct ledger_refund_row row;
-	struct ledger_caller who = {ctx->user_id, ctx->username, ctx->token_gen,
-	    NULL, canon, (int64_t)time(NULL), ctx->deadline_ms,
-	    ledger_attempt_ms(ctx->cfg)};
+	struct ledger_caller who;
 	enum ledger_state state = LEDGER_STATE__MAX;
 	enum db_rc rc;
 	int n;
 
 	assert(ctx->user_id > 0 && ctx->path_id > 0);
-	if (handler_idem_key(ctx, &who.key) != 0 ||
+	if (h_money_caller(ctx, canon, &who) != 0 ||
 	    handler_read_optional_amount(ctx, &req.amount_minor) != 0) {
 		auth_user_before_400(ctx);
 		return;
@@ -139,10 +138,10 @@ h_transfers_refund(struct ctx *ctx)
 	assert(n > 0 && (size_t)n < sizeof(canon));
 	rc = ledger_refund(ctx->db, &who, &req, &row, &state);
 	if (rc != DB_OK || state != LEDGER_STATE_DONE) {
-		handler_money_refused(ctx, state, rc, who.key, canon);
+		h_money_refused(ctx, state, rc, &who);
 		return;
 	}
 	util_format_time(created_at, who.at_s);
 	refund_write(ctx, &row, req.transfer_id, created_at);
-	handler_money_done(ctx, STMT_REFUND, who.key, canon, 201);
+	h_money_done(ctx, STMT_REFUND, &who, 201);
 }

@@ -8,61 +8,31 @@
 #include <string.h>
 
 #include "auth.h"
-#include "jsonio.h"
 #include "h_money.h"
 #include "money.h"
 #include "username.h"
 
-static int transfer_read_to(struct ctx *ctx, struct json_object *obj,
-    struct ledger_req *op, const char **to, size_t *to_len);
-
 /*
- * Reads the recipient as sent and builds the canonical request from it:
- * a retry must say the same thing the same way to be the same request.
- * *to points into obj (NULL for "to_id"). Returns 0, or -1 after 400.
+ * Reads the recipient as sent (handler_read_recipient) and builds the
+ * canonical request from it: a retry must say the same thing the same way
+ * to be the same request. Returns 0, or -1 after 400.
  */
 static int
-transfer_read_to(struct ctx *ctx, struct json_object *obj,
-    struct ledger_req *op, const char **to, size_t *to_len)
+transfer_read_to(
+    struct ctx *ctx, struct json_object *obj, struct ledger_req *op)
 {
-	enum jsonio_rc name_rc, id_rc;
-	int64_t id = 0;
 	int n;
 
-	*to = NULL;
-	name_rc = jsonio_get_str(obj, "to", to, to_len);
-	id_rc = jsonio_get_i64(obj, "to_id", 1, INT64_MAX, &id);
-	if (name_rc == JSONIO_MISSING && id_rc == JSONIO_MISSING) {
-		http_error(ctx->resp, API_INVALID_REQUEST,
-		    "The field \"to\" (or \"to_id\") is required.");
+	if (handler_read_recipient(
+	        ctx, obj, &op->to_id, &op->to_text, &op->to_len) != 0)
 		return -1;
-	}
-	if (name_rc != JSONIO_MISSING && id_rc != JSONIO_MISSING) {
-		http_error(ctx->resp, API_INVALID_REQUEST,
-		    "Give the field \"to\" or the field \"to_id\", not both.");
-		return -1;
-	}
-	if (name_rc != JSONIO_MISSING) {
-		/* No username is longer than USERNAME_LEN_MAX (bounds.h). */
-		if (name_rc != JSONIO_OK || *to_len == 0 ||
-		    *to_len > USERNAME_LEN_MAX) {
-			http_error(ctx->resp, API_INVALID_REQUEST,
-			    "The field \"to\" must be a username.");
-			return -1;
-		}
+	if (op->to_text != NULL)
 		n = snprintf(op->canon, sizeof(op->canon),
-		    "transfer|to=%s|%" PRId64, *to, op->amount_minor);
-	} else {
-		if (id_rc != JSONIO_OK) {
-			http_error(ctx->resp, API_INVALID_REQUEST,
-			    "The field \"to_id\" must be a positive integer.");
-			return -1;
-		}
-		op->to_id = id;
+		    "transfer|to=%s|%" PRId64, op->to_text, op->amount_minor);
+	else
 		n = snprintf(op->canon, sizeof(op->canon),
-		    "transfer|to_id=%" PRId64 "|%" PRId64, id,
+		    "transfer|to_id=%" PRId64 "|%" PRId64, op->to_id,
 		    op->amount_minor);
-	}
 	assert(n > 0 && (size_t)n < sizeof(op->canon));
 	return 0;
 }
@@ -90,8 +60,7 @@ transfer_read(struct ctx *ctx, struct h_transfer_slot *t)
 	memset(t, 0, sizeof(*t));
 	req->kind = LEDGER_TRANSFER;
 	if (h_money_read(ctx, req, &t->obj) != 0 ||
-	    transfer_read_to(ctx, t->obj, req, &req->to_text, &req->to_len) !=
-	        0) {
+	    transfer_read_to(ctx, t->obj, req) != 0) {
 		auth_user_before_400(ctx);
 		return -1;
 	}

@@ -1,8 +1,10 @@
 /*
- * The HTTP side of the money routes (POST /balance, POST /transfer): what
- * they read from a request before the ledger runs, and how a ledger
- * outcome is answered, Idempotency-Key included (app/idem.c). The ledger
- * core (app/ledger.c) moves the money; these parse and render.
+ * The HTTP side of the money routes: what they read from a request before
+ * the ledger runs, and how a ledger outcome is answered, Idempotency-Key
+ * included (app/idem.c): POST /balance and POST /transfer whole (through
+ * app/ledger.c); the answers of holds (h_holds.c) and refunds (h_refund.c),
+ * and the transfer object that batches (h_batch.c) write too. The ledger
+ * modules move the money; these parse and render.
  */
 #ifndef H_MONEY_H
 #define H_MONEY_H
@@ -43,5 +45,51 @@ void h_money_run(struct ctx *ctx, const struct ledger_req *req);
 /* Answers what the ledger did for req (h_money_run, or a batch's). */
 void h_money_answer(struct ctx *ctx, const struct ledger_req *req,
     const struct ledger_res *res);
+
+/* A transfer object of docs/api.md (the 201 of POST /transfer). */
+struct h_money_transfer {
+	int64_t id; /* the movement's */
+	const char *from;
+	const char *to;
+	int64_t amount_minor;
+	int64_t fee_minor;
+	int64_t balance_minor; /* the payer's, after it */
+	const char *at;        /* created_at, util_format_time()'s text */
+};
+
+/* Appends t to b as {"id","from","to","amount","fee","balance","created_at"}.
+ */
+void h_money_transfer_write(struct buf *b, const struct h_money_transfer *t);
+
+struct ledger_caller; /* ledger_hold.h */
+
+/*
+ * Fills *who for ctx's caller: its user, the request's instant, deadline
+ * and Idempotency-Key, and canon (the text the key's hash covers, which
+ * the caller writes before the CALL). Returns 0, or -1 after answering
+ * 400 for a bad key (handler_idem_key).
+ */
+int h_money_caller(
+    struct ctx *ctx, const char *canon, struct ledger_caller *who);
+
+/*
+ * Ends a money request whose CALL (statement call) ended
+ * LEDGER_STATE_DONE once its body is written: without a key the CALL has
+ * committed and the status is set; with one, the answer is stored under
+ * the key and committed (idem.h), or 503/500 when that fails (the
+ * movement is then rolled back).
+ */
+void h_money_done(struct ctx *ctx, enum stmt call,
+    const struct ledger_caller *who, int status);
+
+/*
+ * Answers a money request whose CALL failed (rc, 503 or 500) or answered a
+ * state other than LEDGER_STATE_DONE: 401 and 400 as they are; a business
+ * refusal (403, 404, 409, 422) recorded under the key, if any, so that a
+ * retry gets the same answer; a taken key replays what it holds (or 422
+ * idempotency_key_reused); 409 request_in_progress.
+ */
+void h_money_refused(struct ctx *ctx, enum ledger_state state, enum db_rc rc,
+    const struct ledger_caller *who);
 
 #endif /* H_MONEY_H */

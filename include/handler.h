@@ -140,12 +140,21 @@ void handler_balance_available_body(
 int handler_idem_key(struct ctx *ctx, const char **key);
 
 /*
- * Reads the "amount" of obj into *minor (API.md Conventions). Returns 0,
- * or -1 after answering 400: invalid_request for a missing amount, an
- * object or an array; invalid_amount for null, a boolean, or text that
- * money_parse() refuses.
+ * The request's body as a JSON object (the caller releases it with
+ * json_object_put), or NULL after answering 400 invalid_request.
  */
 struct json_object;
+struct json_object *handler_body_object(struct ctx *ctx);
+
+/*
+ * Reads the "amount" of obj into *minor (API.md Conventions). Returns 0,
+ * or -1 with *err and *message (NULL: the error's own message):
+ * invalid_request for a missing amount, an object or an array;
+ * invalid_amount for null, a boolean, or text that money_parse() refuses.
+ * handler_read_amount() answers that 400 itself.
+ */
+int handler_parse_amount(struct json_object *obj, int64_t *minor,
+    enum api_err *err, const char **message);
 int handler_read_amount(
     struct ctx *ctx, struct json_object *obj, int64_t *minor);
 
@@ -157,30 +166,15 @@ int handler_read_amount(
 int handler_read_optional_amount(struct ctx *ctx, int64_t *minor);
 
 /*
- * Reads the recipient of obj: "to" (a username, *to and *to_len point into
- * obj; *to_id 0) or "to_id" (*to_id > 0, *to NULL), exactly one of them.
- * Returns 0, or -1 after answering 400 invalid_request.
+ * Reads the recipient of obj: "to" (a username of 1 to USERNAME_LEN_MAX
+ * bytes; *to and *to_len point into obj; *to_id 0) or "to_id" (*to_id > 0,
+ * *to NULL, *to_len 0), exactly one of them. Returns 0, or -1 with the
+ * message of its 400 invalid_request in *message;
+ * handler_read_recipient() answers that 400 itself.
  */
+int handler_parse_recipient(struct json_object *obj, int64_t *to_id,
+    const char **to, size_t *to_len, const char **message);
 int handler_read_recipient(struct ctx *ctx, struct json_object *obj,
     int64_t *to_id, const char **to, size_t *to_len);
-
-/*
- * Ends a money request whose CALL ended LEDGER_STATE_DONE once its body is
- * written: without a key the CALL has committed and the status is set;
- * with one, the answer is stored under the key and committed (idem.h),
- * or 503/500 when that fails (the movement is then rolled back).
- */
-void handler_money_done(struct ctx *ctx, enum stmt call, const char *key,
-    const char *canon, int status);
-
-/*
- * Answers a money request whose CALL failed (rc, 503 or 500) or answered a
- * state other than LEDGER_STATE_DONE: 401 and 400 as they are; a business
- * refusal (403, 404, 409, 422) recorded under the key, if any, so that a retry
- * gets the same answer; a taken key replays what it holds (or 422
- * idempotency_key_reused); 409 request_in_progress.
- */
-void handler_money_refused(struct ctx *ctx, enum ledger_state state,
-    enum db_rc rc, const char *key, const char *canon);
 
 #endif /* HANDLER_H */
