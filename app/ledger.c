@@ -152,10 +152,12 @@ ledger_deposit(struct db *db, const struct ledger_req *req,
 }
 
 /*
- * The fee sub-account of a transfer, so that no fee row is hot (bounds.h):
- * each process goes round them from a random start, drawn at its first
- * transfer (in a worker, after the fork), not with a system call per
- * transfer.
+ * The number that picks the fee sub-account of a transfer, so that no fee
+ * row is hot: each process counts up from a random start, drawn at its
+ * first transfer (in a worker, after the fork), not with a system call per
+ * transfer. The procedures map it onto the rows of fee_accounts
+ * (payd_fee_account, sql/R__payd_fee_account.sql), the one place of their
+ * count.
  */
 int64_t
 ledger_fee_account(void)
@@ -171,7 +173,7 @@ ledger_fee_account(void)
 		next = r;
 		started = true;
 	}
-	return next++ % DB_FEE_ACCOUNT_COUNT;
+	return (int64_t)(next++ & INT32_MAX);
 }
 
 /*

@@ -184,7 +184,10 @@ ledger_batch_call(struct db *db, const struct config *cfg,
 	ledger_batch_items_json(req, &items);
 	res->at_s = (int64_t)time(NULL);
 	util_format_sql_time(at_sql, res->at_s);
-	/* Any sub-account: the fee row is only locked last, and briefly. */
+	/*
+	 * Any fee sub-account (payd_fee_account maps r onto them): the fee
+	 * row is only locked last, and briefly.
+	 */
 	(void)util_random(&r, sizeof(r));
 #define STR_IN(s, n) DB_STR_IN((uintptr_t)(s), (n))
 	in[LEDGER_BATCH_FROM] = DB_I64_IN(req->user_id);
@@ -194,7 +197,7 @@ ledger_batch_call(struct db *db, const struct config *cfg,
 	in[LEDGER_BATCH_ITEMS] = STR_IN(items.data, items.len);
 	in[LEDGER_BATCH_ATOMIC] = DB_I64_IN(req->atomic ? 1 : 0);
 	in[LEDGER_BATCH_CAP] = DB_I64_IN(MONEY_BALANCE_MAX_MINOR);
-	in[LEDGER_BATCH_FEE_ACCOUNT] = DB_I64_IN(r % DB_FEE_ACCOUNT_COUNT);
+	in[LEDGER_BATCH_FEE_ACCOUNT] = DB_I64_IN(r);
 	in[LEDGER_BATCH_AT] = STR_IN(at_sql, strlen(at_sql));
 	in[LEDGER_BATCH_KEY] = STR_IN(
 	    req->idem_key, req->idem_key != NULL ? strlen(req->idem_key) : 0);

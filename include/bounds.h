@@ -205,8 +205,6 @@ _Static_assert(DB_BATCH_LOCK_WAITS + 1 < DB_CALL_LOCK_WAITS_MAX,
  */
 #define DB_CONNECT_PAUSE_MS 1000
 #define DB_CONNECT_SLOW_MS 100
-/* Fee sub-accounts: spread the fee credit so it is no hot row. */
-#define DB_FEE_ACCOUNT_COUNT 16
 /*
  * Requests a worker takes from the listening socket at once when they are
  * of one kind that runs together: reads of the caller's row (GET /balance,

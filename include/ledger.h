@@ -121,8 +121,10 @@ struct ledger_res {
 int64_t ledger_attempt_ms(const struct config *cfg);
 
 /*
- * The fee sub-account a transfer (or a capture) credits, so that no fee
- * row is hot (bounds.h DB_FEE_ACCOUNT_COUNT): each process goes round them.
+ * The number, 0 to INT32_MAX, from which the procedures pick the fee
+ * sub-account a transfer (or a capture, or a batch payout) credits
+ * (payd_fee_account, sql/R__payd_fee_account.sql), so that no fee row is
+ * hot: each process goes round them.
  */
 int64_t ledger_fee_account(void);
 

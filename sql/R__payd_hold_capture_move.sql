@@ -3,9 +3,10 @@
 -- ascending id order (as every transfer takes them), the hold's whole
 -- reservation released, then the transfer of captured + fee
 -- (payd_transfer_move), marked with the hold, the hold marked captured,
--- and the fee sub-account credited last. p_state as payd_transfer_move
--- sets it: 9 the payer is frozen (payd_debit), 5 the recipient's cap; the
--- caller then rolls back.
+-- and the fee sub-account p_fee_account (payd_hold_end picked it with
+-- payd_fee_account) credited last (payd_fee_credit). p_state as
+-- payd_transfer_move sets it: 9 the payer is frozen (payd_debit), 5 the
+-- recipient's cap; the caller then rolls back.
 CREATE OR REPLACE DEFINER = payd_owner PROCEDURE payd_hold_capture_move(
     IN p_hold BIGINT, IN p_from BIGINT, IN p_to BIGINT,
     IN p_hold_amount BIGINT, IN p_hold_fee BIGINT,
@@ -34,10 +35,5 @@ proc: BEGIN
 	UPDATE movements SET hold_id = p_hold WHERE id = v_mid;
 	UPDATE holds SET status = 'captured', captured = v_amount,
 	    transfer_id = v_mid WHERE id = p_hold;
-	UPDATE fee_accounts SET balance = balance + v_fees
-	    WHERE id = p_fee_account;
-	IF v_fees > 0 AND ROW_COUNT() <> 1 THEN
-		SIGNAL SQLSTATE '45000'
-		    SET MESSAGE_TEXT = 'payd_hold_capture_move: no fee account';
-	END IF;
+	CALL payd_fee_credit(p_fee_account, v_fees);
 END;

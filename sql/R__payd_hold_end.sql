@@ -17,7 +17,8 @@
 --      (sql/R__payd_transfer_move.sql: captured + fee from the payer,
 --      captured to the recipient; 9 when the payer is frozen, 5 over the
 --      recipient's cap) with the
---      hold's id, and the fee sub-account. p_amount 0 captures the whole
+--      hold's id, and the fee sub-account (payd_fee_account picks it from
+--      p_fee_account, the app's number). p_amount 0 captures the whole
 --      amount for the hold's own fee; a part pays LEAST(p_fee, the hold's
 --      fee), so never more than was reserved.
 --      void: the whole reservation released;
@@ -48,6 +49,7 @@ proc: BEGIN
 		CALL payd_hold_answer(1, 0, p_at, 0);
 		LEAVE proc;
 	END IF;
+	SET p_fee_account = payd_fee_account(p_fee_account);
 	START TRANSACTION;
 	body: BEGIN
 		DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_status = NULL;

@@ -27,9 +27,10 @@
 --      An item refused as 9 (a frozen payer: payd_debit, the rule's one
 --      place) stops the batch: ROLLBACK, state 9, nothing moved (403);
 --   5. p_atomic and an item refused: ROLLBACK, state 10 (nothing moved).
---      Else the fee sub-account gets the sum of the fees, last, and the
---      caller's balance is read back; past p_commit_ms since the CALL
---      began it rolls back as a lock-wait timeout (the app's read timeout
+--      Else the fee sub-account (payd_fee_account, picked from the app's
+--      p_fee_account) gets the sum of the fees, last (payd_fee_credit),
+--      and the caller's balance is read back; past p_commit_ms since the
+--      CALL began it rolls back as a lock-wait timeout (the app's read timeout
 --      comes next: nothing commits after the app gave up); then COMMIT,
 --      unless there is a key: the app stores its answer under the key and
 --      commits (app/ledger_batch.c).
@@ -76,6 +77,7 @@ proc: BEGIN
 	END IF;
 
 	-- 2. The transaction, and the key first.
+	SET p_fee_account = payd_fee_account(p_fee_account);
 	START TRANSACTION;
 	IF p_key IS NOT NULL THEN
 		CALL payd_claim_key(p_from, p_key, p_canon, v_bstate);
@@ -149,12 +151,7 @@ proc: BEGIN
 		ROLLBACK;
 		SET v_bstate = 10;
 	ELSE
-		UPDATE fee_accounts SET balance = balance + v_fees
-		    WHERE id = p_fee_account;
-		IF v_fees > 0 AND ROW_COUNT() <> 1 THEN
-			SIGNAL SQLSTATE '45000'
-			    SET MESSAGE_TEXT = 'payd_payout: no such fee account';
-		END IF;
+		CALL payd_fee_credit(p_fee_account, v_fees);
 		SET v_bal = (SELECT balance FROM users WHERE id = p_from);
 		IF TIMESTAMPDIFF(MICROSECOND, v_t0, SYSDATE(6)) >
 		    p_commit_ms * 1000 THEN

@@ -17,8 +17,9 @@
 --      the credit in ascending user id order, so that A->B and B->A
 --      cannot deadlock, both balances read back under our locks, the
 --      movement and its three entries;
---   4. last the fee sub-account, whose row is shared by all transfers and
---      so is locked the shortest;
+--   4. last the fee sub-account (picked by payd_fee_account from the
+--      app's number, credited by payd_fee_credit), whose row is shared by
+--      all transfers and so is locked the shortest;
 --   5. COMMIT, unless there is a key: then the transaction stays open and
 --      the app stores its answer under the key and commits (app/idem.c),
 --      so that the key and the movement are one atomic write.
@@ -74,6 +75,7 @@ proc: BEGIN
 	END IF;
 
 	-- 2. The transaction, and the key first.
+	SET p_fee_account = payd_fee_account(p_fee_account);
 	START TRANSACTION;
 	IF p_key IS NOT NULL THEN
 		CALL payd_claim_key(p_from, p_key, p_canon, v_state);
@@ -92,13 +94,7 @@ proc: BEGIN
 		SELECT v_state, v_to, v_to_name, v_mid, v_bal, v_tobal;
 		LEAVE proc;
 	END IF;
-	UPDATE fee_accounts SET balance = balance + v_fees
-	    WHERE id = p_fee_account;
-	-- A zero fee changes no row, so only a real fee must hit one.
-	IF v_fees > 0 AND ROW_COUNT() <> 1 THEN
-		SIGNAL SQLSTATE '45000'
-		    SET MESSAGE_TEXT = 'payd_transfer: no such fee account';
-	END IF;
+	CALL payd_fee_credit(p_fee_account, v_fees);
 
 	-- 5. Commit, or leave it to the app to store the key's answer.
 	IF p_key IS NULL THEN

@@ -31,7 +31,8 @@
 --      balances that the ones before it left, as if they had run one
 --      after the other. A refused one (400, 401, 404 from step 1, 422
 --      here) changes nothing, and the others go on;
---   4. the fee sub-account credited once with the sum of the fees, last;
+--   4. the fee sub-account (payd_fee_account) credited once with the sum
+--      of the fees, last (payd_fee_credit);
 --   5. COMMIT, then one row per transfer (its index from 1, state, to_id,
 --      to_name, movement_id, balance, to_balance; state as payd_transfer's),
 --      so no row reaches the app before the commit.
@@ -77,6 +78,7 @@ BEGIN
 	END FOR;
 
 	-- 2. The transaction, and its users' rows in ascending id order.
+	SET p_fee_account = payd_fee_account(p_fee_account);
 	START TRANSACTION;
 	IF v_ids IS NOT NULL THEN
 		SET @payd_transfer_many_lock = CONCAT(
@@ -115,12 +117,7 @@ BEGIN
 	END FOR;
 
 	-- 4. The fee sub-account, last.
-	UPDATE fee_accounts SET balance = balance + v_fees
-	    WHERE id = p_fee_account;
-	IF v_fees > 0 AND ROW_COUNT() <> 1 THEN
-		SIGNAL SQLSTATE '45000'
-		    SET MESSAGE_TEXT = 'payd_transfer_many: no such fee account';
-	END IF;
+	CALL payd_fee_credit(p_fee_account, v_fees);
 
 	-- 5. Commit, then the answers.
 	COMMIT;

@@ -165,6 +165,53 @@ START_TEST(test_transfer__bad_requests__400_unchanged)
 }
 END_TEST
 
+/*
+ * The fee goes to a row of fee_accounts, and the table alone says how many
+ * there are (payd_fee_account, sql/R__payd_fee_account.sql): every number
+ * the app may pass lands on one of its rows, each row is reached, and a
+ * row added (in a transaction rolled back, seen only by it) is reached
+ * too.
+ */
+START_TEST(test_transfer__fee_sub_account__a_row_of_the_table)
+{
+	struct user a, b;
+	long long id;
+
+	make_user(&a, "tfa");
+	make_user(&b, "tfb");
+	fund(&a, "10.00");
+	ck_assert_int_eq(transfer(&a, b.name, "1.00", NULL, R), 201);
+	id = resp_int(R, "id");
+	ck_assert_int_eq(
+	    stack_cmd("test \"$(stack_sql \"$STACK_DIR\" \"SELECT COUNT(*) "
+	              "FROM payd.entries e JOIN payd.fee_accounts f "
+	              "ON f.id = e.account_id WHERE e.movement_id = %lld "
+	              "AND e.account_kind = 'fee' AND e.delta = 75\")\" = 1",
+	        id),
+	    0);
+	ck_assert_int_eq(
+	    stack_cmd("test \"$(stack_sql \"$STACK_DIR\" \"SELECT "
+	              "COUNT(DISTINCT payd.payd_fee_account(seq)) = "
+	              "(SELECT COUNT(*) FROM payd.fee_accounts) AND "
+	              "SUM(payd.payd_fee_account(seq) NOT IN "
+	              "(SELECT id FROM payd.fee_accounts)) = 0 "
+	              "FROM payd.seq_0_to_199 UNION ALL SELECT "
+	              "payd.payd_fee_account(2147483647) IN "
+	              "(SELECT id FROM payd.fee_accounts)\")\" = "
+	              "\"$(printf '1\\n1')\""),
+	    0);
+	ck_assert_int_eq(
+	    stack_cmd("test \"$(stack_sql \"$STACK_DIR\" \"START TRANSACTION; "
+	              "INSERT INTO payd.fee_accounts (id) SELECT MAX(id) + 1 "
+	              "FROM payd.fee_accounts; SELECT "
+	              "COUNT(DISTINCT payd.payd_fee_account(seq)) = "
+	              "(SELECT COUNT(*) FROM payd.fee_accounts) "
+	              "FROM payd.seq_0_to_199; ROLLBACK\")\" = 1"),
+	    0);
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
 Suite *
 transfer_suite(void)
 {
@@ -176,6 +223,7 @@ transfer_suite(void)
 	tcase_add_test(tc, test_transfer__insufficient__422_then_exact_ok);
 	tcase_add_test(tc, test_transfer__unknown_recipient__404_unchanged);
 	tcase_add_test(tc, test_transfer__bad_requests__400_unchanged);
+	tcase_add_test(tc, test_transfer__fee_sub_account__a_row_of_the_table);
 	suite_add_tcase(s, tc);
 	return s;
 }
