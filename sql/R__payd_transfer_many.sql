@@ -4,8 +4,7 @@
 -- CALL of payd_transfer each, with its own round trip and its own commit.
 -- Transfers with an Idempotency-Key never come here (payd_transfer).
 -- (It replaces payd_transfer_batch, whose 8 slots were written out one by
--- one; that procedure stays in the database for the version still running
--- during an upgrade, docs/operations.md Upgrades.)
+-- one; sql/006_drop_transfer_batch.sql dropped it a release later.)
 --
 -- p_items is one JSON document, one array per transfer, in order:
 -- [[from, "from_name", from_gen, to_id, "to_name", amount, fee, room], ...]

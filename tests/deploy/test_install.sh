@@ -257,6 +257,25 @@ sql "DELETE FROM payd.schema_lease WHERE holder = 'another'"
 check "once it is free, migrate runs" \
     migrate_again "$D/usr/local/share/payd/sql" "$T/migrate-free.log"
 
+# A database of an older release still has payd_transfer_batch, replaced
+# by payd_transfer_many, and the record of its file: migration 006 drops
+# both (on the fresh database above it found nothing to drop).
+sql "CREATE DEFINER = payd_owner PROCEDURE payd.payd_transfer_batch()
+    SQL SECURITY DEFINER SELECT 1;
+    INSERT INTO payd.schema_routines (name, sha256)
+    VALUES ('R__payd_transfer_batch.sql', UNHEX(SHA2('old', 256)));
+    DELETE FROM payd.schema_migrations WHERE version = 6"
+check "migrate on a database with payd_transfer_batch" \
+    migrate_again "$D/usr/local/share/payd/sql" "$T/migrate-006.log"
+check "... applies 006 again" grep -q 'file=006_.*applied=1' "$T/migrate-006.log"
+check "... drops payd_transfer_batch" test "$(sql "SELECT COUNT(*)
+    FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'payd'
+    AND ROUTINE_NAME = 'payd_transfer_batch'")" = 0
+check "... and its record ($n_routines files in schema_routines)" \
+    test "$(sql 'SELECT COUNT(*) FROM payd.schema_routines')" = "$n_routines"
+check "... and 006 is recorded ($n_sql files in schema_migrations)" \
+    test "$(sql 'SELECT COUNT(*) FROM payd.schema_migrations')" = "$n_sql"
+
 # The app's account: EXECUTE (the CALLs of sql/R__*.sql) and the table
 # rights of its own statements (deploy/grants.sql); no money write, no DDL.
 check "app account can SELECT" logged "$T/select.out" \
