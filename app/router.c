@@ -28,6 +28,7 @@ struct route {
 
 static const struct route routes[] = {
     {"/healthz", HTTP_GET, h_healthz, ROUTE_PUBLIC, ROUTER_ALONE, "healthz"},
+    {"/fees", HTTP_GET, h_fees, ROUTE_PUBLIC, ROUTER_ALONE, "fees"},
     {"/register", HTTP_POST, h_register, ROUTE_PUBLIC, ROUTER_ALONE,
         "register"},
     {"/login", HTTP_POST, h_login, ROUTE_PUBLIC, ROUTER_ALONE, "login"},

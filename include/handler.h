@@ -68,6 +68,7 @@ struct ctx {
 
 /* One file each: app/h_<name>.c. Each fills ctx->resp. */
 void h_healthz(struct ctx *ctx);
+void h_fees(struct ctx *ctx);
 void h_register(struct ctx *ctx);
 void h_login(struct ctx *ctx);
 void h_balance_get(struct ctx *ctx);

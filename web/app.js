@@ -7,9 +7,6 @@
 
 /* ------------------------------------------------------------------ config */
 
-// The default fee of the service: a flat 0.75 per transfer. The server is the
-// authority (it may be configured differently); this is only for the preview.
-const FEE_CENTS = 75n;
 const MAX_AMOUNT_CENTS = 100000000000n; // 1000000000.00, the API maximum
 const HISTORY_PAGE = 10;
 const BATCH_MAX = 1000; // POST /transfers/batch: 1 to 1000 payments
@@ -51,6 +48,16 @@ function apiCents(value) {
   const c = parseCents(neg ? s.slice(1) : s);
   if (c === null) return null;
   return neg ? -c : c;
+}
+
+/**
+ * The fee of a transfer of `cents` under `f` ({ fixed, bps } from GET /fees,
+ * BigInt), as the server computes it (money_fee in app/money.c): the fixed
+ * part plus bps basis points of the amount, that part rounded half up to the
+ * cent, in integers.
+ */
+export function feeCents(cents, f) {
+  return f.fixed + (cents * f.bps + 5000n) / 10000n;
 }
 
 /* --------------------------------------------------------------- utilities */
@@ -206,6 +213,29 @@ async function api(method, path, { body, auth = true, idempotencyKey } = {}) {
     message: err && typeof err.message === 'string' ? err.message : '',
     retryAfter: Number.isFinite(retryAfter) ? retryAfter : null,
   };
+}
+
+/* -------------------------------------------------------------------- fees */
+
+// The service's transfer fee, from GET /fees: { fixed, bps } (BigInt), or
+// null while it is unknown; the previews then show no fee. What a transfer
+// was charged is always the "fee" the server answers with it.
+let fees = null;
+
+/** Reads GET /fees (public) into `fees`, then updates an open preview. */
+async function loadFees() {
+  let r;
+  try {
+    r = await api('GET', '/fees', { auth: false });
+  } catch {
+    return;
+  }
+  const d = r.ok && r.data && typeof r.data === 'object' ? r.data : null;
+  const fixed = d ? apiCents(d.fixed) : null;
+  if (fixed === null || fixed < 0n || !Number.isInteger(d.bps) || d.bps < 0 || d.bps > 10000) return;
+  fees = { fixed, bps: BigInt(d.bps) };
+  if (transferAttempt && !$('transfer-preview').hidden) showTransferSummary(transferAttempt.amount);
+  if (batchAttempt && !$('batch-preview').hidden) showBatchSummary(batchAttempt.lines);
 }
 
 /* ------------------------------------------------------- errors as words */
@@ -489,7 +519,7 @@ async function loadHistory(reset) {
 }
 
 async function refreshAll() {
-  await Promise.all([refreshBalance(), loadHistory(true), loadHolds()]);
+  await Promise.all([refreshBalance(), loadHistory(true), loadHolds(), loadFees()]);
 }
 
 /* ------------------------------------------------------- refunds, holds */
@@ -981,12 +1011,19 @@ function onReview(ev) {
   if (!transferAttempt || transferAttempt.to !== to || transferAttempt.amount !== cents) {
     transferAttempt = { to, amount: cents, key: newIdempotencyKey() };
   }
-  $('preview-summary').textContent =
-    `You send ${formatCents(cents)} + fee ${formatCents(FEE_CENTS)} = ${formatCents(cents + FEE_CENTS)}`;
+  showTransferSummary(cents);
+  if (!fees) loadFees();
   $('preview-recipient').textContent = `${to} receives ${formatCents(cents)}.`;
   $('confirm-btn').textContent = 'Confirm and send';
   $('transfer-preview').hidden = false;
   $('confirm-btn').focus();
+}
+
+/** "You send 10.00 + fee 0.75 = 10.75", with the fee of GET /fees if known. */
+function showTransferSummary(cents) {
+  $('preview-summary').textContent = fees
+    ? `You send ${formatCents(cents)} + fee ${formatCents(feeCents(cents, fees))} = ${formatCents(cents + feeCents(cents, fees))}`
+    : `You send ${formatCents(cents)} + the service's fee (shown once sent)`;
 }
 
 function transferFieldsChanged() {
@@ -1035,8 +1072,8 @@ async function onConfirm() {
     transferAttempt = null;
     form.reset();
     hidePreview();
-    const fee = r.data && apiCents(r.data.fee) !== null ? apiCents(r.data.fee) : FEE_CENTS;
-    notify(`Sent ${formatCents(attempt.amount)} to ${attempt.to} (fee ${formatCents(fee)}).`, 'success');
+    const fee = r.data ? apiCents(r.data.fee) : null;
+    notify(`Sent ${formatCents(attempt.amount)} to ${attempt.to}${fee === null ? '' : ` (fee ${formatCents(fee)})`}.`, 'success');
     $('transfer-to').focus();
   } else if (outcomeUnknown(r)) {
     // Keep the attempt and its key: "Retry" repeats the same request, and the
@@ -1058,11 +1095,11 @@ async function onConfirm() {
 
 function transferError(r, attempt) {
   const amount = formatCents(attempt.amount);
-  const total = formatCents(attempt.amount + FEE_CENTS);
   switch (r.code) {
     case 'insufficient_funds':
-      showFieldError('transfer-amount',
-        `Insufficient funds: sending ${amount} costs ${total} with the fee, which is more than your balance.`);
+      showFieldError('transfer-amount', fees
+        ? `Insufficient funds: sending ${amount} costs ${formatCents(attempt.amount + feeCents(attempt.amount, fees))} with the fee, which is more than your balance.`
+        : `Insufficient funds: sending ${amount} with its fee costs more than your balance.`);
       return;
     case 'recipient_not_found':
       showFieldError('transfer-to', `There is no user called “${attempt.to}”. Check the username.`);
@@ -1187,12 +1224,22 @@ function onBatchReview(ev) {
   if (!batchAttempt || batchAttempt.text !== text || batchAttempt.atomic !== atomic) {
     batchAttempt = { lines, atomic, text, key: newIdempotencyKey() };
   }
-  const total = lines.reduce((a, l) => a + l.amount, 0n);
-  const fees = FEE_CENTS * BigInt(lines.length);
-  $('batch-summary').textContent =
-    `${lines.length} payment${lines.length === 1 ? '' : 's'}: you send ${formatCents(total)} + fees ${formatCents(fees)} = ${formatCents(total + fees)}`;
+  showBatchSummary(lines);
+  if (!fees) loadFees();
   $('batch-preview').hidden = false;
   $('batch-confirm-btn').focus();
+}
+
+/** "2 payments: you send 1.50 + fees 1.50 = 3.00", each line's fee its own. */
+function showBatchSummary(lines) {
+  const total = lines.reduce((a, l) => a + l.amount, 0n);
+  const head = `${lines.length} payment${lines.length === 1 ? '' : 's'}: you send ${formatCents(total)}`;
+  if (!fees) {
+    $('batch-summary').textContent = `${head} + the service's fees (shown once sent)`;
+    return;
+  }
+  const sum = lines.reduce((a, l) => a + feeCents(l.amount, fees), 0n);
+  $('batch-summary').textContent = `${head} + fees ${formatCents(sum)} = ${formatCents(total + sum)}`;
 }
 
 function onBatchFile() {
@@ -1417,6 +1464,7 @@ function init() {
     if (e.key === 'Escape' && !$('transfer-preview').hidden) onCancel();
   });
 
+  loadFees();
   const restored = loadSession();
   if (restored) {
     session = restored;

@@ -395,6 +395,67 @@ run_audit(void)
 	                 ">>\"$STACK_DIR/audit.log\" 2>&1");
 }
 
+int
+stack_retired_count(const char *name)
+{
+	char cmd[256];
+	FILE *fp;
+	int n = -1;
+
+	(void)snprintf(cmd, sizeof(cmd),
+	    "grep -c 'event=worker_exit .*role=retired' \"%s/%s.log\"",
+	    getenv("STACK_DIR"), name);
+	fp = popen(cmd, "r");
+	if (fp == NULL)
+		return -1;
+	if (fscanf(fp, "%d", &n) != 1)
+		n = -1;
+	pclose(fp);
+	return n;
+}
+
+int
+stack_reconfigure(const char *lines)
+{
+	static const char *const names[] = {"payd", "payd2"};
+	int before[2];
+
+	for (size_t i = 0; i < 2; i++) {
+		const char *n = names[i];
+		int rc;
+
+		/* Nothing kept: nothing to put back, no reload. */
+		if (lines == NULL &&
+		    stack_cmd("[ -f \"$STACK_DIR/%s.conf.kept\" ]", n) != 0) {
+			before[i] = -1;
+			continue;
+		}
+		if (lines != NULL)
+			rc = stack_cmd("c=\"$STACK_DIR/%s.conf\"; cp \"$c\" "
+			               "\"$c.kept\" && printf '%%s\\n' '%s' "
+			               ">>\"$c\"",
+			    n, lines);
+		else
+			rc = stack_cmd("c=\"$STACK_DIR/%s.conf\"; "
+			               "[ ! -f \"$c.kept\" ] || mv \"$c.kept\" "
+			               "\"$c\"",
+			    n);
+		before[i] = stack_retired_count(n);
+		if (before[i] < 0 || rc != 0 ||
+		    stack_cmd("kill -HUP \"$(cat \"$STACK_DIR/"
+		              "%s.pid\")\"",
+		        n) != 0)
+			return -1;
+	}
+	/* Every old worker of each: the answers after are the new ones'. */
+	for (size_t i = 0; i < 2; i++)
+		if (before[i] >= 0 &&
+		    stack_wait("[ " STACK_RETIRED_COUNT " -ge %d ]", names[i],
+		        before[i] + 2) != 0)
+			return -1;
+	return 0;
+}
+
 struct resp *R;
 
 void

@@ -76,6 +76,22 @@ int stack_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 #define STACK_WAIT_GUARD_S 60
 int stack_wait(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * A shell condition's text for how many old workers the instance named
+ * by %s (payd, payd2) has retired, from its log; stack_retired_count()
+ * reads it now (-1 when it cannot).
+ */
+#define STACK_RETIRED_COUNT                                                    \
+	"$(grep -c 'event=worker_exit .*role=retired' \"$STACK_DIR/%s.log\")"
+int stack_retired_count(const char *name);
+/*
+ * Adds lines ("key = value", newline-separated) to the configuration of
+ * both app instances, the files kept first; with lines NULL, puts the kept
+ * files back. Then reloads both (SIGHUP) and waits until each has retired
+ * its old workers, so that every later answer comes from the new
+ * configuration. Returns 0, or -1.
+ */
+int stack_reconfigure(const char *lines);
 /* Runs "payd audit"; returns its exit status (0: the ledger is sound). */
 int run_audit(void);
 

@@ -182,36 +182,11 @@ START_TEST(test_metrics__transfers_and_refusals__counted)
 }
 END_TEST
 
-/*
- * Waits until the master of instance name has retired all its old workers
- * after a SIGHUP sent when it had retired `before` in all.
- */
-#define OPS_RETIRED_COUNT                                                      \
-	"$(grep -c 'event=worker_exit .*role=retired' \"$STACK_DIR/%s.log\")"
-
-static int
-retired_count(const char *name)
-{
-	char cmd[256];
-	FILE *fp;
-	int n = -1;
-
-	(void)snprintf(cmd, sizeof(cmd),
-	    "grep -c 'event=worker_exit .*role=retired' \"%s/%s.log\"",
-	    getenv("STACK_DIR"), name);
-	fp = popen(cmd, "r");
-	ck_assert_ptr_nonnull(fp);
-	if (fscanf(fp, "%d", &n) != 1)
-		n = -1;
-	pclose(fp);
-	return n;
-}
-
 START_TEST(test_sighup_under_load__zero_failures)
 {
 	struct load *l = get_load_start("/healthz");
 	struct load_count sum;
-	int r1 = retired_count("payd"), r2 = retired_count("payd2");
+	int r1 = stack_retired_count("payd"), r2 = stack_retired_count("payd2");
 
 	load_wait_requests(l, OPS_PHASE_ANSWERS);
 	ck_assert_int_eq(stack_cmd("kill -HUP \"$(cat \"$STACK_DIR/"
@@ -223,9 +198,11 @@ START_TEST(test_sighup_under_load__zero_failures)
 	    0);
 	/* Both instances replaced their two workers under the load. */
 	ck_assert_int_eq(
-	    stack_wait("[ " OPS_RETIRED_COUNT " -ge %d ]", "payd", r1 + 2), 0);
+	    stack_wait("[ " STACK_RETIRED_COUNT " -ge %d ]", "payd", r1 + 2),
+	    0);
 	ck_assert_int_eq(
-	    stack_wait("[ " OPS_RETIRED_COUNT " -ge %d ]", "payd2", r2 + 2), 0);
+	    stack_wait("[ " STACK_RETIRED_COUNT " -ge %d ]", "payd2", r2 + 2),
+	    0);
 	load_more(l);
 	load_stop(l, &sum);
 	ck_assert_msg(sum.other + sum.unavailable == 0,

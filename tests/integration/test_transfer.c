@@ -212,6 +212,92 @@ START_TEST(test_transfer__fee_sub_account__a_row_of_the_table)
 }
 END_TEST
 
+/* GET /fees into fixed and bps; the status. */
+static long
+fees_get(char fixed[16], long long *bps)
+{
+	ck_assert_int_eq(api("GET", "/fees", NULL, NULL, NULL, R), 0);
+	(void)snprintf(fixed, 16, "%s", resp_str(R, "fixed"));
+	*bps = resp_int(R, "bps");
+	ck_assert_str_eq(resp_str(R, "currency"), "USD");
+	resp_free(R);
+	return R->status;
+}
+
+START_TEST(test_fees__default__the_fee_a_transfer_pays)
+{
+	struct user a, b;
+	char fixed[16], allow[32];
+	long long bps;
+
+	ck_assert_int_eq(fees_get(fixed, &bps), 200);
+	ck_assert_str_eq(fixed, "0.75");
+	ck_assert_int_eq(bps, 0);
+	make_user(&a, "fa");
+	make_user(&b, "fb");
+	fund(&a, "20.00");
+	ck_assert_int_eq(transfer(&a, b.name, "10.00", NULL, R), 201);
+	ck_assert_str_eq(resp_str(R, "fee"), "0.75");
+	resp_free(R);
+	/* Read-only: any other method is 405 with Allow: GET. */
+	ck_assert_int_eq(api("POST", "/fees", NULL, "{}", NULL, R), 0);
+	ck_assert_int_eq(R->status, 405);
+	ck_assert_str_eq(resp_err(R), "method_not_allowed");
+	ck_assert_ptr_nonnull(resp_header(R, "Allow", allow, sizeof(allow)));
+	ck_assert_str_eq(allow, "GET");
+}
+END_TEST
+
+/*
+ * Another fee configured (both instances reloaded): /fees says it, and
+ * transfers pay exactly fixed + bps of the amount rounded half up.
+ */
+START_TEST(test_fees__configured__fees_and_transfers_agree)
+{
+	static const struct {
+		const char *amount, *fee, *balance;
+	} cases[] = {
+	    {"10.00", "0.43", "89.57"}, /* 30 + 12.5 -> 13 cents */
+	    {"0.40", "0.31", "88.86"},  /* 30 + 0.5 -> 1: half up */
+	    {"1.00", "0.31", "87.55"},  /* 30 + 1.25 -> 1 */
+	};
+	struct user a, b;
+	char fixed[16];
+	long long bps;
+
+	ck_assert_int_eq(stack_reconfigure("fee_fixed_minor = 30\n"
+	                                   "fee_bps = 125"),
+	    0);
+	/* Every worker of both instances answers: a few reads reach each. */
+	for (int i = 0; i < 8; i++) {
+		ck_assert_int_eq(fees_get(fixed, &bps), 200);
+		ck_assert_str_eq(fixed, "0.30");
+		ck_assert_int_eq(bps, 125);
+	}
+	make_user(&a, "fc");
+	make_user(&b, "fd");
+	fund(&a, "100.00");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_int_eq(
+		    transfer(&a, b.name, cases[i].amount, NULL, R), 201);
+		ck_assert_str_eq(resp_str(R, "fee"), cases[i].fee);
+		ck_assert_str_eq(resp_str(R, "balance"), cases[i].balance);
+		resp_free(R);
+	}
+	ck_assert_int_eq(stack_reconfigure(NULL), 0);
+	ck_assert_int_eq(fees_get(fixed, &bps), 200);
+	ck_assert_str_eq(fixed, "0.75");
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
+/* Whatever the test did: the stack's own configuration again. */
+static void
+fees_restore(void)
+{
+	ck_assert_int_eq(stack_reconfigure(NULL), 0);
+}
+
 Suite *
 transfer_suite(void)
 {
@@ -224,6 +310,12 @@ transfer_suite(void)
 	tcase_add_test(tc, test_transfer__unknown_recipient__404_unchanged);
 	tcase_add_test(tc, test_transfer__bad_requests__400_unchanged);
 	tcase_add_test(tc, test_transfer__fee_sub_account__a_row_of_the_table);
+	tcase_add_test(tc, test_fees__default__the_fee_a_transfer_pays);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("fees_configured");
+	tcase_add_checked_fixture(tc, resp_setup, resp_teardown);
+	tcase_add_unchecked_fixture(tc, NULL, fees_restore);
+	tcase_add_test(tc, test_fees__configured__fees_and_transfers_agree);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,6 +1,6 @@
 // A short scenario through the client generated from docs/openapi.yaml
 // (openapi-typescript's types, openapi-fetch's calls): register, log in,
-// top up, transfer, a refund, history, with both token schemes and one
+// top up, the fee, transfer, a refund, history, with both token schemes and one
 // refusal.
 // tsc checks every call against the generated types before it runs.
 //
@@ -71,6 +71,10 @@ for (const [attempt, replayed] of topUps) {
   const header = response.headers.get('Idempotent-Replayed');
   check(attempt, response.status === 200 && data?.balance === '10.00' && header === replayed, { data, header });
 }
+
+// The fee a transfer will pay, as a client previews it (public, no token).
+const { data: fees, response: feesRes } = await api.GET('/fees');
+check('the fee: GET /fees', feesRes.status === 200 && fees?.fixed === '0.75' && fees.bps === 0, fees);
 
 const { data: sent, response: sentRes } = await api.POST('/transfer', {
   headers: bearer,

@@ -21,11 +21,11 @@ fs.mkdirSync(OUTDIR, { recursive: true });
 
 const T = 10000; // every single wait is bounded by this (ms)
 const API_PATHS = new Set(['/register', '/login', '/balance', '/transfer', '/transactions', '/healthz', '/password', '/logout',
-  '/transfers/batch', '/statement', '/holds']);
+  '/transfers/batch', '/statement', '/holds', '/fees']);
 // Paths of the API with an id: /holds/7, /holds/7/capture, /transfers/7/refund.
 const isApiPath = (p) => API_PATHS.has(p) || /^\/(holds|transfers)\/[0-9]+(\/[a-z]+)?$/.test(p);
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const FEE = 75; // cents; the service's default flat fee
+const FEE = 75; // cents; the fee GET /fees says on the test stack (the default)
 
 // ------------------------------------------------------------------ harness
 
@@ -484,6 +484,50 @@ try {
     await page.click('#confirm-btn');
     await waitText(page, '#transfer-amount-error', /Insufficient funds: sending 1000\.00 costs 1000\.75/);
     eq(await page.getAttribute('#transfer-amount', 'aria-invalid'), 'true', 'aria-invalid on amount');
+    await expectBalance(page, cents(balanceA));
+  });
+
+  await test('the previews use the fee GET /fees says, and show none without it', async () => {
+    const reload = async () => {
+      await gotoHome(page);
+      await expectSignedIn(page, userA);
+      await idle(page);
+    };
+    // Another configured fee: 0.30 plus 125 basis points, rounded half up.
+    await page.route('**/fees', (route) => route.fulfill({
+      status: 200, contentType: 'application/json; charset=utf-8',
+      body: JSON.stringify({ fixed: '0.30', bps: 125, currency: 'USD' }),
+    }));
+    try {
+      await reload();
+      await review(page, userB, '10');
+      await waitText(page, '#preview-summary', /^You send 10\.00 \+ fee 0\.43 = 10\.43$/);
+      await page.click('#cancel-btn');
+      await page.fill('#batch-lines', `${userB},0.40\n${userB},1.00\n`);
+      await page.click('#batch-review-btn');
+      await waitText(page, '#batch-summary', /^2 payments: you send 1\.40 \+ fees 0\.62 = 2\.02$/);
+      await page.click('#batch-cancel-btn');
+      await page.unroute('**/fees');
+      // The service cannot say: the preview shows no fee rather than a guess.
+      await page.route('**/fees', (route) => route.fulfill({
+        status: 503, contentType: 'application/json; charset=utf-8',
+        body: JSON.stringify({ error: { code: 'unavailable', message: 'The service is temporarily unavailable; retry later.' } }),
+      }));
+      await reload();
+      await review(page, userB, '10');
+      await waitText(page, '#preview-summary', /^You send 10\.00 \+ the service's fee \(shown once sent\)$/);
+      await page.click('#cancel-btn');
+    } finally {
+      await page.unroute('**/fees');
+    }
+    // The server's own fee again.
+    await reload();
+    await review(page, userB, '10');
+    await waitText(page, '#preview-summary', /^You send 10\.00 \+ fee 0\.75 = 10\.75$/);
+    await page.click('#cancel-btn');
+    const asked = requests.filter((r) => r.path === '/fees');
+    assert(asked.length >= 3 && asked.every((r) => r.method === 'GET' && !r.headers.authorization),
+      'the page asks GET /fees, without its token');
     await expectBalance(page, cents(balanceA));
   });
 
