@@ -24,9 +24,10 @@
  * user's last POST /logout or POST /password is refused). It sets
  * user_checked and balance_minor and returns 0; or -1 after answering
  * 401, or 503 when the database cannot say (500 when it fails
- * otherwise). POST /balance and POST /transfer call only auth_token():
- * their one database call checks the user itself
- * (sql/R__payd_deposit.sql, sql/R__payd_transfer.sql).
+ * otherwise). The money routes (ROUTE_TOKEN in app/router.c: POST
+ * /balance, /transfer, /transfers/batch, /holds, /holds/{id}/capture and
+ * /void, /transfers/{id}/refund) call only auth_token(): their one
+ * database call checks the user itself (docs/money.md, caller check).
  */
 int auth_token(struct ctx *ctx);
 int auth_user(struct ctx *ctx);
@@ -43,8 +44,8 @@ int auth_user(struct ctx *ctx);
 void auth_users_load(struct ctx *const *ctxs, size_t n);
 
 /*
- * For a route whose database call checks the user (POST /balance, POST
- * /transfer) when it answers 400 before that call: reads the user's row
+ * For a route whose database call checks the user (the money routes,
+ * above) when it answers 400 before that call: reads the user's row
  * and, when the user is gone or the database cannot say, answers that
  * instead (401, 503 or 500), so that a token whose user is gone learns
  * nothing more than on any other route.

@@ -31,8 +31,8 @@ struct ctx {
 	int64_t token_gen;
 	/*
 	 * True once the caller's row has confirmed the token's user (always
-	 * before a handler runs, but for POST /balance and POST /transfer,
-	 * whose CALL checks the user itself: auth.h).
+	 * before a handler runs, but for the money routes, whose CALL checks
+	 * the user itself: auth.h).
 	 */
 	bool user_checked;
 	/*

@@ -8,6 +8,9 @@
  *  - token.c and the username rule are leaves: they include no header of
  *    the database, HTTP, handler or auth layers, so the token code (and
  *    its fuzzer) links without them.
+ *  - No function of app/ is longer than SOURCE_FUNCTION_LINES_MAX lines
+ *    (STYLE.md), and no module of app/ (X.c with include/X.h) includes,
+ *    through the headers of others, its own: the includes form no circle.
  * Reads the tree from the repository's root (make test-unit runs there;
  * PAYD_SRC_DIR= names another).
  */
@@ -24,6 +27,11 @@ Suite *source_suite(void);
 /* A source line worth reading; longer lines are read in pieces. */
 #define SOURCE_LINE_SIZE 1024
 #define SOURCE_PATH_SIZE 512
+/* The longest function body, in lines between its braces (STYLE.md). */
+#define SOURCE_FUNCTION_LINES_MAX 70
+/* Modules of app/ and include/ (X.c and X.h are one), with room to grow. */
+#define SOURCE_MODULES_MAX 128
+#define SOURCE_NAME_SIZE 64
 
 static const char *
 src_dir(void)
@@ -312,6 +320,151 @@ START_TEST(test_outcome_codes__sql_and_c_agree)
 }
 END_TEST
 
+/*
+ * Function bodies: from a line that is "{" to the next that starts with
+ * "}", as clang-format lays out every function of app/ (.clang-format).
+ */
+START_TEST(test_functions__at_most_70_lines)
+{
+	char found[4096] = "", line[SOURCE_LINE_SIZE], name[SOURCE_LINE_SIZE];
+	size_t o = 0;
+	int bodies = 0;
+	glob_t g;
+
+	src_glob("app/*.c", &g);
+	for (size_t k = 0; k < g.gl_pathc; k++) {
+		FILE *f = fopen(g.gl_pathv[k], "r");
+		int lineno = 0, start = 0;
+
+		ck_assert_msg(f != NULL, "cannot read %s", g.gl_pathv[k]);
+		name[0] = '\0';
+		while (fgets(line, sizeof(line), f) != NULL) {
+			lineno++;
+			if (line[0] == '{') {
+				start = lineno;
+				continue;
+			}
+			if (start == 0) {
+				if (line[0] >= 'a' && line[0] <= 'z')
+					(void)snprintf(
+					    name, sizeof(name), "%s", line);
+				continue;
+			}
+			if (line[0] != '}')
+				continue;
+			bodies++;
+			if (lineno - start - 1 > SOURCE_FUNCTION_LINES_MAX &&
+			    o < sizeof(found))
+				o += (size_t)snprintf(found + o,
+				    sizeof(found) - o, "%s:%d: %d lines: %s",
+				    g.gl_pathv[k], start, lineno - start - 1,
+				    name);
+			start = 0;
+		}
+		(void)fclose(f);
+	}
+	globfree(&g);
+	/* The check must have read the functions it looks for. */
+	ck_assert_int_gt(bodies, 300);
+	ck_assert_msg(found[0] == '\0',
+	    "functions over %d lines; split them:\n%s",
+	    SOURCE_FUNCTION_LINES_MAX, found);
+}
+END_TEST
+
+/* The module names of app/ and include/, and who includes whom. */
+struct src_graph {
+	char names[SOURCE_MODULES_MAX][SOURCE_NAME_SIZE];
+	size_t n;
+	bool edge[SOURCE_MODULES_MAX][SOURCE_MODULES_MAX];
+	int color[SOURCE_MODULES_MAX]; /* 0 unseen, 1 on the path, 2 done */
+	size_t path[SOURCE_MODULES_MAX];
+};
+
+/* The index of module name (added when new). */
+static size_t
+src_module(struct src_graph *gr, const char *name, size_t len)
+{
+	for (size_t i = 0; i < gr->n; i++)
+		if (strlen(gr->names[i]) == len &&
+		    strncmp(gr->names[i], name, len) == 0)
+			return i;
+	ck_assert_uint_lt(gr->n, SOURCE_MODULES_MAX);
+	ck_assert_uint_lt(len, SOURCE_NAME_SIZE);
+	memcpy(gr->names[gr->n], name, len);
+	gr->names[gr->n][len] = '\0';
+	return gr->n++;
+}
+
+/* Adds the includes of every file of pattern as edges of gr. */
+static void
+src_graph_add(struct src_graph *gr, const char *pattern)
+{
+	char inc[2048];
+	glob_t g;
+
+	src_glob(pattern, &g);
+	for (size_t k = 0; k < g.gl_pathc; k++) {
+		const char *base = strrchr(g.gl_pathv[k], '/') + 1;
+		size_t from = src_module(gr, base, strcspn(base, "."));
+		const char *rel = g.gl_pathv[k] + strlen(src_dir()) + 1;
+
+		src_includes(rel, inc, sizeof(inc));
+		for (char *p = inc; *p != '\0'; p = strchr(p, '\n') + 1) {
+			size_t to = src_module(gr, p, strcspn(p, "."));
+
+			if (to != from)
+				gr->edge[from][to] = true;
+		}
+	}
+	globfree(&g);
+}
+
+/* Depth first from u; a module met again on the path is a circle. */
+static void
+src_graph_walk(struct src_graph *gr, size_t u, size_t depth)
+{
+	gr->color[u] = 1;
+	gr->path[depth] = u;
+	for (size_t v = 0; v < gr->n; v++) {
+		char circle[1024] = "";
+		size_t o = 0;
+
+		if (!gr->edge[u][v] || gr->color[v] == 2)
+			continue;
+		if (gr->color[v] == 0) {
+			src_graph_walk(gr, v, depth + 1);
+			continue;
+		}
+		for (size_t d = 0; d <= depth; d++)
+			if (o < sizeof(circle))
+				o += (size_t)snprintf(circle + o,
+				    sizeof(circle) - o, "%s -> ",
+				    gr->names[gr->path[d]]);
+		ck_assert_msg(
+		    false, "the includes go round: %s%s", circle, gr->names[v]);
+	}
+	gr->color[u] = 2;
+}
+
+START_TEST(test_includes__no_circle)
+{
+	static struct src_graph gr;
+	size_t edges = 0;
+
+	memset(&gr, 0, sizeof(gr));
+	src_graph_add(&gr, "app/*.c");
+	src_graph_add(&gr, "include/*.h");
+	for (size_t u = 0; u < gr.n; u++)
+		for (size_t v = 0; v < gr.n; v++)
+			edges += gr.edge[u][v];
+	ck_assert_int_gt(edges, 100);
+	for (size_t u = 0; u < gr.n; u++)
+		if (gr.color[u] == 0)
+			src_graph_walk(&gr, u, 0);
+}
+END_TEST
+
 Suite *
 source_suite(void)
 {
@@ -322,6 +475,8 @@ source_suite(void)
 	tcase_add_test(tc, test_limits__bounds_h_defines_them);
 	tcase_add_test(tc, test_token_and_username__leaves);
 	tcase_add_test(tc, test_outcome_codes__sql_and_c_agree);
+	tcase_add_test(tc, test_functions__at_most_70_lines);
+	tcase_add_test(tc, test_includes__no_circle);
 	suite_add_tcase(s, tc);
 	return s;
 }
