@@ -396,22 +396,38 @@ run_audit(void)
 }
 
 int
-stack_retired_count(const char *name)
+stack_output(char *out, size_t size, const char *fmt, ...)
 {
-	char cmd[256];
+	char cmd[2048];
+	va_list ap;
+	size_t n;
 	FILE *fp;
-	int n = -1;
 
-	(void)snprintf(cmd, sizeof(cmd),
-	    "grep -c 'event=worker_exit .*role=retired' \"%s/%s.log\"",
-	    getenv("STACK_DIR"), name);
+	ck_assert_uint_gt(size, 0);
+	va_start(ap, fmt);
+	(void)vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	out[0] = '\0';
 	fp = popen(cmd, "r");
 	if (fp == NULL)
 		return -1;
-	if (fscanf(fp, "%d", &n) != 1)
-		n = -1;
-	pclose(fp);
-	return n;
+	n = fread(out, 1, size - 1, fp);
+	out[n] = '\0';
+	if (n > 0 && out[n - 1] == '\n')
+		out[n - 1] = '\0';
+	return pclose(fp);
+}
+
+int
+stack_retired_count(const char *name)
+{
+	char out[32];
+
+	if (stack_output(out, sizeof(out), "echo " STACK_RETIRED_COUNT, name) !=
+	        0 ||
+	    out[0] < '0' || out[0] > '9')
+		return -1;
+	return atoi(out);
 }
 
 int

@@ -77,6 +77,21 @@ int stack_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define STACK_WAIT_GUARD_S 60
 int stack_wait(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
+ * Runs the shell command fmt (popen: STACK_DIR, STACK_ROOT... from the
+ * environment) and reads what it prints, at most size - 1 bytes, into out,
+ * without its last newline ("" for nothing). Returns pclose()'s status
+ * (0: it exited 0), or -1 when it could not start.
+ */
+int stack_output(char *out, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/*
+ * The shell text that lists the workers of the first app instance (the
+ * children of its master but the hold sweeper), one pid a line.
+ */
+#define STACK_PAYD_WORKERS                                                     \
+	"m=$(cat \"$STACK_DIR/payd.pid\"); pgrep -P \"$m\" | "                 \
+	"grep -vxF \"$(pgrep -P \"$m\" -x payd-sweeper)\""
+/*
  * A shell condition's text for how many old workers the instance named
  * by %s (payd, payd2) has retired, from its log; stack_retired_count()
  * reads it now (-1 when it cannot).

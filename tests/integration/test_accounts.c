@@ -69,18 +69,14 @@ change_password(const char *token, const char *current, const char *next)
 static void
 stored_hash(long long id, char *out, size_t size)
 {
-	char cmd[512];
-	FILE *fp;
-
-	(void)snprintf(cmd, sizeof(cmd),
-	    "mariadb --no-defaults -S \"$STACK_DIR/mysql.sock\" -uroot -N -B "
-	    "-e 'SELECT password_hash FROM payd.users WHERE id = %lld'",
-	    id);
-	fp = popen(cmd, "r");
-	ck_assert_ptr_nonnull(fp);
-	ck_assert_ptr_nonnull(fgets(out, (int)size, fp));
-	out[strcspn(out, "\n")] = '\0';
-	(void)pclose(fp);
+	ck_assert_int_eq(
+	    stack_output(out, size,
+	        "mariadb --no-defaults -S \"$STACK_DIR/mysql.sock\" -uroot "
+	        "-N -B -e 'SELECT password_hash FROM payd.users WHERE id = "
+	        "%lld'",
+	        id),
+	    0);
+	ck_assert_int_gt(strlen(out), 0);
 }
 
 /*
@@ -296,17 +292,14 @@ admin(const char *args)
 static long long
 actions_where(const char *cond)
 {
-	char cmd[1024], line[64] = "";
-	FILE *fp;
+	char line[64];
 
-	(void)snprintf(cmd, sizeof(cmd),
-	    "mariadb --no-defaults -S \"$STACK_DIR/mysql.sock\" -uroot -N -B "
-	    "-e \"SELECT COUNT(*) FROM payd.admin_actions WHERE %s\"",
-	    cond);
-	fp = popen(cmd, "r");
-	ck_assert_ptr_nonnull(fp);
-	ck_assert_ptr_nonnull(fgets(line, sizeof(line), fp));
-	(void)pclose(fp);
+	ck_assert_int_eq(
+	    stack_output(line, sizeof(line),
+	        "mariadb --no-defaults -S \"$STACK_DIR/mysql.sock\" -uroot "
+	        "-N -B -e \"SELECT COUNT(*) FROM payd.admin_actions WHERE %s\"",
+	        cond),
+	    0);
 	return atoll(line);
 }
 

@@ -175,16 +175,11 @@ assert_error(const struct resp *r, long status, const char *code)
 static void
 worker_pids(char *out, size_t size)
 {
-	FILE *p = popen("for m in $(cat \"$STACK_DIR\"/payd*.pid); do "
-	                "pgrep -P \"$m\"; done | sort -n | tr '\\n' ' '",
-	    "r");
-	size_t n;
-
-	ck_assert_ptr_nonnull(p);
-	n = fread(out, 1, size - 1, p);
-	out[n] = '\0';
-	ck_assert_int_eq(pclose(p), 0);
-	ck_assert_msg(n > 0, "no workers found");
+	ck_assert_int_eq(stack_output(out, size,
+	                     "for m in $(cat \"$STACK_DIR\"/payd*.pid); do "
+	                     "pgrep -P \"$m\"; done | sort -n | tr '\\n' ' '"),
+	    0);
+	ck_assert_msg(out[0] != '\0', "no workers found");
 }
 
 /* The stack still answers: a request after the edge ones is right. */

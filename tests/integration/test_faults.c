@@ -30,19 +30,8 @@ static struct load_ring ring;
 static void
 worker_pids(char *out, size_t size)
 {
-	char path[1024];
-	FILE *fp;
-
-	(void)snprintf(path, sizeof(path),
-	    "m=$(cat %s/payd.pid); pgrep -P \"$m\" | "
-	    "grep -vxF \"$(pgrep -P \"$m\" -x payd-sweeper)\" "
-	    "| sort | tr '\\n' ' '",
-	    getenv("STACK_DIR"));
-	fp = popen(path, "r");
-	ck_assert_ptr_nonnull(fp);
-	if (fgets(out, (int)size, fp) == NULL)
-		out[0] = '\0';
-	pclose(fp);
+	(void)stack_output(
+	    out, size, STACK_PAYD_WORKERS " | sort | tr '\\n' ' '");
 }
 
 /*

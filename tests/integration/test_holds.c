@@ -872,21 +872,12 @@ END_TEST
 static void
 lease_instance(char *out, size_t size)
 {
-	FILE *fp =
-	    popen(". \"$STACK_ROOT/tests/lib/stack.sh\"; "
-	          "p=$(stack_sql \"$STACK_DIR\" \"SELECT "
-	          "SUBSTRING_INDEX(holder, "
-	          "':', -1) FROM payd.leases WHERE name = 'hold_sweeper'\"); "
-	          "for n in payd payd2; do pgrep -P \"$(cat "
-	          "\"$STACK_DIR/$n.pid\")\" "
-	          "| grep -qx \"$p\" && echo $n; done",
-	        "r");
-
-	ck_assert_ptr_nonnull(fp);
-	if (fgets(out, (int)size, fp) == NULL)
-		out[0] = '\0';
-	pclose(fp);
-	out[strcspn(out, "\n")] = '\0';
+	(void)stack_output(out, size,
+	    ". \"$STACK_ROOT/tests/lib/stack.sh\"; "
+	    "p=$(stack_sql \"$STACK_DIR\" \"SELECT SUBSTRING_INDEX(holder, "
+	    "':', -1) FROM payd.leases WHERE name = 'hold_sweeper'\"); "
+	    "for n in payd payd2; do pgrep -P \"$(cat \"$STACK_DIR/$n.pid\")\" "
+	    "| grep -qx \"$p\" && echo $n; done");
 }
 
 START_TEST(test_expiry__no_traffic__released_within_5s_on_either)
@@ -990,16 +981,7 @@ fault_client(int i, void *arg)
 static void
 fault_victim(char *out, size_t size)
 {
-	FILE *fp = popen("m=$(cat \"$STACK_DIR/payd.pid\"); pgrep -P \"$m\" | "
-	                 "grep -vxF \"$(pgrep -P \"$m\" -x payd-sweeper)\" | "
-	                 "head -1",
-	    "r");
-
-	ck_assert_ptr_nonnull(fp);
-	if (fgets(out, (int)size, fp) == NULL)
-		out[0] = '\0';
-	(void)pclose(fp);
-	out[strcspn(out, "\n")] = '\0';
+	(void)stack_output(out, size, STACK_PAYD_WORKERS " | head -1");
 	ck_assert_int_gt(strlen(out), 0);
 }
 

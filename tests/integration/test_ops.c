@@ -182,10 +182,22 @@ START_TEST(test_metrics__transfers_and_refusals__counted)
 }
 END_TEST
 
+/* One more phase of the load, then its end: not one request failed. */
+static void
+ops_load_end(struct load *l)
+{
+	struct load_count sum;
+
+	load_more(l);
+	load_stop(l, &sum);
+	ck_assert_msg(sum.other + sum.unavailable == 0,
+	    "%d of %d failed (last %ld)", sum.other + sum.unavailable,
+	    sum.requests, sum.last_bad);
+}
+
 START_TEST(test_sighup_under_load__zero_failures)
 {
 	struct load *l = get_load_start("/healthz");
-	struct load_count sum;
 	int r1 = stack_retired_count("payd"), r2 = stack_retired_count("payd2");
 
 	load_wait_requests(l, OPS_PHASE_ANSWERS);
@@ -203,11 +215,7 @@ START_TEST(test_sighup_under_load__zero_failures)
 	ck_assert_int_eq(
 	    stack_wait("[ " STACK_RETIRED_COUNT " -ge %d ]", "payd2", r2 + 2),
 	    0);
-	load_more(l);
-	load_stop(l, &sum);
-	ck_assert_msg(sum.other + sum.unavailable == 0,
-	    "%d of %d failed (last %ld)", sum.other + sum.unavailable,
-	    sum.requests, sum.last_bad);
+	ops_load_end(l);
 	ck_assert_int_eq(stack_cmd("grep -q 'event=reload ' "
 	                           "\"$STACK_DIR/payd.log\""),
 	    0);
@@ -250,7 +258,6 @@ START_TEST(test_instance_stopped_under_transfer_load__zero_failures)
 {
 	static struct load_ring ring;
 	struct load *l;
-	struct load_count sum;
 
 	load_ring_users(&ring, "stp");
 	l = load_ring_start(&ring);
@@ -259,11 +266,7 @@ START_TEST(test_instance_stopped_under_transfer_load__zero_failures)
 	ck_assert_int_eq(stack_cmd("STACK_NAME=payd2 stack_app_stop "
 	                           "\"$STACK_DIR\""),
 	    0);
-	load_more(l);
-	load_stop(l, &sum);
-	ck_assert_msg(sum.other + sum.unavailable == 0,
-	    "%d of %d failed (last %ld)", sum.other + sum.unavailable,
-	    sum.requests, sum.last_bad);
+	ops_load_end(l);
 	ck_assert_int_eq(stack_cmd("grep -q 'event=stop msg=drained' "
 	                           "\"$STACK_DIR/payd2.log\""),
 	    0);
