@@ -3,6 +3,7 @@
  */
 #include <assert.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -19,12 +20,15 @@
 
 static void h_money_body(struct ctx *ctx, const struct ledger_req *req,
     const struct ledger_res *res);
-static void h_money_moved(struct ctx *ctx, const struct ledger_req *req,
+static enum db_rc h_money_moved(struct ctx *ctx, const struct ledger_req *req,
     const struct ledger_res *res);
+static bool h_money_again(
+    const struct ctx *ctx, const struct ledger_req *req, unsigned *attempt);
 static void h_money_answer_of(
     const struct ctx *ctx, int status, struct idem_answer *a);
 static enum idem_rc h_money_replay(struct ctx *ctx, const struct idem_key *k);
-static int h_money_store(struct ctx *ctx, const struct idem_key *k, int status);
+static enum db_rc h_money_store(
+    struct ctx *ctx, const struct idem_key *k, int status);
 static void h_money_record(struct ctx *ctx, const struct idem_key *k);
 static void h_money_refuse(
     struct ctx *ctx, const struct ledger_req *req, enum api_err err);
@@ -88,23 +92,26 @@ h_money_body(
 /*
  * A movement done: its answer, stored under the key and committed with
  * it when the CALL left it open (idem_finish). The status is set only
- * once it is committed; only then does it count.
+ * once it is committed; only then does it count. Returns how the commit
+ * went, answering nothing when it failed (the caller does).
  */
-static void
+static enum db_rc
 h_money_moved(
     struct ctx *ctx, const struct ledger_req *req, const struct ledger_res *res)
 {
 	int status = req->kind == LEDGER_DEPOSIT ? 200 : 201;
 	struct idem_key k = h_money_key(req);
+	enum db_rc rc;
 
 	h_money_body(ctx, req, res);
-	if (res->open && h_money_store(ctx, &k, status) != 0)
-		return;
+	if (res->open && (rc = h_money_store(ctx, &k, status)) != DB_OK)
+		return rc;
 	ctx->resp->status = status;
 	if (req->kind == LEDGER_DEPOSIT)
 		metrics_deposit(req->amount_minor);
 	else
 		metrics_transfer(req->amount_minor, req->fee_minor);
+	return DB_OK;
 }
 
 /* The answer written in ctx->resp, as idem.h stores it, with status. */
@@ -122,20 +129,15 @@ h_money_answer_of(const struct ctx *ctx, int status, struct idem_answer *a)
 /*
  * Stores the answer written in ctx->resp under k, with status, in the
  * transaction the CALL left open, and commits both (idem_finish). Returns
- * 0, or -1 after 503/500 (rolled back).
+ * DB_OK, or how it failed (rolled back); the caller answers that.
  */
-static int
+static enum db_rc
 h_money_store(struct ctx *ctx, const struct idem_key *k, int status)
 {
 	struct idem_answer a;
-	enum db_rc rc;
 
 	h_money_answer_of(ctx, status, &a);
-	rc = idem_finish(ctx->db, k, &a);
-	if (rc == DB_OK)
-		return 0;
-	handler_db_error(ctx, rc);
-	return -1;
+	return idem_finish(ctx->db, k, &a);
 }
 
 /*
@@ -213,9 +215,12 @@ h_money_answer(
 {
 	struct idem_key k = h_money_key(req);
 
+	enum db_rc rc;
+
 	switch (res->outcome) {
 	case LEDGER_MOVED:
-		h_money_moved(ctx, req, res);
+		if ((rc = h_money_moved(ctx, req, res)) != DB_OK)
+			handler_db_error(ctx, rc);
 		break;
 	case LEDGER_CALLER_GONE:
 		http_error(ctx->resp, API_UNAUTHORIZED, NULL);
@@ -253,21 +258,61 @@ h_money_answer(
 	}
 }
 
+/*
+ * Whether a keyed movement whose COMMIT failed with a deadlock may run
+ * again: up to DB_RETRY_COUNT_MAX attempts, each only while req's deadline
+ * leaves time for one (ledger_attempt_ms), after a back-off.
+ */
+static bool
+h_money_again(
+    const struct ctx *ctx, const struct ledger_req *req, unsigned *attempt)
+{
+	if (*attempt >= DB_RETRY_COUNT_MAX ||
+	    (req->deadline_ms != 0 &&
+	        util_now_ms() + ledger_attempt_ms(ctx->cfg) > req->deadline_ms))
+		return false;
+	(*attempt)++;
+	log_event(LOG_WARN, "db_retry", "route=%s attempt=%u stage=commit",
+	    req->log_name, *attempt);
+	db_retry_sleep(*attempt - 1);
+	return true;
+}
+
+/*
+ * Runs req again when its key was purged between its claim and its replay
+ * (once), and when the COMMIT of a keyed movement failed with a deadlock:
+ * on a Galera cluster that is a certification failure (a concurrent write
+ * on another node won, often the same key's), which rolled the whole
+ * transaction back, so running it again is safe; the next run replays the
+ * key if the winner holds it. A lost connection at COMMIT is not run
+ * again: its outcome is unknown (503, the client's key tells).
+ */
 void
 h_money_run(struct ctx *ctx, const struct ledger_req *req)
 {
 	struct idem_key k = h_money_key(req);
 	struct ledger_res res;
+	unsigned attempt = 1;
+	int gone = 0;
+	enum db_rc rc;
 
-	/* A key purged between its claim and its replay: run again, once. */
-	for (int run = 0; run < 2; run++) {
+	while (gone < 2) {
 		ledger_move(ctx->db, req, &res);
+		if (res.outcome == LEDGER_MOVED && res.open) {
+			rc = h_money_moved(ctx, req, &res);
+			if (rc == DB_RETRY && h_money_again(ctx, req, &attempt))
+				continue;
+			if (rc != DB_OK)
+				handler_db_error(ctx, rc);
+			return;
+		}
 		if (res.outcome != LEDGER_KEY_TAKEN) {
 			h_money_answer(ctx, req, &res);
 			return;
 		}
 		if (h_money_replay(ctx, &k) != IDEM_GONE)
 			return;
+		gone++;
 	}
 	http_error(ctx->resp, API_UNAVAILABLE, NULL);
 }
@@ -312,11 +357,15 @@ h_money_done(struct ctx *ctx, enum stmt call, const struct ledger_caller *who,
 	struct idem_key k = {ctx->user_id, who->key, who->canon};
 
 	if (who->key != NULL) {
+		enum db_rc rc;
+
 		/* The CALL left its transaction open for the answer (idem.h).
 		 */
 		db_txn_adopt(ctx->db, call);
-		if (h_money_store(ctx, &k, status) != 0)
+		if ((rc = h_money_store(ctx, &k, status)) != DB_OK) {
+			handler_db_error(ctx, rc);
 			return;
+		}
 	}
 	ctx->resp->status = status;
 }
