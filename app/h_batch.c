@@ -378,23 +378,16 @@ h_batch(struct ctx *ctx)
 {
 	struct ledger_batch_req req;
 	struct ledger_batch_res res;
-	struct json_object *obj;
+	struct json_object *obj = NULL;
 	enum ledger_batch_rc rc;
 	const char *key;
 
 	assert(ctx->user_id > 0 && ctx->username[0] != '\0');
 	memset(&req, 0, sizeof(req));
-	if (handler_idem_key(ctx, &key) != 0) {
-		auth_user_before_400(ctx);
-		return;
-	}
-	obj = handler_body_object(ctx);
-	if (obj == NULL) {
-		auth_user_before_400(ctx);
-		return;
-	}
-	if (batch_read(ctx, obj, &req) != 0) {
-		json_object_put(obj);
+	if (handler_idem_key(ctx, &key) != 0 ||
+	    (obj = handler_body_object(ctx)) == NULL ||
+	    batch_read(ctx, obj, &req) != 0) {
+		json_object_put(obj); /* NULL: nothing */
 		auth_user_before_400(ctx);
 		return;
 	}

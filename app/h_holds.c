@@ -124,18 +124,11 @@ h_holds_create(struct ctx *ctx)
 
 	assert(ctx->user_id > 0);
 	memset(&req, 0, sizeof(req));
-	if (h_money_caller(ctx, canon, &who) != 0) {
+	if (h_money_caller(ctx, canon, &who) != 0 ||
+	    (obj = handler_body_object(ctx)) == NULL ||
+	    holds_read_create(ctx, obj, &req, canon, sizeof(canon)) != 0) {
 		auth_user_before_400(ctx);
-		return;
-	}
-	obj = handler_body_object(ctx);
-	if (obj == NULL) {
-		auth_user_before_400(ctx);
-		return;
-	}
-	if (holds_read_create(ctx, obj, &req, canon, sizeof(canon)) != 0) {
-		auth_user_before_400(ctx);
-		json_object_put(obj);
+		json_object_put(obj); /* NULL: nothing */
 		return;
 	}
 	if (money_fee(req.amount_minor, ctx->cfg->fee_fixed_minor,
