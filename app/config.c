@@ -79,6 +79,7 @@ static int config_read_file(
     struct config *cfg, const char *path, char *err, size_t err_size);
 static int config_read_env(struct config *cfg, char *err, size_t err_size);
 static int config_check(struct config *cfg, char *err, size_t err_size);
+static int config_db_nodes(struct config *cfg, char *err, size_t err_size);
 static const struct config_key *config_find(const char *name);
 static char *config_trim(char *s);
 
@@ -324,6 +325,116 @@ config_read_env(struct config *cfg, char *err, size_t err_size)
 	return 0;
 }
 
+/*
+ * One entry of db_host into node: "host", "host:port", "[v6]:port" or a
+ * socket path ("/..."); a port of its own, or db_port. Returns 0, or -1
+ * with a reason in err.
+ */
+static int
+config_db_node(struct config *cfg, char *entry, struct config_db_node *node,
+    char *err, size_t err_size)
+{
+	char *host = entry, *colon;
+	long long port = cfg->db_port;
+
+	if (entry[0] == '/') {
+		node->port = 0;
+		return util_copy(node->host, sizeof(node->host), entry);
+	}
+	if (entry[0] == '[') {
+		char *close = strchr(entry, ']');
+
+		if (close == NULL || (close[1] != '\0' && close[1] != ':')) {
+			(void)snprintf(err, err_size,
+			    "db_host: \"%.64s\": expected [address]:port",
+			    entry);
+			return -1;
+		}
+		host = entry + 1;
+		*close = '\0';
+		colon = close[1] == ':' ? close + 1 : NULL;
+	} else {
+		colon = strchr(entry, ':');
+		if (colon != NULL && strchr(colon + 1, ':') != NULL) {
+			(void)snprintf(err, err_size,
+			    "db_host: \"%.64s\": an IPv6 address goes in "
+			    "brackets: [address]:port",
+			    entry);
+			return -1;
+		}
+	}
+	if (colon != NULL) {
+		*colon = '\0';
+		if (util_parse_ll(colon + 1, 1, 65535, &port) != 0) {
+			(void)snprintf(err, err_size,
+			    "db_host: \"%.64s\": port not a number in "
+			    "[1, 65535]",
+			    host);
+			return -1;
+		}
+	}
+	if (host[0] == '\0' || strpbrk(host, " \t") != NULL) {
+		(void)snprintf(err, err_size,
+		    "db_host: \"%.64s\": not a host name or address", host);
+		return -1;
+	}
+	node->port = (unsigned)port;
+	return util_copy(node->host, sizeof(node->host), host);
+}
+
+/*
+ * The nodes to connect to, in order: db_socket alone when set, else every
+ * entry of db_host (comma-separated, at most DB_HOST_COUNT_MAX). A connect
+ * may try each for db_connect_timeout_s: together they must end before
+ * the request's deadline.
+ */
+static int
+config_db_nodes(struct config *cfg, char *err, size_t err_size)
+{
+	char list[sizeof(cfg->db_host)];
+	char *save = NULL, *entry;
+	int n = 0;
+
+	if (cfg->db_socket[0] != '\0') {
+		_Static_assert(sizeof(cfg->db_socket) <=
+		                   sizeof(cfg->db_nodes[0].host),
+		    "db_socket fits a node");
+		cfg->db_nodes[0].port = 0;
+		memcpy(cfg->db_nodes[0].host, cfg->db_socket,
+		    sizeof(cfg->db_socket));
+		cfg->db_node_count = 1;
+		return 0;
+	}
+	memcpy(list, cfg->db_host, sizeof(list));
+	/* strsep, not strtok: an empty entry ("a,,b", "a,") is seen. */
+	for (save = list; (entry = strsep(&save, ",")) != NULL;) {
+		entry = config_trim(entry);
+		if (entry[0] == '\0') {
+			(void)snprintf(err, err_size, "db_host: an empty entry");
+			return -1;
+		}
+		if (n == DB_HOST_COUNT_MAX) {
+			(void)snprintf(err, err_size,
+			    "db_host: more than %d nodes", DB_HOST_COUNT_MAX);
+			return -1;
+		}
+		if (config_db_node(cfg, entry, &cfg->db_nodes[n], err,
+		        err_size) != 0)
+			return -1;
+		n++;
+	}
+	cfg->db_node_count = n;
+	if ((long long)n * cfg->db_connect_timeout_s >=
+	    cfg->request_deadline_s) {
+		(void)snprintf(err, err_size,
+		    "db_host: %d nodes x db_connect_timeout_s must be below "
+		    "request_deadline_s",
+		    n);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 config_check(struct config *cfg, char *err, size_t err_size)
 {
@@ -364,6 +475,8 @@ config_check(struct config *cfg, char *err, size_t err_size)
 		(void)snprintf(err, err_size, "listen: empty");
 		return -1;
 	}
+	if (config_db_nodes(cfg, err, err_size) != 0)
+		return -1;
 	/*
 	 * A secret too short to be one is refused, dev_mode or not (no
 	 * public stand-in); dev_mode allows none at all for the commands

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "util.h"
+#include "wsrep.h"
 
 struct db_stmt_def {
 	const char *name;
@@ -304,7 +305,7 @@ static const char *const db_rc_names[DB_RC__MAX] = {
 static void db_drop(struct db *db);
 static enum db_rc db_classify(struct db *db, enum stmt id, unsigned err,
     const char *sqlstate, const char *msg);
-static enum db_rc db_connect(struct db *db);
+static enum db_rc db_connect(struct db *db, int node, bool quiet);
 static enum db_rc db_bind_in(
     struct db *db, enum stmt id, struct db_val *in, unsigned nin);
 static enum db_rc db_bind_out(
@@ -419,14 +420,27 @@ db_stmt_fail(struct db *db, enum stmt id)
 	    mysql_stmt_sqlstate(st), mysql_stmt_error(st));
 }
 
+MYSQL *
+db_node_connect(MYSQL *conn, const struct config *cfg, int node,
+    unsigned long flags)
+{
+	const struct config_db_node *n = &cfg->db_nodes[node];
+	bool unix_sock = n->port == 0;
+
+	assert(node >= 0 && node < cfg->db_node_count);
+	return mysql_real_connect(conn, unix_sock ? NULL : n->host,
+	    cfg->db_user, cfg->db_password, cfg->db_name, n->port,
+	    unix_sock ? n->host : NULL, flags);
+}
+
+/* Connects to node (cfg->db_nodes), logging why not when quiet is false. */
 static enum db_rc
-db_connect(struct db *db)
+db_connect(struct db *db, int node, bool quiet)
 {
 	const struct config *cfg = db->cfg;
 	unsigned int connect_s = (unsigned int)cfg->db_connect_timeout_s;
 	unsigned int rw_s = (unsigned int)cfg->db_rw_timeout_s;
 	char init[128];
-	bool unix_sock = cfg->db_socket[0] != '\0';
 	int n;
 
 	/* On a Galera cluster, reads wait for what the cluster committed
@@ -446,16 +460,13 @@ db_connect(struct db *db)
 	(void)mysql_options(db->conn, MYSQL_OPT_WRITE_TIMEOUT, &rw_s);
 	(void)mysql_options(db->conn, MYSQL_INIT_COMMAND, init);
 	(void)mysql_options(db->conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	if (mysql_real_connect(db->conn, unix_sock ? NULL : cfg->db_host,
-	        cfg->db_user, cfg->db_password, cfg->db_name,
-	        unix_sock ? 0 : (unsigned int)cfg->db_port,
-	        unix_sock ? cfg->db_socket : NULL, 0) == NULL) {
-		if (!db->lost)
+	if (db_node_connect(db->conn, cfg, node, 0) == NULL) {
+		if (!quiet)
 			log_event(LOG_ERROR, "db_lost",
-			    "stage=connect "
-			    "errno=%u msg=\"%.200s\"",
+			    "stage=connect host=%s port=%u errno=%u "
+			    "msg=\"%.200s\"",
+			    cfg->db_nodes[node].host, cfg->db_nodes[node].port,
 			    mysql_errno(db->conn), mysql_error(db->conn));
-		db->lost = true;
 		db_close(db);
 		return DB_CONN;
 	}
@@ -478,43 +489,24 @@ db_idle_dead(struct db *db)
 	return poll(&pfd, 1, 0) != 0;
 }
 
-enum db_rc
-db_ensure(struct db *db)
+/* Prepares every statement on a fresh connection and sets its lock waits. */
+static enum db_rc
+db_prepare(struct db *db)
 {
 	enum db_rc rc;
-	int64_t t0;
 
-	if (db->connected && !db->in_txn && db_idle_dead(db)) {
-		metrics_db_error();
-		log_event(LOG_ERROR, "db_lost", "stage=idle");
-		db->lost = true;
-		db_close(db);
-	}
-	if (db->connected)
-		return DB_OK;
-	/* A connect that failed slowly: each request fails fast a while. */
-	if (util_now_ms() < db->connect_after_ms)
-		return DB_CONN;
-	t0 = util_now_ms();
-	if (db_connect(db) != DB_OK) {
-		/* Refused at once (a server down): the next may try again. */
-		if (util_now_ms() - t0 >= DB_CONNECT_SLOW_MS)
-			db->connect_after_ms =
-			    util_now_ms() + DB_CONNECT_PAUSE_MS;
-		return DB_CONN;
-	}
 	for (int i = 0; i < STMT__MAX; i++) {
 		MYSQL_STMT *st = mysql_stmt_init(db->conn);
 
 		if (st == NULL)
-			goto out_close;
+			return DB_CONN;
 		db->stmt[i] = st;
 		if (mysql_stmt_prepare(
 		        st, db_stmts[i].sql, strlen(db_stmts[i].sql)) != 0) {
 			rc = db_stmt_fail(db, (enum stmt)i);
 			log_event(LOG_ERROR, "db_prepare", "stmt=%s rc=%s",
 			    db_stmts[i].name, db_rc_name(rc));
-			goto out_close;
+			return DB_CONN;
 		}
 		if (mysql_stmt_param_count(st) != db_stmts[i].nparam) {
 			log_event(LOG_ERROR, "db_prepare",
@@ -533,16 +525,93 @@ db_ensure(struct db *db)
 		    DB_I64_IN(db->cfg->db_lock_wait_timeout_s)};
 
 		rc = db_exec(db, STMT_SET_LOCK_WAIT, in, 2, NULL);
-		if (rc != DB_OK)
-			goto out_close;
 	}
-	if (db->lost)
-		log_event(LOG_INFO, "db_restored", "statements=%d", STMT__MAX);
-	db->lost = false;
-	return DB_OK;
-out_close:
-	db->lost = true;
+	return rc == DB_OK ? DB_OK : DB_CONN;
+}
+
+/*
+ * Connects to node, prepares, and checks that the node may serve: a
+ * single server, or a Galera node that is Primary and Synced (a node that
+ * answers 1047 or is not ready counts as down). DB_OK, or DB_CONN with
+ * nothing left open.
+ */
+static enum db_rc
+db_open(struct db *db, int node, bool quiet)
+{
+	struct wsrep_state st;
+
+	if (db_connect(db, node, quiet) != DB_OK)
+		return DB_CONN;
+	if (db_prepare(db) == DB_OK && wsrep_read_now(db, &st) == DB_OK &&
+	    wsrep_serves(&st)) {
+		db->node = node;
+		return DB_OK;
+	}
+	if (!quiet)
+		log_event(LOG_ERROR, "db_lost", "stage=ready host=%s port=%u",
+		    db->cfg->db_nodes[node].host, db->cfg->db_nodes[node].port);
 	db_close(db);
+	return DB_CONN;
+}
+
+/*
+ * Closes an idle connection to a fallback node that has served its time
+ * (DB_FALLBACK_RETURN_MS), so that the next connect tries the preferred
+ * node again.
+ */
+static void
+db_fallback_expire(struct db *db)
+{
+	if (!db->connected || db->in_txn || db->node == 0 ||
+	    util_now_ms() < db->fallback_until_ms)
+		return;
+	log_event(LOG_INFO, "db_fallback_end", "host=%s",
+	    db->cfg->db_nodes[db->node].host);
+	db_close(db);
+}
+
+enum db_rc
+db_ensure(struct db *db)
+{
+	const struct config *cfg = db->cfg;
+	int64_t t0;
+
+	if (db->connected && !db->in_txn && db_idle_dead(db)) {
+		metrics_db_error();
+		log_event(LOG_ERROR, "db_lost", "stage=idle");
+		db->lost = true;
+		db_close(db);
+	}
+	db_fallback_expire(db);
+	if (db->connected)
+		return DB_OK;
+	/* A connect that failed slowly: each request fails fast a while. */
+	if (util_now_ms() < db->connect_after_ms)
+		return DB_CONN;
+	t0 = util_now_ms();
+	/* The preferred node first, then each fallback in order; the nodes'
+	 * failures are logged once per outage, not once per request. */
+	for (int i = 0; i < cfg->db_node_count; i++) {
+		if (db_open(db, i, db->lost) != DB_OK)
+			continue;
+		if (i > 0) {
+			log_event(LOG_WARN, "db_fallback",
+			    "host=%s port=%u preferred=%s", cfg->db_nodes[i].host,
+			    cfg->db_nodes[i].port, cfg->db_nodes[0].host);
+			db->fallback_until_ms =
+			    util_now_ms() + DB_FALLBACK_RETURN_MS;
+		}
+		if (db->lost)
+			log_event(LOG_INFO, "db_restored",
+			    "statements=%d host=%s", STMT__MAX,
+			    cfg->db_nodes[i].host);
+		db->lost = false;
+		return DB_OK;
+	}
+	db->lost = true;
+	/* Refused at once (a server down): the next may try again. */
+	if (util_now_ms() - t0 >= DB_CONNECT_SLOW_MS)
+		db->connect_after_ms = util_now_ms() + DB_CONNECT_PAUSE_MS;
 	return DB_CONN;
 }
 

@@ -16,6 +16,7 @@
 #include <mysql.h>
 
 #include "bounds.h"
+#include "db.h"
 #include "log.h"
 #include "migrate.h"
 #include "util.h"
@@ -675,13 +676,39 @@ migrate_check_owners(MYSQL *conn)
 	return bad == 0 ? 0 : -1;
 }
 
+/*
+ * A connection to the first node of cfg->db_nodes that accepts one (any
+ * node of a Galera cluster will do: the lease keeps migrators apart), or
+ * NULL after logging each failure.
+ */
+static MYSQL *
+migrate_connect(const struct config *cfg)
+{
+	unsigned int timeout = (unsigned int)cfg->db_connect_timeout_s;
+
+	for (int i = 0; i < cfg->db_node_count; i++) {
+		MYSQL *conn = mysql_init(NULL);
+
+		if (conn == NULL)
+			return NULL;
+		(void)mysql_options(conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+		(void)mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+		if (db_node_connect(conn, cfg, i, CLIENT_MULTI_STATEMENTS) !=
+		    NULL)
+			return conn;
+		log_event(LOG_ERROR, "migrate",
+		    "stage=connect host=%s errno=%u msg=\"%.200s\"",
+		    cfg->db_nodes[i].host, mysql_errno(conn), mysql_error(conn));
+		mysql_close(conn);
+	}
+	return NULL;
+}
+
 int
 migrate_run(const struct config *cfg)
 {
 	static struct migration migs[MIGRATION_COUNT_MAX];
 	static struct migration routines[MIGRATION_COUNT_MAX];
-	bool unix_sock = cfg->db_socket[0] != '\0';
-	unsigned int timeout = (unsigned int)cfg->db_connect_timeout_s;
 	int count = 0, nroutines = 0, rc = 1;
 	unsigned char holder[MIGRATE_HOLDER_SIZE];
 	bool locked = false;
@@ -691,22 +718,9 @@ migrate_run(const struct config *cfg)
 	    migrate_list(cfg->sql_dir, MIGRATE_ROUTINE, routines, &nroutines) !=
 	        0)
 		return 1;
-	conn = mysql_init(NULL);
+	conn = migrate_connect(cfg);
 	if (conn == NULL)
 		return 1;
-	(void)mysql_options(conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-	(void)mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	if (mysql_real_connect(conn, unix_sock ? NULL : cfg->db_host,
-	        cfg->db_user, cfg->db_password, cfg->db_name,
-	        unix_sock ? 0 : (unsigned int)cfg->db_port,
-	        unix_sock ? cfg->db_socket : NULL,
-	        CLIENT_MULTI_STATEMENTS) == NULL) {
-		log_event(LOG_ERROR, "migrate",
-		    "stage=connect errno=%u "
-		    "msg=\"%.200s\"",
-		    mysql_errno(conn), mysql_error(conn));
-		goto out_close;
-	}
 	if (util_random(holder, sizeof(holder)) != 0 ||
 	    migrate_lock(conn, holder, cfg->migrate_lock_wait_s) != 0)
 		goto out_close;

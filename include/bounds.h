@@ -206,6 +206,19 @@ _Static_assert(DB_BATCH_LOCK_WAITS + 1 < DB_CALL_LOCK_WAITS_MAX,
 #define DB_CONNECT_PAUSE_MS 1000
 #define DB_CONNECT_SLOW_MS 100
 /*
+ * Database nodes in db_host: the preferred one, then its fallbacks, tried
+ * in order on every connect (docs/cluster.md). A Galera cluster has three
+ * to a few nodes; config_check also keeps the whole list's connect
+ * timeouts below a request's deadline.
+ */
+#define DB_HOST_COUNT_MAX 8
+/*
+ * A worker connected to a fallback node drops its connection when idle
+ * after this long, so that its next connect tries the preferred node
+ * again (back from a restart) rather than staying away for good.
+ */
+#define DB_FALLBACK_RETURN_MS 60000
+/*
  * Requests a worker takes from the listening socket at once when they are
  * of one kind that runs together: reads of the caller's row (GET /balance,
  * GET /transactions), whose users are read in one statement

@@ -19,13 +19,26 @@
  */
 #define CONFIG_LISTEN_DEFAULT "/run/payd/payd.sock"
 
+/*
+ * One database node of db_host: a host name or address and its port, or a
+ * unix socket path (port 0).
+ */
+struct config_db_node {
+	char host[CONFIG_VALUE_SIZE_MAX];
+	unsigned port; /* 0: host is a unix socket path */
+};
+
 struct config {
 	char listen[CONFIG_VALUE_SIZE_MAX];   /* host:port or a socket path */
 	int workers;                          /* 0: 2 per CPU (bounds.h) */
 	int drain_s;                          /* SIGTERM grace period */
 	char db_socket[CONFIG_PATH_SIZE_MAX]; /* unix socket, or "" */
+	/* The preferred node, then its fallbacks: "host[:port], ..." */
 	char db_host[CONFIG_VALUE_SIZE_MAX];
-	int db_port;
+	int db_port; /* of an entry of db_host without its own */
+	/* db_socket, or db_host's entries, as config_check parsed them. */
+	struct config_db_node db_nodes[DB_HOST_COUNT_MAX];
+	int db_node_count;
 	char db_name[CONFIG_VALUE_SIZE_MAX];
 	char db_user[CONFIG_VALUE_SIZE_MAX];
 	char db_password[CONFIG_VALUE_SIZE_MAX]; /* secret */

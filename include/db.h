@@ -108,6 +108,9 @@ struct db {
 	enum stmt txn_stmt; /* the CALL that opened it, for logs */
 	const struct config *cfg;
 	bool lost; /* logged db_lost, awaiting db_restored */
+	int node;  /* of cfg->db_nodes, while connected: 0 is the preferred */
+	/* util_now_ms() after which an idle fallback connection is closed. */
+	int64_t fallback_until_ms;
 	/* util_now_ms() before which no connect is tried (a slow failure). */
 	int64_t connect_after_ms;
 	/* Result binding of the statement being read (db_row, db_query). */
@@ -125,7 +128,14 @@ const char *db_stmt_name(enum stmt id);
 /* Sets up db for cfg; connects lazily. cfg must outlive db. */
 void db_init(struct db *db, const struct config *cfg);
 /*
- * Connects and prepares every statement unless already connected. A
+ * Connects and prepares every statement unless already connected: to the
+ * first of cfg->db_nodes (db_host: the preferred node, then its fallbacks)
+ * that accepts, within db_connect_timeout_s each, and may serve (on a
+ * Galera cluster: Primary and Synced, app/wsrep.c). A fallback used is
+ * logged ("db_fallback"); each connect starts at the preferred node, and
+ * an idle connection to a fallback is closed after DB_FALLBACK_RETURN_MS
+ * to make one. Nothing is ever sent again on the new connection: which
+ * node the next one goes to is all that changes. A
  * connection that the server closed while it sat idle (a restart, a kill,
  * wait_timeout) is seen without a round trip, by its socket being
  * readable, and replaced before it is used. After a connect that failed
@@ -137,6 +147,12 @@ void db_init(struct db *db, const struct config *cfg);
 enum db_rc db_ensure(struct db *db);
 /* Closes the connection and its statements. */
 void db_close(struct db *db);
+/*
+ * mysql_real_connect() of conn to cfg->db_nodes[node] (a host and port, or
+ * a unix socket) with the account of cfg and the client flags.
+ */
+MYSQL *db_node_connect(
+    MYSQL *conn, const struct config *cfg, int node, unsigned long flags);
 
 /*
  * Runs a statement that returns no rows. affected (may be NULL) receives

@@ -29,6 +29,12 @@ enum wsrep_local_state {
  * outside the Primary component may refuse it (1047, DB_CONN).
  */
 enum db_rc wsrep_read(struct db *db, struct wsrep_state *st);
+/*
+ * The same on the connection db has, without connecting: for db_ensure,
+ * which asks it of each node it connects to (a node that is not ready is
+ * skipped for the next fallback).
+ */
+enum db_rc wsrep_read_now(struct db *db, struct wsrep_state *st);
 
 /* True when the node may serve: a single server, or Primary and Synced. */
 bool wsrep_serves(const struct wsrep_state *st);

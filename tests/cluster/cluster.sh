@@ -277,12 +277,16 @@ cl_conf() { # path line...
 	chmod 600 "$path"
 }
 
-# App host J: payd on 10.199.2.1J:9000, on node J (app2 on db2), with
-# causal reads (docs/cluster.md).
+# App host J: payd on 10.199.2.1J:9000, on node J (app2 on db2) with the
+# other nodes as fallbacks, with causal reads (docs/cluster.md).
 cl_app_start() { # host
 	j=$1
+	nodes=10.199.2.$j
+	for i in $CL_NODES; do
+		[ "$i" = "$j" ] || nodes="$nodes, 10.199.2.$i"
+	done
 	cl_conf "$CL_DIR/app$j.conf" "listen = 10.199.2.1$j:9000" \
-	    "db_host = 10.199.2.$j" "db_port = 3306" \
+	    "db_host = $nodes" "db_port = 3306" \
 	    "workers = ${CL_WORKERS:-2}" "db_sync_wait = 1" \
 	    ${CL_APP_OPTS:+"$CL_APP_OPTS"}
 	ip netns exec "$(cl_ns "app$j")" "$CL_BIN" -c "$CL_DIR/app$j.conf" \

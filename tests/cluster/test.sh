@@ -4,12 +4,13 @@
 # then three faults under transfer load (tests/cluster/load.c), each
 # followed by payd audit on a survivor and an exact check of every balance
 # against the clients' definite answers:
-#   1. SIGKILL of Galera node db2 (app2's), which rejoins by IST;
+#   1. SIGKILL of Galera node db2 (app2's), which rejoins by IST; app2
+#      meanwhile serves through a fallback node;
 #   2. SIGKILL of app host app1's payd: nginx moves to app2, no transfer
 #      is applied twice;
-#   3. node db1 cut from the others: app1 answers 503 (health, reads,
-#      writes), never stale data or a success; db1 rejoins when its link
-#      returns, and app1 serves again.
+#   3. node db1 cut from the others: app1 leaves it for a fallback node
+#      (db1 is no longer Primary), never stale data or a success the
+#      cluster does not have; db1 rejoins when its link returns.
 # Everything is torn down at the end, also on failure or Ctrl-C.
 # Usage: tests/cluster/test.sh BUILD_DIR
 #        tests/cluster/test.sh --fault NAME DIR (the load's fault command)
@@ -54,8 +55,13 @@ ct_post() { # url token key body: prints "status body"
 ct_fault() { # name
 	case "$1" in
 	kill-node)
+		n=$(ct_fallbacks 2)
 		cl_db_kill 2 || return 1
-		sleep 3
+		# app2, asked directly, serves through db1 or db3.
+		ct_wait_fallback 2 "$n" ||
+		    { ct_log "app2 used no fallback"; return 1; }
+		ct_wait_status "$(cat "$CL_DIR/direct2")/healthz" 200 ||
+		    { ct_log "app2 not healthy without db2"; return 1; }
 		cl_db_rejoin 2 && cl_db_wait 2
 		;;
 	kill-app)
@@ -68,25 +74,45 @@ ct_fault() { # name
 	esac
 }
 
-# db1 cut from db2 and db3: the two stay Primary; db1 is not, and app1,
-# asked directly, answers 503 to its health check, to a read and to a
-# write, whose key later resolves it (test.sh checks the balances).
+# The db_fallback lines in app host J's log.
+ct_fallbacks() { # host
+	grep -c 'event=db_fallback ' "$CL_DIR/payd-app$1.log"
+}
+
+# Until app host J, asked directly, has logged more than N fallbacks.
+ct_wait_fallback() { # host n
+	i=0
+	while [ "$(ct_fallbacks "$1")" -le "$2" ]; do
+		i=$((i + 1))
+		[ "$i" -ge 300 ] && return 1
+		ct_status "$(cat "$CL_DIR/direct$1")/healthz" >/dev/null
+		sleep 0.2
+	done
+}
+
+# db1 cut from db2 and db3: the two stay Primary; db1 is not, and app1
+# leaves it for a fallback node: asked directly, it is healthy again, a
+# read answers, and a write answers 201 or (cut off mid-way) 503, whose
+# key later resolves it (test.sh checks the balances).
 ct_cut_node() {
 	tok=$(cat "$CL_DIR/cut-token")
 	d1=$(cat "$CL_DIR/direct1")
 	d2=$(cat "$CL_DIR/direct2")
+	n=$(ct_fallbacks 1)
 	cl_cut 1
-	ct_wait_status "$d1/healthz" 503 || { ct_log "app1 healthy"; return 1; }
+	ct_wait_fallback 1 "$n" || { ct_log "app1 used no fallback"; return 1; }
+	ct_wait_status "$d1/healthz" 200 ||
+	    { ct_log "app1 not healthy on its fallback"; return 1; }
 	[ "$(ct_status "$d2/healthz")" = 200 ] ||
 	    { ct_log "app2 not healthy while db1 is cut"; return 1; }
 	st=$(ct_status "$d1/balance" "$tok")
-	[ "$st" = 503 ] || { ct_log "a read on the cut node: $st"; return 1; }
+	[ "$st" = 200 ] || { ct_log "a read on the fallback: $st"; return 1; }
 	out=$(ct_post "$d1/transfer" "$tok" cut-t1 \
 	    '{"to":"'"$(cat "$CL_DIR/cut-to")"'","amount":"1.00"}')
 	case "$out" in
-	*" 503") ;;
+	*" 201" | *" 503") ;;
 	*)
-		ct_log "a write on the cut node answered: $out"
+		ct_log "a write on the fallback answered: $out"
 		return 1
 		;;
 	esac
@@ -169,7 +195,8 @@ case "$out" in
 *'"type":"transfer_out"'*) ;; *) ct_fail "history on app2: $out" ;; esac
 ct_log "reads across hosts: ok"
 
-# The user whose write on the cut node must fail (fault 3), and its payee.
+# The user who writes through app1 while db1 is cut (fault 3), and its
+# payee.
 body='{"username":"'$p'c","password":"password123"}'
 ct_post "$CL_URL/register" "" "" "$body" >/dev/null
 ct_post "$CL_URL/register" "" "" \
@@ -220,7 +247,7 @@ for fault in ${CT_FAULTS-kill-node kill-app cut-node}; do
 	esac
 done
 
-# The write refused on the cut node, resolved by its key: applied once.
+# The write made while db1 was cut, resolved by its key: applied once.
 out=$(ct_post "$CL_URL/transfer" "$(cat "$dir/cut-token")" cut-t1 \
     '{"to":"'$p'd","amount":"1.00"}')
 case "$out" in *" 201") ;; *) ct_fail "the cut write's key: $out" ;; esac

@@ -596,23 +596,33 @@ payd2_restart(const char *extra)
 	    0);
 }
 
-/* The requests payd2 has answered with status, from its log. */
+/* The lines of payd2's log that grep -E pattern matches. */
 static long long
-payd2_answered(int status)
+payd2_count(const char *pattern)
 {
-	char cmd[256], out[32] = "";
+	char cmd[512], out[32] = "";
 	FILE *fp;
 
+	setenv("DBF_PATTERN", pattern, 1);
 	(void)snprintf(cmd, sizeof(cmd),
-	    "grep 'event=request ' \"$STACK_DIR/payd2.log\" | "
-	    "grep -c ' status=%d '",
-	    status);
+	    "grep -cE -e \"$DBF_PATTERN\" \"$STACK_DIR/payd2.log\"");
 	fp = popen(cmd, "r");
 	ck_assert_ptr_nonnull(fp);
 	if (fgets(out, sizeof(out), fp) == NULL)
 		out[0] = '\0';
 	(void)pclose(fp);
 	return atoll(out);
+}
+
+/* The requests payd2 has answered with status, from its log. */
+static long long
+payd2_answered(int status)
+{
+	char pattern[64];
+
+	(void)snprintf(
+	    pattern, sizeof(pattern), "event=request .* status=%d ", status);
+	return payd2_count(pattern);
 }
 
 /*
@@ -666,6 +676,77 @@ START_TEST(test_db_unreachable_over_tcp__one_connect_for_many_requests)
 }
 END_TEST
 
+/* A loopback TCP port that nothing listens on (bound, then let go). */
+static int
+dead_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	(void)close(fd);
+	return ntohs(sa.sin_port);
+}
+
+/*
+ * db_host's preferred node is down (nothing listens on its port), the
+ * fallback after it is the real database: payd2 connects there, logs
+ * db_fallback naming it, and serves every request it gets, transfers
+ * included, with the ledger exact.
+ */
+START_TEST(test_preferred_db_host_down__served_through_fallback)
+{
+	char extra[256], pat[128], payer[64], payee[64], body[128], key[96];
+	char tok[1024], tok2[1024], want[32], got[64];
+	long long ok0 = payd2_answered(201), bad0 = payd2_answered(503);
+	long long fb0 = payd2_count("event=db_fallback host=[^ ]*/mysql.sock ");
+	int port = dead_port(), n = 0;
+
+	(void)snprintf(extra, sizeof(extra),
+	    "\"workers = 1\" \"db_socket =\" "
+	    "\"db_host = 127.0.0.1:%d, $STACK_DIR/mysql.sock\"",
+	    port);
+	payd2_restart(extra);
+	unique_name("fbp", payer, sizeof(payer));
+	unique_name("fbq", payee, sizeof(payee));
+	ck_assert_int_gt(register_login(payer, tok), 0);
+	ck_assert_int_gt(register_login(payee, tok2), 0);
+	ck_assert_int_eq(top_up(tok, "500.00"), 200);
+	(void)snprintf(body, sizeof(body), "{\"to\":\"%s\",\"amount\":\"1.00\"}",
+	    payee);
+	/* nginx shares the requests between payd and payd2: until payd2
+	 * has made 5 transfers (200 at most, funded for all). */
+	while (n < 200 && payd2_answered(201) - ok0 < 5) {
+		(void)snprintf(
+		    key, sizeof(key), "Idempotency-Key: %s-%d", payer, n);
+		ck_assert_int_eq(api("POST", "/transfer", tok, body,
+		                     (const char *[]){key, NULL}, R),
+		    0);
+		ck_assert_msg(R->status == 201, "%ld %s", R->status, R->body);
+		resp_free(R);
+		n++;
+	}
+	ck_assert_int_ge(payd2_answered(201) - ok0, 5);
+	ck_assert_int_eq(payd2_answered(503), bad0);
+	ck_assert_int_gt(
+	    payd2_count("event=db_fallback host=[^ ]*/mysql.sock "), fb0);
+	(void)snprintf(pat, sizeof(pat),
+	    "event=db_lost stage=connect host=127.0.0.1 port=%d ", port);
+	ck_assert_int_ge(payd2_count(pat), 1);
+	/* Every transfer, whichever instance made it, credited once. */
+	(void)snprintf(want, sizeof(want), "%d.00", n);
+	ck_assert_str_eq(balance_of(tok2, got, sizeof(got)), want);
+	payd2_restart("\"workers = 2\"");
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
 Suite *
 dbfaults_suite(void)
 {
@@ -687,6 +768,8 @@ dbfaults_suite(void)
 	    tc, test_row_locked_past_nginx_timeout__answers_match_ledger);
 	tcase_add_test(
 	    tc, test_db_unreachable_over_tcp__one_connect_for_many_requests);
+	tcase_add_test(
+	    tc, test_preferred_db_host_down__served_through_fallback);
 	suite_add_tcase(s, tc);
 	return s;
 }

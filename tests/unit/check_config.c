@@ -240,6 +240,102 @@ START_TEST(test_config_secret_file__longer_than_max__refused_not_cut)
 }
 END_TEST
 
+/* The config of text with a good secret, which must load. */
+static void
+load_ok(const char *text, struct config *c)
+{
+	char err[256] = "", all[512];
+	char *p;
+
+	(void)snprintf(all, sizeof(all),
+	    "%sjwt_secret = 0123456789abcdef0123456789abcdef\n", text);
+	p = write_tmp(all);
+	config_defaults(c);
+	ck_assert_msg(config_load(c, p, err, sizeof(err)) == 0, "%s: %s", text,
+	    err);
+	unlink(p);
+}
+
+/*
+ * db_host: the preferred node then its fallbacks, in order, each with its
+ * own port or db_port (set before or after it); a socket path; db_socket
+ * alone when set.
+ */
+START_TEST(test_config_db_host__list__nodes_in_order)
+{
+	struct config c;
+
+	load_ok("db_host = 10.0.1.11, db2.example:3307 ,[fd00::3]:3308,"
+	        "[fd00::4], /run/mysqld/mysqld.sock\ndb_port = 3310\n"
+	        "request_deadline_s = 20\n",
+	    &c);
+	ck_assert_int_eq(c.db_node_count, 5);
+	ck_assert_str_eq(c.db_nodes[0].host, "10.0.1.11");
+	ck_assert_uint_eq(c.db_nodes[0].port, 3310);
+	ck_assert_str_eq(c.db_nodes[1].host, "db2.example");
+	ck_assert_uint_eq(c.db_nodes[1].port, 3307);
+	ck_assert_str_eq(c.db_nodes[2].host, "fd00::3");
+	ck_assert_uint_eq(c.db_nodes[2].port, 3308);
+	ck_assert_str_eq(c.db_nodes[3].host, "fd00::4");
+	ck_assert_uint_eq(c.db_nodes[3].port, 3310);
+	ck_assert_str_eq(c.db_nodes[4].host, "/run/mysqld/mysqld.sock");
+	ck_assert_uint_eq(c.db_nodes[4].port, 0);
+	/* The default: one node, 127.0.0.1:3306. */
+	load_ok("", &c);
+	ck_assert_int_eq(c.db_node_count, 1);
+	ck_assert_str_eq(c.db_nodes[0].host, "127.0.0.1");
+	ck_assert_uint_eq(c.db_nodes[0].port, 3306);
+	/* db_socket wins over db_host, as it always did. */
+	load_ok("db_host = a, b\ndb_socket = /tmp/m.sock\n", &c);
+	ck_assert_int_eq(c.db_node_count, 1);
+	ck_assert_str_eq(c.db_nodes[0].host, "/tmp/m.sock");
+	ck_assert_uint_eq(c.db_nodes[0].port, 0);
+}
+END_TEST
+
+/* Every bad list is refused at load, naming db_host and what is wrong. */
+START_TEST(test_config_db_host__bad_or_too_long__refused_with_reason)
+{
+	static const struct {
+		const char *text;
+		const char *why;
+	} cases[] = {
+	    {"db_host =\n", "empty entry"},
+	    {"db_host = a,,b\n", "empty entry"},
+	    {"db_host = a, b,\n", "empty entry"},
+	    {"db_host = a:0\n", "port"},
+	    {"db_host = a:65536\n", "port"},
+	    {"db_host = a:33x\n", "port"},
+	    {"db_host = a:\n", "port"},
+	    {"db_host = :3306\n", "not a host"},
+	    {"db_host = a b\n", "not a host"},
+	    {"db_host = fd00::1\n", "brackets"},
+	    {"db_host = [fd00::1\n", "[address]:port"},
+	    {"db_host = [fd00::1]3306\n", "[address]:port"},
+	    {"db_host = []:3306\n", "not a host"},
+	    /* DB_HOST_COUNT_MAX (8) and no more. */
+	    {"db_host = a,b,c,d,e,f,g,h,i\nrequest_deadline_s = 60\n",
+	        "more than 8"},
+	    /* Every node's connect timeout within a request's deadline. */
+	    {"db_host = a,b,c,d,e\n", "request_deadline_s"},
+	    {"db_host = a,b\ndb_connect_timeout_s = 5\n", "request_deadline_s"},
+	};
+	struct config c;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		load_case(cases[i].text, -1, "db_host");
+		load_case(cases[i].text, -1, cases[i].why);
+	}
+	/* The edges that are allowed. */
+	load_ok("db_host = a,b,c,d,e,f,g,h\nrequest_deadline_s = 17\n", &c);
+	ck_assert_int_eq(c.db_node_count, DB_HOST_COUNT_MAX);
+	load_ok("db_host = a,b,c,d\n", &c);
+	ck_assert_int_eq(c.db_node_count, 4);
+	load_ok("db_host = a:1, b:65535\n", &c);
+	ck_assert_uint_eq(c.db_nodes[1].port, 65535);
+}
+END_TEST
+
 /* The built-in listen is a unix socket path, not a TCP port. */
 START_TEST(test_config_defaults__listen__unix_socket)
 {
@@ -271,6 +367,9 @@ config_suite(void)
 	tcase_add_test(
 	    tc, test_config_secret_file__longer_than_max__refused_not_cut);
 	tcase_add_test(tc, test_config_defaults__listen__unix_socket);
+	tcase_add_test(tc, test_config_db_host__list__nodes_in_order);
+	tcase_add_test(
+	    tc, test_config_db_host__bad_or_too_long__refused_with_reason);
 	suite_add_tcase(s, tc);
 	return s;
 }
