@@ -590,9 +590,10 @@ db_ensure(struct db *db)
 		return DB_CONN;
 	t0 = util_now_ms();
 	/* The preferred node first, then each fallback in order; the nodes'
-	 * failures are logged once per outage, not once per request. */
+	 * failures are logged until a round fails whole, not once per
+	 * request while the database stays down. */
 	for (int i = 0; i < cfg->db_node_count; i++) {
-		if (db_open(db, i, db->lost) != DB_OK)
+		if (db_open(db, i, db->down) != DB_OK)
 			continue;
 		if (i > 0) {
 			log_event(LOG_WARN, "db_fallback",
@@ -606,9 +607,11 @@ db_ensure(struct db *db)
 			    "statements=%d host=%s", STMT__MAX,
 			    cfg->db_nodes[i].host);
 		db->lost = false;
+		db->down = false;
 		return DB_OK;
 	}
 	db->lost = true;
+	db->down = true;
 	/* Refused at once (a server down): the next may try again. */
 	if (util_now_ms() - t0 >= DB_CONNECT_SLOW_MS)
 		db->connect_after_ms = util_now_ms() + DB_CONNECT_PAUSE_MS;

@@ -108,6 +108,7 @@ struct db {
 	enum stmt txn_stmt; /* the CALL that opened it, for logs */
 	const struct config *cfg;
 	bool lost; /* logged db_lost, awaiting db_restored */
+	bool down; /* the last connect found no node: log no more failures */
 	int node;  /* of cfg->db_nodes, while connected: 0 is the preferred */
 	/* util_now_ms() after which an idle fallback connection is closed. */
 	int64_t fallback_until_ms;
