@@ -18,7 +18,6 @@
 #include "log.h"
 #include "metrics.h"
 #include "util.h"
-#include "wsrep.h"
 
 struct db_stmt_def {
 	const char *name;
@@ -529,6 +528,32 @@ db_prepare(struct db *db)
 	return rc == DB_OK ? DB_OK : DB_CONN;
 }
 
+enum db_rc
+db_node_state(struct db *db, struct wsrep_state *st)
+{
+	struct db_val on[] = {DB_I64_OUT()};
+	struct db_val out[] = {DB_I64_OUT(), DB_I64_OUT()};
+	enum db_rc rc = db_row(db, STMT_WSREP_ON, NULL, 0, on, 1);
+
+	st->galera = rc == DB_OK && on[0].i64 != 0;
+	if (rc != DB_OK || !st->galera)
+		return rc;
+	/* The status read costs the server more: only on a cluster. */
+	rc = db_row(db, STMT_WSREP_STATE, NULL, 0, out, 2);
+	if (rc != DB_OK)
+		return rc;
+	st->local_state = out[0].is_null ? -1 : out[0].i64;
+	st->primary = out[1].i64 == 1;
+	return DB_OK;
+}
+
+bool
+db_node_serves(const struct wsrep_state *st)
+{
+	return !st->galera ||
+	       (st->primary && st->local_state == WSREP_STATE_SYNCED);
+}
+
 /*
  * Connects to node, prepares, and checks that the node may serve: a
  * single server, or a Galera node that is Primary and Synced (a node that
@@ -542,14 +567,17 @@ db_open(struct db *db, int node, bool quiet)
 
 	if (db_connect(db, node, quiet) != DB_OK)
 		return DB_CONN;
-	if (db_prepare(db) == DB_OK && wsrep_read_now(db, &st) == DB_OK &&
-	    wsrep_serves(&st)) {
+	memset(&st, 0, sizeof(st));
+	if (db_prepare(db) == DB_OK && db_node_state(db, &st) == DB_OK &&
+	    db_node_serves(&st)) {
 		db->node = node;
 		return DB_OK;
 	}
 	if (!quiet)
-		log_event(LOG_ERROR, "db_lost", "stage=ready host=%s port=%u",
-		    db->cfg->db_nodes[node].host, db->cfg->db_nodes[node].port);
+		log_event(LOG_ERROR, "db_lost",
+		    "stage=ready host=%s port=%u local_state=%lld primary=%d",
+		    db->cfg->db_nodes[node].host, db->cfg->db_nodes[node].port,
+		    (long long)st.local_state, st.primary);
 	db_close(db);
 	return DB_CONN;
 }

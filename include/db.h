@@ -122,6 +122,18 @@ struct db {
 	unsigned long out_len[DB_COLUMN_COUNT_MAX];
 };
 
+/* What a database node says about itself (app/wsrep.c, db_ensure). */
+struct wsrep_state {
+	bool galera;         /* wsrep_on: false on a single server */
+	int64_t local_state; /* wsrep_local_state: 4 is Synced */
+	bool primary;        /* wsrep_ready ON, wsrep_cluster_status Primary */
+};
+
+/* Galera's wsrep_local_state values that payd reads. */
+enum wsrep_local_state {
+	WSREP_STATE_SYNCED = 4, /* in the cluster and up to date */
+};
+
 /* Human names of enum db_rc and enum stmt, for logs. */
 const char *db_rc_name(enum db_rc rc);
 const char *db_stmt_name(enum stmt id);
@@ -154,6 +166,14 @@ void db_close(struct db *db);
  */
 MYSQL *db_node_connect(
     MYSQL *conn, const struct config *cfg, int node, unsigned long flags);
+/*
+ * Reads the state of the node on the connection db has, without
+ * connecting (wsrep_read connects first). DB_OK, or the failure of the
+ * read: a node outside the Primary component may refuse it (1047).
+ */
+enum db_rc db_node_state(struct db *db, struct wsrep_state *st);
+/* True when the node may serve: a single server, or Primary and Synced. */
+bool db_node_serves(const struct wsrep_state *st);
 
 /*
  * Runs a statement that returns no rows. affected (may be NULL) receives
