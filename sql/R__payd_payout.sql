@@ -9,16 +9,22 @@
 --      token's generation);
 --   2. START TRANSACTION, then the Idempotency-Key's row when there is a
 --      key (payd_claim_key): a concurrent request with the same key waits;
---   3. the caller's row and every recipient's, locked one by one in
---      ascending id order: the order of payd_transfer_move and
+--   3. every item's recipient found, by id or by name, in one read of
+--      the items (without locks), which also sums them; then the caller's
+--      row and every recipient's locked in one locking read of the primary
+--      key over the sorted list of their ids: a range read takes its rows
+--      in ascending id order, the order of payd_transfer_move and
 --      payd_transfer_many, so batches, single transfers and the workers'
---      transfer batches never wait on each other in a cycle. If that took
---      more than p_lock_ms, the batch rolls back as a lock-wait timeout
---      (1205): the app runs it again, whole;
---   4. all the items at once when every one goes through
---      (payd_payout_all, sql/R__payd_payout_all.sql: the same rules, set
---      by set); else, from a savepoint before it, each item in order,
---      through payd_transfer_move
+--      transfer batches never wait on each other in a cycle. The list is
+--      built here from users.id values (integers), hence the one dynamic
+--      statement. If the locks took more than p_lock_ms, the batch rolls
+--      back as a lock-wait timeout (1205): the app runs it again, whole;
+--   4. all the items at once when every recipient was found and none is
+--      the caller (payd_payout_set, sql/R__payd_payout_set.sql: the same
+--      rules, set by set, a few statements whatever the number of items),
+--      answered from the items and the first movement's id; else, or
+--      when that finds an item refused, from a savepoint before it, each
+--      item in order through payd_transfer_move
 --      (sql/R__payd_transfer_move.sql), the step every transfer takes:
 --      the same balance check, the same recipient's cap, the same ledger
 --      rows. Each item sees the balances the items before it left; a
@@ -58,6 +64,9 @@ proc: BEGIN
 	DECLARE v_bstate TINYINT DEFAULT 0;
 	DECLARE v_state TINYINT DEFAULT 0;
 	DECLARE v_mid, v_bal, v_tobal, v_fees, v_n BIGINT DEFAULT 0;
+	DECLARE v_found, v_self, v_recips, v_total, v_sumfee, v_first,
+	    v_start BIGINT DEFAULT 0;
+	DECLARE v_ids LONGTEXT DEFAULT NULL;
 	DECLARE v_refused INT DEFAULT 0;
 	DECLARE v_frozen TINYINT DEFAULT 0;
 	DECLARE v_all TINYINT DEFAULT 0;
@@ -88,32 +97,47 @@ proc: BEGIN
 		END IF;
 	END IF;
 
-	-- 3. Every user of the batch, in ascending id order (a cursor reads
-	-- its whole result, sorted, before the first row is locked).
-	FOR r IN (SELECT p_from AS id UNION
-	    SELECT COALESCE(u1.id, u2.id) FROM JSON_TABLE(p_items, '$[*]'
-		COLUMNS (to_id BIGINT PATH '$[0]',
-		    to_name VARCHAR(32) CHARACTER SET utf8mb4
-			COLLATE utf8mb4_general_ci PATH '$[1]')) j
-	    LEFT JOIN users u1 ON j.to_id > 0 AND u1.id = j.to_id
-	    LEFT JOIN users u2 ON j.to_id = 0 AND u2.username = j.to_name
-	    WHERE COALESCE(u1.id, u2.id) IS NOT NULL
-	    ORDER BY id) DO
-		SELECT COUNT(*) INTO v_n FROM users WHERE id = r.id FOR UPDATE;
-	END FOR;
+	-- 3. Every user of the batch: the recipients found (a read), then
+	-- locked with the caller in one read, in ascending id order.
+	SELECT COUNT(*), COUNT(COALESCE(u1.id, u2.id)),
+	    COALESCE(SUM(COALESCE(u1.id, u2.id) = p_from), 0),
+	    COUNT(DISTINCT COALESCE(u1.id, u2.id)),
+	    COALESCE(SUM(j.amount + j.fee), 0), COALESCE(SUM(j.fee), 0),
+	    GROUP_CONCAT(DISTINCT COALESCE(u1.id, u2.id)
+		ORDER BY COALESCE(u1.id, u2.id))
+	    INTO v_n, v_found, v_self, v_recips, v_total, v_sumfee, v_ids
+	FROM JSON_TABLE(p_items, '$[*]'
+	    COLUMNS (to_id BIGINT PATH '$[0]',
+		to_name VARCHAR(32) CHARACTER SET utf8mb4
+		    COLLATE utf8mb4_general_ci PATH '$[1]',
+		amount BIGINT PATH '$[2]', fee BIGINT PATH '$[3]')) j
+	LEFT JOIN users u1 ON j.to_id > 0 AND u1.id = j.to_id
+	LEFT JOIN users u2 ON j.to_id = 0 AND u2.username = j.to_name;
+	EXECUTE IMMEDIATE CONCAT('SELECT COUNT(*) INTO @payd_payout_locked ',
+	    'FROM users FORCE INDEX (PRIMARY) WHERE id IN (', p_from,
+	    IF(v_ids IS NULL, '', CONCAT(',', v_ids)), ') FOR UPDATE');
+	-- Every row is there (none is ever deleted), and so the whole list
+	-- (GROUP_CONCAT's length limit did not cut it).
+	IF @payd_payout_locked <> v_recips + IF(v_self > 0, 0, 1) THEN
+		SIGNAL SQLSTATE '45000'
+		    SET MESSAGE_TEXT = 'payd_payout: rows missing from the locks';
+	END IF;
 	IF TIMESTAMPDIFF(MICROSECOND, v_t0, SYSDATE(6)) > p_lock_ms * 1000 THEN
 		SIGNAL SQLSTATE 'HY000' SET MYSQL_ERRNO = 1205,
 		    MESSAGE_TEXT = 'payd_payout: row locks took too long';
 	END IF;
 
 	-- 4. The items: all at once when every one goes through
-	-- (sql/R__payd_payout_all.sql), else one by one, in order.
-	SAVEPOINT payd_payout_all;
-	CALL payd_payout_all(p_from, p_items, p_cap, p_fee_account, p_at,
-	    v_all, v_fees, v_out);
-	IF v_all = 0 THEN
-		ROLLBACK TO SAVEPOINT payd_payout_all;
-		SET v_fees = 0, v_out = '';
+	-- (sql/R__payd_payout_set.sql), else one by one, in order.
+	IF v_found = v_n AND v_self = 0 THEN
+		SAVEPOINT payd_payout_set;
+		CALL payd_payout_set(p_from, p_items, v_total, v_recips, p_cap,
+		    p_fee_account, p_at, v_all, v_first, v_start);
+		IF v_all = 0 THEN
+			ROLLBACK TO SAVEPOINT payd_payout_set;
+		ELSE
+			SET v_fees = v_sumfee;
+		END IF;
 	END IF;
 	FOR r IN (SELECT j.idx, COALESCE(u1.id, u2.id) AS to_id, j.amount,
 		j.fee
@@ -161,6 +185,23 @@ proc: BEGIN
 		IF p_key IS NULL THEN
 			COMMIT;
 		END IF;
+	END IF;
+	IF v_all <> 0 THEN
+		-- Every item moved: item k is movement v_first + k - 1.
+		SELECT v_bstate, 0, 0, 0, NULL, 0, v_bal, 0
+		UNION ALL
+		SELECT v_bstate, j.idx, 0, COALESCE(u1.id, u2.id),
+		    COALESCE(u1.username, u2.username), v_first + j.idx - 1,
+		    v_start - SUM(j.amount + j.fee) OVER (ORDER BY j.idx), 0
+		FROM JSON_TABLE(p_items, '$[*]'
+		    COLUMNS (idx FOR ORDINALITY, to_id BIGINT PATH '$[0]',
+			to_name VARCHAR(32) CHARACTER SET utf8mb4
+			    COLLATE utf8mb4_general_ci PATH '$[1]',
+			amount BIGINT PATH '$[2]', fee BIGINT PATH '$[3]')) j
+		LEFT JOIN users u1 ON j.to_id > 0 AND u1.id = j.to_id
+		LEFT JOIN users u2 ON j.to_id = 0 AND u2.username = j.to_name
+		ORDER BY 2;
+		LEAVE proc;
 	END IF;
 	SELECT v_bstate, 0, 0, 0, NULL, 0, v_bal, 0
 	UNION ALL

@@ -1,4 +1,9 @@
--- The fast path of payd_payout (sql/R__payd_payout.sql): all the items of
+-- Replaced by payd_payout_set (sql/R__payd_payout_set.sql), which
+-- payd_payout now calls; kept for the version that may still run during
+-- an upgrade, until a later numbered migration drops it
+-- (docs/operations.md, Upgrades).
+--
+-- The old fast path of payd_payout (sql/R__payd_payout.sql): all the items of
 -- a batch at once, set by set instead of one by one, when every one of
 -- them goes through; else nothing is kept and payd_payout runs them one
 -- by one, which says which were refused and why. Called in payd_payout's

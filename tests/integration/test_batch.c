@@ -66,6 +66,22 @@ error_of(void)
 	return e;
 }
 
+/* Asserts u's history: n entries, newest first, with these balances. */
+static void
+assert_balances_after(struct user *u, const char *const *want, size_t n)
+{
+	struct json_object *list;
+
+	ck_assert_int_eq(
+	    lcall("GET", "/transactions", u, NULL, NULL, NULL, R), 200);
+	list = array_of(R->json, "transactions");
+	ck_assert_uint_eq(json_object_array_length(list), n);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_str_eq(
+		    lfield(json_object_array_get_idx(list, i), "balance_after"),
+		    want[i]);
+}
+
 /* Asserts error.items of R: these indexes with these codes, in order. */
 static void
 assert_items(const int *index, const char *const *code, size_t n)
@@ -116,11 +132,18 @@ START_TEST(test_batch__atomic__201_every_transfer_and_fee)
 	ck_assert_int_eq(balance_minor(&a), 8425);
 	ck_assert_int_eq(balance_minor(&b), 1100);
 	ck_assert_int_eq(balance_minor(&c), 250);
-	/* Each is a transfer like any other, in both histories. */
-	ck_assert_int_eq(
-	    lcall("GET", "/transactions", &b, NULL, NULL, NULL, R), 200);
-	ck_assert_uint_eq(
-	    json_object_array_length(array_of(R->json, "transactions")), 2);
+	/*
+	 * Each is a transfer like any other, in both histories, newest
+	 * first, with the balance after each item (b is paid twice).
+	 */
+	{
+		static const char *const of_b[] = {"11.00", "10.00"};
+		static const char *const of_a[] = {
+		    "84.25", "86.00", "89.25", "100.00"};
+
+		assert_balances_after(&b, of_b, 2);
+		assert_balances_after(&a, of_a, 4);
+	}
 	ck_assert_int_eq(run_audit(), 0);
 }
 END_TEST
