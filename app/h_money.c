@@ -122,7 +122,7 @@ h_money_answer_of(const struct ctx *ctx, int status, struct idem_answer *a)
 
 	assert(!b->overflow && b->len > 0 && b->len <= IDEM_RESPONSE_SIZE_MAX);
 	a->code = status;
-	memcpy(a->body, b->data, b->len);
+	a->body = b->data;
 	a->len = b->len;
 }
 
@@ -147,15 +147,14 @@ h_money_store(struct ctx *ctx, const struct idem_key *k, int status)
 static enum idem_rc
 h_money_replay(struct ctx *ctx, const struct idem_key *k)
 {
-	struct idem_answer a;
 	enum db_rc rc = DB_OK;
-	enum idem_rc irc = idem_replay(ctx->db, k, &a, &rc);
+	int code = 0;
+	enum idem_rc irc =
+	    idem_replay(ctx->db, k, &code, &ctx->resp->body, &rc);
 
 	switch (irc) {
 	case IDEM_FOUND:
-		ctx->resp->status = a.code;
-		buf_reset(&ctx->resp->body);
-		(void)buf_append(&ctx->resp->body, a.body, a.len);
+		ctx->resp->status = code;
 		(void)http_header(ctx->resp, "Idempotent-Replayed", "true");
 		break;
 	case IDEM_REUSED:

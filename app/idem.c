@@ -27,36 +27,39 @@ idem_key_is_valid(const char *key)
 }
 
 enum idem_rc
-idem_replay(struct db *db, const struct idem_key *k, struct idem_answer *out,
-    enum db_rc *rc)
+idem_replay(struct db *db, const struct idem_key *k, int *code,
+    struct buf *body, enum db_rc *rc)
 {
 	struct db_val in[] = {
 	    DB_STR_IN((uintptr_t)k->canon, strlen(k->canon)),
 	    IDEM_USER_IN(k),
 	    IDEM_KEY_IN(k),
 	};
-	struct db_val cols[] = {
-	    DB_I64_OUT(), DB_I64_OUT(), DB_STR_OUT(out->body)};
+	struct db_val cols[] = {DB_I64_OUT(), DB_I64_OUT(),
+	    {.type = DB_STR, .str = body->data, .cap = body->cap}};
 
+	assert(body->cap > IDEM_RESPONSE_SIZE_MAX);
+	buf_reset(body);
 	*rc = db_row(db, STMT_IDEM_GET, in, 3, cols, 3);
 	if (*rc == DB_NOT_FOUND)
 		return IDEM_GONE;
 	if (*rc != DB_OK)
 		return IDEM_FAILED;
-	if (cols[0].i64 != 1)
-		return IDEM_REUSED;
-	/* Only a transaction still open has no answer yet. */
-	if (cols[1].is_null || cols[2].is_null)
-		return IDEM_PENDING;
+	if (cols[0].i64 != 1 || cols[1].is_null || cols[2].is_null) {
+		buf_reset(body);
+		/* Only a transaction still open has no answer yet. */
+		return cols[0].i64 != 1 ? IDEM_REUSED : IDEM_PENDING;
+	}
 	if (cols[1].i64 < 100 || cols[1].i64 > 599 || cols[2].len == 0) {
+		buf_reset(body);
 		log_event(
 		    LOG_ERROR, "idem_corrupt", "code=%" PRId64, cols[1].i64);
 		*rc = DB_ERROR;
 		return IDEM_FAILED;
 	}
-	out->code = (int)cols[1].i64;
-	out->len = cols[2].len;
-	log_event(LOG_INFO, "idem_replay", "code=%d", out->code);
+	*code = (int)cols[1].i64;
+	body->len = cols[2].len;
+	log_event(LOG_INFO, "idem_replay", "code=%d", *code);
 	return IDEM_FOUND;
 }
 

@@ -1,14 +1,14 @@
 /*
  * Batch payouts: one CALL payd_payout (sql/R__payd_payout.sql) per
- * attempt, retried whole on a deadlock or a lock-wait timeout, and the
- * Idempotency-Key protocol of ledger.h for a batch, whose canonical text
- * and answer are larger than a transfer's.
+ * attempt, retried whole on a deadlock or a lock-wait timeout, with the
+ * Idempotency-Key protocol of idem.h (whose answers go up to a batch's).
  */
 #include <assert.h>
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
 
+#include "idem.h"
 #include "ledger_batch.h"
 #include "log.h"
 #include "metrics.h"
@@ -220,90 +220,58 @@ ledger_batch_call(struct db *db, const struct config *cfg,
 	return db_call_end(db, STMT_PAYOUT, rc, rc == DB_OK);
 }
 
+/* The batch's key, for idem.h. */
+static struct idem_key
+ledger_batch_key(const struct ledger_batch_req *req)
+{
+	assert(strlen(req->canon) == req->canon_len);
+	return (struct idem_key){req->user_id, req->idem_key, req->canon};
+}
+
 /*
- * Answers from what the key holds, into body and res->status: REPLAY,
- * REUSED (another request), BUSY (no answer yet), FAILED; or DONE when
- * the key is gone (purged meanwhile): the caller runs the batch again.
+ * Answers from what the key holds (idem_replay), into body and
+ * res->status: REPLAY, REUSED (another request), BUSY (no answer yet),
+ * FAILED; or DONE when the key is gone (purged meanwhile): the caller
+ * runs the batch again.
  */
 static enum ledger_batch_rc
 ledger_batch_replay(struct db *db, const struct ledger_batch_req *req,
     struct ledger_batch_res *res, struct buf *body)
 {
-	struct db_val in[] = {
-	    DB_STR_IN((uintptr_t)req->canon, req->canon_len),
-	    DB_I64_IN(req->user_id),
-	    DB_STR_IN((uintptr_t)req->idem_key, strlen(req->idem_key)),
-	};
-	/* Straight into the response buffer: a batch's answer is large. */
-	struct db_val out[] = {DB_I64_OUT(), DB_I64_OUT(),
-	    {.type = DB_STR, .str = body->data, .cap = body->cap}};
-	enum db_rc rc;
+	struct idem_key k = ledger_batch_key(req);
 
-	buf_reset(body);
-	rc = db_row(db, STMT_IDEM_GET, in, 3, out, 3);
-	if (rc == DB_NOT_FOUND)
-		return LEDGER_BATCH_DONE;
-	if (rc != DB_OK) {
-		res->db_rc = rc;
-		return LEDGER_BATCH_FAILED;
-	}
-	if (out[0].i64 != 1)
+	switch (idem_replay(db, &k, &res->status, body, &res->db_rc)) {
+	case IDEM_FOUND:
+		return LEDGER_BATCH_REPLAY;
+	case IDEM_REUSED:
 		return LEDGER_BATCH_REUSED;
-	/* Only a transaction still open has no answer yet. */
-	if (out[1].is_null || out[2].is_null)
+	case IDEM_PENDING:
 		return LEDGER_BATCH_BUSY;
-	if (out[1].i64 < 200 || out[1].i64 > 599 || out[2].len == 0) {
-		log_event(
-		    LOG_ERROR, "idem_corrupt", "status=%" PRId64, out[1].i64);
-		res->db_rc = DB_ERROR;
+	case IDEM_GONE:
+		return LEDGER_BATCH_DONE;
+	default:
 		return LEDGER_BATCH_FAILED;
 	}
-	res->status = (int)out[1].i64;
-	body->len = out[2].len;
-	log_event(LOG_INFO, "idem_replay", "status=%d", res->status);
-	return LEDGER_BATCH_REPLAY;
 }
 
 /*
  * Ends a batch that moved money: with a key, the CALL left its
  * transaction open, and the answer is stored under the key before the
- * COMMIT, so that both are one write.
+ * COMMIT, so that both are one write (idem_finish).
  */
 static enum ledger_batch_rc
 ledger_batch_close(struct db *db, const struct ledger_batch_req *req,
     struct ledger_batch_res *res, int status, struct buf *body)
 {
-	uint64_t affected = 0;
-	enum db_rc rc;
+	struct idem_key k;
+	struct idem_answer a = {status, body->data, body->len};
 
 	if (req->idem_key == NULL)
 		return LEDGER_BATCH_DONE;
+	k = ledger_batch_key(req);
 	db_txn_adopt(db, STMT_PAYOUT);
-	{
-		struct db_val in[] = {
-		    DB_I64_IN(status),
-		    DB_STR_IN((uintptr_t)body->data, body->len),
-		    DB_I64_IN(req->user_id),
-		    DB_STR_IN((uintptr_t)req->idem_key, strlen(req->idem_key)),
-		};
-
-		/* The largest answer fits the column (bounds.h). */
-		assert(body->len <= IDEM_RESPONSE_SIZE_MAX);
-		rc = db_exec(db, STMT_IDEM_FINISH, in, 4, &affected);
-	}
-	if (rc == DB_OK && affected != 1) {
-		log_event(LOG_ERROR, "idem_finish", "affected=%llu",
-		    (unsigned long long)affected);
-		db_txn_rollback(db);
-		res->db_rc = DB_ERROR;
-		return LEDGER_BATCH_FAILED;
-	}
-	rc = db_txn_end(db);
-	if (rc != DB_OK) {
-		res->db_rc = rc;
-		return LEDGER_BATCH_FAILED;
-	}
-	return LEDGER_BATCH_DONE;
+	res->db_rc = idem_finish(db, &k, &a);
+	return res->db_rc == DB_OK ? LEDGER_BATCH_DONE : LEDGER_BATCH_FAILED;
 }
 
 /*
@@ -431,24 +399,15 @@ enum ledger_batch_rc
 ledger_batch_refuse(struct db *db, const struct ledger_batch_req *req,
     struct ledger_batch_res *res, int status, struct buf *body)
 {
+	struct idem_key k;
+	struct idem_answer a = {status, body->data, body->len};
 	enum db_rc rc;
 
 	assert(!db->in_txn && !body->overflow);
 	if (req->idem_key == NULL)
 		return LEDGER_BATCH_DONE;
-	/* One statement under autocommit: its own short transaction. */
-	rc = db_ensure(db);
-	if (rc == DB_OK) {
-		struct db_val in[] = {
-		    DB_I64_IN(req->user_id),
-		    DB_STR_IN((uintptr_t)req->idem_key, strlen(req->idem_key)),
-		    DB_STR_IN((uintptr_t)req->canon, req->canon_len),
-		    DB_I64_IN(status),
-		    DB_STR_IN((uintptr_t)body->data, body->len),
-		};
-
-		rc = db_exec(db, STMT_IDEM_INSERT, in, 5, NULL);
-	}
+	k = ledger_batch_key(req);
+	rc = idem_record(db, &k, &a);
 	if (rc == DB_OK)
 		return LEDGER_BATCH_DONE;
 	if (rc == DB_DUPLICATE) {

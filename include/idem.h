@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "bounds.h"
+#include "buf.h"
 #include "db.h"
 
 /* What a key holds, as idem_replay() read it. */
@@ -33,10 +34,14 @@ enum idem_rc {
 	IDEM_RC__MAX
 };
 
-/* A stored answer: a code (100 to 599) and its bytes. */
+/*
+ * An answer to store: a code (100 to 599) and its bytes, 1 to
+ * IDEM_RESPONSE_SIZE_MAX of them (a batch's answer is the largest), where
+ * the caller wrote them (its response buffer): nothing is copied.
+ */
 struct idem_answer {
 	int code;
-	char body[IDEM_RESPONSE_SIZE_MAX + 1];
+	const char *body;
 	size_t len;
 };
 
@@ -54,11 +59,13 @@ struct idem_key {
 bool idem_key_is_valid(const char *key);
 
 /*
- * Reads what k holds into *out (IDEM_FOUND). *rc gets the database's
- * outcome when IDEM_FAILED (DB_ERROR for a corrupt row).
+ * Reads what k holds: on IDEM_FOUND its code in *code and its bytes, as
+ * stored, in body, read straight into it (body->cap must exceed
+ * IDEM_RESPONSE_SIZE_MAX). body is emptied whatever the outcome. *rc gets
+ * the database's outcome when IDEM_FAILED (DB_ERROR for a corrupt row).
  */
-enum idem_rc idem_replay(struct db *db, const struct idem_key *k,
-    struct idem_answer *out, enum db_rc *rc);
+enum idem_rc idem_replay(struct db *db, const struct idem_key *k, int *code,
+    struct buf *body, enum db_rc *rc);
 
 /*
  * Stores answer under k in the transaction a movement's procedure left
