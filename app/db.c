@@ -415,6 +415,13 @@ db_stmt_fail(struct db *db, enum stmt id)
 {
 	MYSQL_STMT *st = db->stmt[id];
 
+	/*
+	 * A read that failed under a statement (a lost connection, a time-out
+	 * while fetching) can leave its error on the connection only.
+	 */
+	if (mysql_stmt_errno(st) == 0 && mysql_errno(db->conn) != 0)
+		return db_classify(db, id, mysql_errno(db->conn),
+		    mysql_sqlstate(db->conn), mysql_error(db->conn));
 	return db_classify(db, id, mysql_stmt_errno(st),
 	    mysql_stmt_sqlstate(st), mysql_stmt_error(st));
 }
