@@ -49,7 +49,11 @@ stack_db_boot() {
 		    { cat "$dir/install-db.log" >&2; return 1; }
 	fi
 	# Durable settings: every commit is on disk (make run, bench, tests).
-	mariadbd --no-defaults --datadir="$dir/data" \
+	# Its own temporary directory: a sweep of /tmp by other work on the
+	# machine deleted the server's on-disk temporary tables under a long
+	# query (payd audit: "Error on delete of '/tmp/#sql-temptable-...'").
+	mkdir -p "$dir/tmp"
+	mariadbd --no-defaults --datadir="$dir/data" --tmpdir="$dir/tmp" \
 	    --socket="$dir/mysql.sock" --pid-file="$dir/mysqld.pid" \
 	    --skip-networking --skip-name-resolve $user_opt \
 	    --log-error="$dir/mysqld.err" \
