@@ -430,10 +430,12 @@ MYSQL *
 db_node_connect(MYSQL *conn, const struct config *cfg, int node,
     unsigned long flags)
 {
-	const struct config_db_node *n = &cfg->db_nodes[node];
-	bool unix_sock = n->port == 0;
+	const struct config_db_node *n;
+	bool unix_sock;
 
 	assert(node >= 0 && node < cfg->db_node_count);
+	n = &cfg->db_nodes[node];
+	unix_sock = n->port == 0;
 	return mysql_real_connect(conn, unix_sock ? NULL : n->host,
 	    cfg->db_user, cfg->db_password, cfg->db_name, n->port,
 	    unix_sock ? n->host : NULL, flags);
