@@ -396,8 +396,8 @@ config_db_nodes(struct config *cfg, char *err, size_t err_size)
 	int n = 0;
 
 	if (cfg->db_socket[0] != '\0') {
-		_Static_assert(sizeof(cfg->db_socket) <=
-		                   sizeof(cfg->db_nodes[0].host),
+		_Static_assert(
+		    sizeof(cfg->db_socket) <= sizeof(cfg->db_nodes[0].host),
 		    "db_socket fits a node");
 		cfg->db_nodes[0].port = 0;
 		memcpy(cfg->db_nodes[0].host, cfg->db_socket,
@@ -410,7 +410,8 @@ config_db_nodes(struct config *cfg, char *err, size_t err_size)
 	for (save = list; (entry = strsep(&save, ",")) != NULL;) {
 		entry = config_trim(entry);
 		if (entry[0] == '\0') {
-			(void)snprintf(err, err_size, "db_host: an empty entry");
+			(void)snprintf(
+			    err, err_size, "db_host: an empty entry");
 			return -1;
 		}
 		if (n == DB_HOST_COUNT_MAX) {
@@ -418,8 +419,8 @@ config_db_nodes(struct config *cfg, char *err, size_t err_size)
 			    "db_host: more than %d nodes", DB_HOST_COUNT_MAX);
 			return -1;
 		}
-		if (config_db_node(cfg, entry, &cfg->db_nodes[n], err,
-		        err_size) != 0)
+		if (config_db_node(
+		        cfg, entry, &cfg->db_nodes[n], err, err_size) != 0)
 			return -1;
 		n++;
 	}

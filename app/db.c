@@ -427,8 +427,8 @@ db_stmt_fail(struct db *db, enum stmt id)
 }
 
 MYSQL *
-db_node_connect(MYSQL *conn, const struct config *cfg, int node,
-    unsigned long flags)
+db_node_connect(
+    MYSQL *conn, const struct config *cfg, int node, unsigned long flags)
 {
 	const struct config_db_node *n;
 	bool unix_sock;
@@ -634,8 +634,9 @@ db_ensure(struct db *db)
 			continue;
 		if (i > 0) {
 			log_event(LOG_WARN, "db_fallback",
-			    "host=%s port=%u preferred=%s", cfg->db_nodes[i].host,
-			    cfg->db_nodes[i].port, cfg->db_nodes[0].host);
+			    "host=%s port=%u preferred=%s",
+			    cfg->db_nodes[i].host, cfg->db_nodes[i].port,
+			    cfg->db_nodes[0].host);
 			db->fallback_until_ms =
 			    util_now_ms() + DB_FALLBACK_RETURN_MS;
 		}

@@ -698,7 +698,8 @@ migrate_connect(const struct config *cfg)
 			return conn;
 		log_event(LOG_ERROR, "migrate",
 		    "stage=connect host=%s errno=%u msg=\"%.200s\"",
-		    cfg->db_nodes[i].host, mysql_errno(conn), mysql_error(conn));
+		    cfg->db_nodes[i].host, mysql_errno(conn),
+		    mysql_error(conn));
 		mysql_close(conn);
 	}
 	return NULL;

@@ -718,8 +718,8 @@ START_TEST(test_preferred_db_host_down__served_through_fallback)
 	ck_assert_int_gt(register_login(payer, tok), 0);
 	ck_assert_int_gt(register_login(payee, tok2), 0);
 	ck_assert_int_eq(top_up(tok, "500.00"), 200);
-	(void)snprintf(body, sizeof(body), "{\"to\":\"%s\",\"amount\":\"1.00\"}",
-	    payee);
+	(void)snprintf(
+	    body, sizeof(body), "{\"to\":\"%s\",\"amount\":\"1.00\"}", payee);
 	/* nginx shares the requests between payd and payd2: until payd2
 	 * has made 5 transfers (200 at most, funded for all). */
 	while (n < 200 && payd2_answered(201) - ok0 < 5) {

@@ -251,8 +251,8 @@ load_ok(const char *text, struct config *c)
 	    "%sjwt_secret = 0123456789abcdef0123456789abcdef\n", text);
 	p = write_tmp(all);
 	config_defaults(c);
-	ck_assert_msg(config_load(c, p, err, sizeof(err)) == 0, "%s: %s", text,
-	    err);
+	ck_assert_msg(
+	    config_load(c, p, err, sizeof(err)) == 0, "%s: %s", text, err);
 	unlink(p);
 }
 
