@@ -4,6 +4,7 @@
  * body shared by POST /register and POST /login.
  */
 #include <assert.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,12 +18,12 @@
 #include "token.h"
 
 static const char *auth_token_of(const char *header);
-static enum db_rc auth_load_user(struct ctx *ctx, int64_t user_id,
-    char name[USERNAME_LEN_MAX + 1], int64_t *balance_minor, int64_t *gen,
-    int64_t *available_minor);
-static bool auth_row_is_callers(struct ctx *ctx, int64_t user_id,
-    const char *name, int64_t gen, int64_t balance_minor,
-    int64_t available_minor);
+static enum db_rc auth_load_user(struct ctx *ctx, bool *is_callers,
+    int64_t *balance_minor, int64_t *available_minor);
+static void auth_checked(
+    struct ctx *ctx, int64_t balance_minor, int64_t available_minor);
+static size_t auth_users_json(
+    struct ctx *const *ctxs, size_t n, char json[DB_USER_BATCH_JSON_SIZE_MAX]);
 
 /*
  * The token of "Bearer <t>" or "JWT <t>" (RFC 6750 section 2.1; the JWT
@@ -51,34 +52,29 @@ auth_token_of(const char *header)
 }
 
 /*
- * Reads the username, balance, token generation and available (balance -
- * reserved by pending holds) of user_id (db_row_read: once more on a fresh
- * connection when the first had died). The balance comes with the row, so
- * GET /balance needs no second
- * read.
+ * Reads the row of the token's user id: whether it is the token's user
+ * (*is_callers: the rule is payd_caller_is, sql/R__payd_caller_is.sql),
+ * its balance and available (balance - reserved by pending holds)
+ * (db_row_read: once more on a fresh connection when the first had died).
+ * The balance comes with the row, so GET /balance needs no second read.
+ * DB_NOT_FOUND when there is no user of that id.
  */
 static enum db_rc
-auth_load_user(struct ctx *ctx, int64_t user_id,
-    char name[USERNAME_LEN_MAX + 1], int64_t *balance_minor, int64_t *gen,
+auth_load_user(struct ctx *ctx, bool *is_callers, int64_t *balance_minor,
     int64_t *available_minor)
 {
-	/* Read and not used here; cppcheck sees only its initializer. */
-	/* cppcheck-suppress variableScope */
-	char created[AUTH_TIME_SIZE];
-	struct db_val in[] = {DB_I64_IN(user_id)};
-	struct db_val out[] = {
-	    {.type = DB_STR, .str = name, .cap = USERNAME_LEN_MAX + 1},
-	    DB_I64_OUT(),
-	    DB_I64_OUT(),
-	    DB_STR_OUT(created),
-	    DB_I64_OUT(),
+	struct db_val in[] = {
+	    DB_STR_IN(ctx->username, strlen(ctx->username)),
+	    DB_I64_IN(ctx->token_gen),
+	    DB_I64_IN(ctx->user_id),
 	};
-	enum db_rc rc = db_row_read(ctx->db, STMT_USER_GET, in, 1, out, 5);
+	struct db_val out[] = {DB_I64_OUT(), DB_I64_OUT(), DB_I64_OUT()};
+	enum db_rc rc = db_row_read(ctx->db, STMT_USER_GET, in, 3, out, 3);
 
 	if (rc == DB_OK) {
+		*is_callers = out[0].i64 != 0;
 		*balance_minor = out[1].i64;
-		*gen = out[2].i64;
-		*available_minor = out[4].i64;
+		*available_minor = out[2].i64;
 	}
 	return rc;
 }
@@ -116,20 +112,12 @@ auth_token(struct ctx *ctx)
 }
 
 /*
- * Whether the users row (user_id, name, gen, balance) is the token's user;
- * if so, the caller is checked and its balance kept. The name must match
- * too: should an id ever be reused after its user was deleted, an old
- * token would not open the new account. So must the token generation: a
- * token issued before the user's last POST /logout or POST /password is
- * refused (API.md), by this read that every request makes anyway.
+ * The caller is checked (payd_caller_is said the row is the token's user:
+ * the id under the token's name and generation), and its balance kept.
  */
-static bool
-auth_row_is_callers(struct ctx *ctx, int64_t user_id, const char *name,
-    int64_t gen, int64_t balance_minor, int64_t available_minor)
+static void
+auth_checked(struct ctx *ctx, int64_t balance_minor, int64_t available_minor)
 {
-	if (user_id != ctx->user_id || strcmp(name, ctx->username) != 0 ||
-	    gen != ctx->token_gen)
-		return false;
 	ctx->user_checked = true;
 	ctx->balance_minor = balance_minor;
 	ctx->available_minor = available_minor;
@@ -138,34 +126,33 @@ auth_row_is_callers(struct ctx *ctx, int64_t user_id, const char *name,
 	       ctx->balance_minor <= MONEY_BALANCE_MAX_MINOR);
 	assert(ctx->available_minor >= 0 &&
 	       ctx->available_minor <= ctx->balance_minor);
-	return true;
 }
 
 int
 auth_user(struct ctx *ctx)
 {
-	char name[USERNAME_LEN_MAX + 1];
-	int64_t balance_minor = -1, gen = -1, available_minor = -1;
+	int64_t balance_minor = -1, available_minor = -1;
+	bool is_callers = false;
 	enum db_rc rc;
 
 	assert(ctx->user_id > 0);
 	if (ctx->user_checked)
 		return 0;
-	rc = auth_load_user(
-	    ctx, ctx->user_id, name, &balance_minor, &gen, &available_minor);
+	rc = auth_load_user(ctx, &is_callers, &balance_minor, &available_minor);
 	if (rc != DB_OK && rc != DB_NOT_FOUND) {
 		handler_db_error(ctx, rc);
 		return -1;
 	}
-	if (rc == DB_NOT_FOUND || !auth_row_is_callers(ctx, ctx->user_id, name,
-	                              gen, balance_minor, available_minor)) {
-		bool revoked = rc == DB_OK && strcmp(name, ctx->username) == 0;
-
+	if (!is_callers) {
+		/* The id is there under another name or generation: revoked
+		 * by POST /logout or POST /password (or the id reused). */
 		log_event(LOG_INFO, "auth_rejected", "reason=%s uid=%lld",
-		    revoked ? "revoked" : "no_user", (long long)ctx->user_id);
+		    rc == DB_OK ? "revoked" : "no_user",
+		    (long long)ctx->user_id);
 		http_error(ctx->resp, API_UNAUTHORIZED, NULL);
 		return -1;
 	}
+	auth_checked(ctx, balance_minor, available_minor);
 	return 0;
 }
 
@@ -175,36 +162,58 @@ auth_user_before_400(struct ctx *ctx)
 	(void)auth_user(ctx);
 }
 
+/*
+ * The tokens of ctxs[0..n) as STMT_USER_BATCH's document, into json:
+ * [[id, "name", gen], ...]. A token's name is a username (token_verify
+ * checks it: A-Z a-z 0-9 _ . -, nothing to escape). Returns its length.
+ */
+static size_t
+auth_users_json(
+    struct ctx *const *ctxs, size_t n, char json[DB_USER_BATCH_JSON_SIZE_MAX])
+{
+	size_t len = 1;
+
+	json[0] = '[';
+	for (size_t i = 0; i < n; i++) {
+		const struct ctx *c = ctxs[i];
+		int k;
+
+		assert(strcspn(c->username, "\"\\") == strlen(c->username));
+		k = snprintf(json + len, DB_USER_ITEM_JSON_SIZE_MAX,
+		    "%s[%" PRId64 ",\"%s\",%" PRId64 "]", i == 0 ? "" : ",",
+		    c->user_id, c->username, c->token_gen);
+		assert(k > 0 && k < DB_USER_ITEM_JSON_SIZE_MAX);
+		len += (size_t)k;
+	}
+	json[len++] = ']';
+	json[len] = '\0';
+	assert(len < DB_USER_BATCH_JSON_SIZE_MAX);
+	return len;
+}
+
 void
 auth_users_load(struct ctx *const *ctxs, size_t n)
 {
-	char name[USERNAME_LEN_MAX + 1] = ""; /* db_fetch fills it */
-	struct db_val in[WORKER_BATCH_MAX];
-	struct db_val out[] = {
-	    DB_I64_OUT(),
-	    {.type = DB_STR, .str = name, .cap = sizeof(name)},
-	    DB_I64_OUT(),
-	    DB_I64_OUT(),
-	    DB_I64_OUT(),
-	};
+	char json[DB_USER_BATCH_JSON_SIZE_MAX];
+	struct db_val in[1];
+	/* the request's index from 1, balance, available */
+	struct db_val out[] = {DB_I64_OUT(), DB_I64_OUT(), DB_I64_OUT()};
 	struct db *db;
 
 	assert(n <= WORKER_BATCH_MAX);
 	if (n < 2)
 		return; /* one row: auth_user()'s own read */
-	/* No user has id 0: AUTO_INCREMENT starts at 1. */
-	for (size_t i = 0; i < WORKER_BATCH_MAX; i++)
-		in[i] = DB_I64_IN(i < n ? ctxs[i]->user_id : 0);
+	in[0] = DB_STR_IN(json, auth_users_json(ctxs, n, json));
 	db = ctxs[0]->db;
-	if (db_ensure(db) != DB_OK || db_query(db, STMT_USER_BATCH, in,
-	                                  WORKER_BATCH_MAX, out, 5) != DB_OK)
+	if (db_ensure(db) != DB_OK ||
+	    db_query(db, STMT_USER_BATCH, in, 1, out, 3) != DB_OK)
 		return; /* each auth_user() tries again and answers */
 	while (db_fetch(db, STMT_USER_BATCH) == DB_OK) {
-		/* The same user may send several requests of a batch. */
-		for (size_t i = 0; i < n; i++)
-			if (!ctxs[i]->user_checked)
-				(void)auth_row_is_callers(ctxs[i], out[0].i64,
-				    name, out[3].i64, out[2].i64, out[4].i64);
+		int64_t i = out[0].i64;
+
+		/* A row only for a request whose user payd_caller_is found. */
+		if (i >= 1 && (size_t)i <= n && !ctxs[i - 1]->user_checked)
+			auth_checked(ctxs[i - 1], out[1].i64, out[2].i64);
 	}
 	db_query_end(db, STMT_USER_BATCH);
 }

@@ -55,11 +55,12 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
         "SELECT id, username, password_hash, token_gen FROM users "
         "WHERE username = ?",
         1},
+    /* The caller's row, and whether it is the token's user: the rule is
+     * payd_caller_is (sql/R__payd_caller_is.sql). Name, generation, id. */
     [STMT_USER_GET] = {"user_get",
-        "SELECT username, balance, token_gen, "
-        "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ'), balance - reserved "
+        "SELECT payd_caller_is(id, ?, ?), balance, balance - reserved "
         "FROM users WHERE id = ?",
-        1},
+        3},
     /* POST /password: the hash to check the current password against,
      * while the token's generation is still the user's. */
     [STMT_USER_HASH] = {"user_hash",
@@ -77,12 +78,17 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
         "WHERE id = ? AND token_gen = ?",
         2},
     /* The callers of a batch of requests that a worker took at once
-     * (worker.c), in one point read each: WORKER_BATCH_MAX ids, the
-     * unused ones 0 (no user has id 0). */
+     * (worker.c), one point read each: the requests' tokens as one JSON
+     * document, [[id, "name", gen], ...]; a row, by the request's index
+     * from 1, for each whose user payd_caller_is finds. */
     [STMT_USER_BATCH] = {"user_batch",
-        "SELECT id, username, balance, token_gen, balance - reserved "
-        "FROM users WHERE id IN (?, ?, ?, ?, ?, ?, ?, ?)",
-        WORKER_BATCH_MAX},
+        "SELECT j.i, u.balance, u.balance - u.reserved "
+        "FROM JSON_TABLE(?, '$[*]' COLUMNS (i FOR ORDINALITY, "
+        "id BIGINT PATH '$[0]', name VARCHAR(32) PATH '$[1]', "
+        "gen BIGINT PATH '$[2]')) AS j "
+        "JOIN users u ON u.id = j.id "
+        "WHERE payd_caller_is(j.id, j.name, j.gen)",
+        1},
     /* The whole of POST /balance in one round trip: the stored procedure
      * of sql/R__payd_deposit.sql. */
     [STMT_DEPOSIT] = {"deposit", "CALL payd_deposit(?, ?, ?, ?, ?, ?, ?, ?)",

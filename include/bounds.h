@@ -222,7 +222,7 @@ _Static_assert(DB_BATCH_LOCK_WAITS + 1 < DB_CALL_LOCK_WAITS_MAX,
  * Requests a worker takes from the listening socket at once when they are
  * of one kind that runs together: reads of the caller's row (GET /balance,
  * GET /transactions), whose users are read in one statement
- * (STMT_USER_BATCH has this many parameters), or transfers, run in one
+ * (STMT_USER_BATCH's document has this many items), or transfers, run in one
  * transaction (STMT_TRANSFER_BATCH has this many slots).
  */
 #define WORKER_BATCH_MAX 8
@@ -241,14 +241,22 @@ _Static_assert(DB_BATCH_LOCK_WAITS + 1 < DB_CALL_LOCK_WAITS_MAX,
 #define DB_TRANSFER_BATCH_JSON_SIZE_MAX                                        \
 	(WORKER_BATCH_MAX * DB_TRANSFER_ITEM_JSON_SIZE_MAX + 2)
 /*
+ * One caller in STMT_USER_BATCH's document, [id, "name", gen]: a username
+ * of at most USERNAME_LEN_MAX bytes, two integers of at most 20
+ * characters, and their punctuation: under 96 bytes.
+ */
+#define DB_USER_ITEM_JSON_SIZE_MAX 96
+#define DB_USER_BATCH_JSON_SIZE_MAX                                            \
+	(WORKER_BATCH_MAX * DB_USER_ITEM_JSON_SIZE_MAX + 2)
+_Static_assert(USERNAME_LEN_MAX + 2 * 20 + 8 < DB_USER_ITEM_JSON_SIZE_MAX,
+    "a caller's item fits its room in STMT_USER_BATCH's document");
+/*
  * Result columns of one statement: the most is a hold's answer
  * (payd_hold_answer: the state, the hold's ten, the payer's available) and
  * GET /transfers/{id}'s twelve; GET /statement's nine.
  */
 #define DB_COLUMN_COUNT_MAX 16
 #define DB_PARAM_COUNT_MAX 72
-_Static_assert(WORKER_BATCH_MAX <= DB_PARAM_COUNT_MAX,
-    "STMT_USER_BATCH binds one parameter per request of a batch");
 _Static_assert(DB_TRANSFER_BATCH_PARAMS <= DB_PARAM_COUNT_MAX,
     "STMT_TRANSFER_BATCH binds every slot of a batch");
 
@@ -294,8 +302,6 @@ _Static_assert(DB_TRANSFER_BATCH_PARAMS <= DB_PARAM_COUNT_MAX,
 #define UTIL_TIME_SIZE 21
 /* A DATETIME "2026-11-26 03:15:49" and its NUL (util_format_sql_time). */
 #define UTIL_SQL_TIME_SIZE 20
-/* A created_at as STMT_USER_GET formats it, "2026-11-26T03:15:49Z". */
-#define AUTH_TIME_SIZE 32
 /* "YYYY-MM-DD HH:MM:SS" and its NUL: a DATETIME as MariaDB reads it. */
 #define REGISTER_DATETIME_SIZE 20
 #define LEDGER_SQL_TIME_SIZE 20

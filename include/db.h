@@ -20,11 +20,11 @@ enum stmt {
 	STMT_SET_LOCK_WAIT,     /* the session's lock-wait timeout */
 	STMT_USER_INSERT,       /* new user: username, hash */
 	STMT_USER_LOGIN,        /* id, hash, token_gen by username */
-	STMT_USER_GET,          /* name, balance, gen, created_at, available */
+	STMT_USER_GET,          /* is the token's, balance, available */
 	STMT_USER_HASH,         /* the hash of an id under a token_gen */
 	STMT_USER_PASSWORD_SET, /* new hash, token_gen + 1 */
 	STMT_USER_LOGOUT,       /* token_gen + 1 */
-	STMT_USER_BATCH,        /* id, name, balance, gen, available of ids */
+	STMT_USER_BATCH,        /* index, balance, available of the callers */
 	STMT_DEPOSIT,           /* CALL payd_deposit: a whole top-up */
 	STMT_TRANSFER,          /* CALL payd_transfer: a whole transfer */
 	STMT_TRANSFER_BATCH,    /* CALL payd_transfer_many: up to 8 at once */

@@ -1,12 +1,15 @@
--- The caller check of payd_deposit and payd_transfer
--- (sql/R__payd_deposit.sql, sql/R__payd_transfer.sql), as auth_user()
--- (app/auth.c) makes it for every other route: true when the token's user id still
--- exists under the token's name, compared byte for byte (should an id
--- ever be reused after its user was deleted, an old token would not open
--- the new account), and the token's generation is the user's current one
--- (a token issued before a POST /logout or POST /password is refused:
--- sql/003_accounts.sql). A read outside any transaction: the money moves
--- that follow check the row again under its lock.
+-- The caller check, the one place of its rule: true when the token's user
+-- id still exists under the token's name, compared byte for byte (should
+-- an id ever be reused after its user was deleted, an old token would not
+-- open the new account), and the token's generation is the user's current
+-- one (a token issued before a POST /logout or POST /password is refused:
+-- sql/003_accounts.sql). Called by every procedure a request CALLs
+-- (payd_deposit, payd_transfer_who for payd_transfer, payd_transfer_many
+-- and payd_hold_create, payd_hold_end, payd_refund, payd_payout) and, for
+-- every other route, by the app's read of the caller's row (auth_user and
+-- auth_users_load in app/auth.c: STMT_USER_GET, STMT_USER_BATCH). A read
+-- outside any transaction: the money moves that follow check the row
+-- again under its lock.
 CREATE OR REPLACE DEFINER = payd_owner FUNCTION payd_caller_is(
     p_user BIGINT, p_name VARCHAR(32), p_gen BIGINT)
     RETURNS BOOLEAN

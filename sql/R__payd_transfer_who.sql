@@ -3,12 +3,11 @@
 -- and who is paid, read outside any transaction (the moves check the rows
 -- again under their locks).
 --
--- The caller is checked as auth_user() checks it for every other route
--- (payd_caller_is, sql/R__payd_caller_is.sql, written out: the token's user
--- id must still exist under the token's name, compared byte for byte, with
--- the token's generation, p_from_gen, still the user's). The
--- recipient is found by id (p_to > 0) or by username (p_to = 0; without
--- regard to case, the column's collation), its id and name in one read.
+-- The caller is checked by payd_caller_is (sql/R__payd_caller_is.sql: the
+-- token's user id must still exist under the token's name, with the
+-- token's generation, p_from_gen, still the user's). The recipient is
+-- found by id (p_to > 0) or by username (p_to = 0; without regard to
+-- case, the column's collation), its id and name in one read.
 --
 -- p_state (enum ledger_state, include/ledger.h): 0 go on, 1 the caller is gone
 -- (401), 3 no such recipient (404), 2 a transfer to oneself (400), checked
@@ -21,14 +20,10 @@ CREATE OR REPLACE DEFINER = payd_owner PROCEDURE payd_transfer_who(
     SQL SECURITY DEFINER
     COMMENT 'POST /transfer, step 1 (sql/R__payd_transfer_who.sql)'
 BEGIN
-	DECLARE v_name VARCHAR(32) DEFAULT NULL;
-	DECLARE v_gen BIGINT DEFAULT NULL;
 	-- No such row leaves the variable NULL, and no warning.
 	DECLARE CONTINUE HANDLER FOR NOT FOUND BEGIN END;
 
 	SET p_state = 0, p_to_id = NULL, p_to_out = NULL;
-	SELECT username, token_gen INTO v_name, v_gen FROM users
-	    WHERE id = p_from;
 	IF p_to > 0 THEN
 		SET p_to_id = p_to;
 		SELECT username INTO p_to_out FROM users WHERE id = p_to;
@@ -36,9 +31,7 @@ BEGIN
 		SELECT id, username INTO p_to_id, p_to_out FROM users
 		    WHERE username = p_to_name;
 	END IF;
-	IF v_name IS NULL OR
-	    CAST(v_name AS BINARY) <> CAST(p_from_name AS BINARY) OR
-	    v_gen <> p_from_gen THEN
+	IF NOT payd_caller_is(p_from, p_from_name, p_from_gen) THEN
 		SET p_state = 1;
 	ELSEIF p_to_out IS NULL THEN
 		SET p_state = 3;
