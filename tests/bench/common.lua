@@ -35,6 +35,45 @@ response = function(status, headers, body)
   counts[status] = (counts[status] or 0) + 1
 end
 
+-- Two requests per move (hold_capture.lua, refund.lua): POST `first` of
+-- 1.00 from a random sender to another, then, once its 201 has come back
+-- (and made(body) says that answer is the first's), POST `second` with
+-- its id (a string.format pattern) by its recipient, whose token is the
+-- line of $BENCH_TOKENS its name gives (line k is bench_k). Sets wrk's
+-- request and response; every other request of a thread is a second.
+function common.pair(first, second, made)
+  local tokens, ids = common.load_tokens(0)
+  local count = response
+  local due = {} -- firsts answered, second not sent yet: {id, recipient}
+
+  request = function()
+    local c = table.remove(due)
+    if c then
+      return wrk.format("POST", string.format(second, c[1]), {
+        ["Authorization"] = "Bearer " .. tokens[c[2]],
+      })
+    end
+    local i = math.random(1, #tokens)
+    local j
+    repeat
+      j = math.random(1, #tokens)
+    until j ~= i
+    return wrk.format("POST", first, {
+      ["Authorization"] = "Bearer " .. tokens[i],
+      ["Content-Type"] = "application/json",
+    }, '{"to_id":' .. ids[j] .. ',"amount":"1.00"}')
+  end
+
+  response = function(status, headers, body)
+    count(status, headers, body)
+    if status == 201 and made(body) then
+      local id = body:match('"id":(%d+)')
+      local to = tonumber(body:match('"to":"bench_(%d+)"') or "")
+      if id and to and tokens[to] then due[#due + 1] = {id, to} end
+    end
+  end
+end
+
 function done(summary, latency, requests)
   local all, keys = {}, {}
   for _, t in ipairs(threads) do

@@ -15,41 +15,9 @@
 # KEEP=1 keeps the temporary directory. Last line: "deploy: N passed, M
 # failed"; the exit status is non-zero when any check failed.
 set -u
-root=$(CDPATH='' cd -- "$(dirname -- "$0")/../.." && pwd)
-cd "$root" || exit 1
-. "$root/tests/lib/stack.sh"
-
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); printf 'ok %d - %s\n' "$((pass + fail))" "$1"; }
-nok() { fail=$((fail + 1)); printf 'not ok %d - %s\n' "$((pass + fail))" "$1"; }
-check() { # description command...
-	desc=$1
-	shift
-	if "$@"; then ok "$desc"; else nok "$desc"; return 1; fi
-}
-# Runs a command until it succeeds, every 0.1 s, at most tries times: a
-# guard against a hang, not a bound on how fast the machine is.
-eventually() { # tries command...
-	et=$1
-	shift
-	ei=0
-	until "$@"; do
-		ei=$((ei + 1))
-		[ "$ei" -ge "$et" ] && return 1
-		sleep 0.1
-	done
-}
-# Runs a command with its output into a file (not the check's own line).
-logged() { # file command...
-	lf=$1
-	shift
-	"$@" >"$lf" 2>&1
-}
-finish() {
-	echo "deploy: $pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-}
+test_name=deploy
+# shellcheck source=tests/deploy/lib.sh
+. "$(dirname -- "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "test_install.sh: run as root" >&2; exit 1; }
 for c in mariadbd mariadb nginx socat setpriv curl; do
@@ -282,6 +250,10 @@ check "app account can SELECT" logged "$T/select.out" \
     app_sql 'SELECT COUNT(*) FROM users'
 check "app account can INSERT a user (POST /register)" app_sql \
     "INSERT INTO users (username, password_hash) VALUES ('deploy_t', 'x')"
+app_cannot() { # sql: fails as the app's account, whatever the error
+	! MYSQL_PWD=$dbpw1 mariadb --no-defaults -S "$db/mysql.sock" -u payd \
+	    payd -e "$1" 2>/dev/null
+}
 app_denied() { # sql: refused for want of a right (ERROR 1142/1143)
 	MYSQL_PWD=$(conf_val db_password) mariadb --no-defaults \
 	    -S "$db/mysql.sock" -u payd -N -B payd -e "$1" 2>&1 |
@@ -313,17 +285,13 @@ check "app account can CALL payd_deposit (no such caller: state 1)" \
     test "$(app_sql "CALL payd_deposit(0, '', 0, 1, 0, UTC_TIMESTAMP(),
     NULL, '')" | cut -f1)" = 1
 check "app account cannot CREATE PROCEDURE" \
-    sh -c "! MYSQL_PWD='$dbpw1' mariadb --no-defaults -S '$db/mysql.sock' \
-    -u payd payd -e 'CREATE PROCEDURE deploy_t() SELECT 1' 2>/dev/null"
+    app_cannot 'CREATE PROCEDURE deploy_t() SELECT 1'
 check "app account cannot CREATE" \
-    sh -c "! MYSQL_PWD='$dbpw1' mariadb --no-defaults -S '$db/mysql.sock' \
-    -u payd payd -e 'CREATE TABLE deploy_t (i INT)' 2>/dev/null"
+    app_cannot 'CREATE TABLE deploy_t (i INT)'
 check "app account cannot ALTER" \
-    sh -c "! MYSQL_PWD='$dbpw1' mariadb --no-defaults -S '$db/mysql.sock' \
-    -u payd payd -e 'ALTER TABLE users ADD COLUMN x INT' 2>/dev/null"
+    app_cannot 'ALTER TABLE users ADD COLUMN x INT'
 check "app account cannot DROP" \
-    sh -c "! MYSQL_PWD='$dbpw1' mariadb --no-defaults -S '$db/mysql.sock' \
-    -u payd payd -e 'DROP TABLE fee_accounts' 2>/dev/null"
+    app_cannot 'DROP TABLE fee_accounts'
 check "app account sees no other database" \
     test "$(app_sql 'SHOW DATABASES' | grep -cv -e '^payd$' \
     -e '^information_schema$')" = 0
@@ -333,8 +301,7 @@ sql "GRANT ALL PRIVILEGES ON *.* TO 'payd'@'localhost' WITH GRANT OPTION"
 check "install.sh runs (3rd, after widening the grants)" run_install 3
 check "3rd run narrows the grants back" grep -q 'narrowed' "$T/install3.log"
 check "after narrowing, the app account cannot CREATE" \
-    sh -c "! MYSQL_PWD='$dbpw1' mariadb --no-defaults -S '$db/mysql.sock' \
-    -u payd payd -e 'CREATE TABLE deploy_t (i INT)' 2>/dev/null"
+    app_cannot 'CREATE TABLE deploy_t (i INT)'
 check "after narrowing, the app account cannot UPDATE a balance" \
     app_denied "UPDATE users SET balance = balance + 100"
 check "after narrowing: no global right, no GRANT OPTION" \
@@ -699,10 +666,12 @@ check "nginx logged no permission problem" \
     '$T/nginx-error.log' '$D/var/log/payd-nginx/nginx-error.log' \
     2>/dev/null"
 
-# Shell scripts stay portable and clean (shellcheck: deploy/deps.sh).
-check "shellcheck deploy/*.sh tests/deploy/test_install.sh" \
-    shellcheck -s sh -e SC1091 deploy/install.sh deploy/deps.sh \
-    deploy/grants.sh tests/deploy/test_install.sh
+# Shell scripts stay portable and clean (shellcheck: deploy/deps.sh),
+# tests/deploy's with the frame they source (-x: tests/deploy/lib.sh).
+check "shellcheck deploy/*.sh tests/deploy/*.sh" \
+    shellcheck -x -s sh -e SC1091 deploy/install.sh deploy/deps.sh \
+    deploy/grants.sh tests/deploy/test_install.sh tests/deploy/test_run.sh \
+    tests/deploy/lib.sh
 
 if [ "$fail" -ne 0 ]; then
 	for f in "$T"/install*.log "$T/serve.err" "$plog" \

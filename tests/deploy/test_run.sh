@@ -9,31 +9,9 @@
 # Usage: sh tests/deploy/test_run.sh (make test-deploy). KEEP=1 keeps the
 # temporary directory. Last line: "run: N passed, M failed".
 set -u
-root=$(CDPATH='' cd -- "$(dirname -- "$0")/../.." && pwd)
-cd "$root" || exit 1
-. "$root/tests/lib/stack.sh"
-
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); printf 'ok %d - %s\n' "$((pass + fail))" "$1"; }
-nok() { fail=$((fail + 1)); printf 'not ok %d - %s\n' "$((pass + fail))" "$1"; }
-check() { # description command...
-	desc=$1
-	shift
-	if "$@"; then ok "$desc"; else nok "$desc"; return 1; fi
-}
-# Runs a command until it succeeds, every 0.1 s, at most tries times: a
-# guard against a hang, not a bound on how fast the machine is.
-eventually() { # tries command...
-	et=$1
-	shift
-	ei=0
-	until "$@"; do
-		ei=$((ei + 1))
-		[ "$ei" -ge "$et" ] && return 1
-		sleep 0.1
-	done
-}
+test_name=run
+# shellcheck source=tests/deploy/lib.sh
+. "$(dirname -- "$0")/lib.sh"
 
 [ -x build/payd ] || { echo "test_run.sh: make first" >&2; exit 1; }
 T=$(mktemp -d /tmp/payd-run.XXXXXX)
@@ -115,5 +93,4 @@ check "Ctrl-C: MariaDB is stopped" eventually 100 sh -c \
 check "Ctrl-C: nginx is stopped" eventually 100 sh -c \
     "! kill -0 $nginx_pid 2>/dev/null"
 
-echo "run: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
