@@ -1,5 +1,5 @@
--- The Idempotency-Key protocol's first step, shared by payd_deposit and
--- payd_transfer (sql/R__payd_deposit.sql, sql/R__payd_transfer.sql): in
+-- The Idempotency-Key protocol's first step, called by payd_txn_begin
+-- (sql/R__payd_txn_begin.sql) for every procedure that takes a key: in
 -- the caller's open transaction, before any money moves, insert the key's
 -- row with the request's hash and no answer yet. A concurrent request with
 -- the same key waits on this row's lock until the first one ends.

@@ -9,7 +9,7 @@
 --      must still exist under the token's name (compared byte for byte),
 --      and the token's generation must still be the user's;
 --   2. START TRANSACTION, then the Idempotency-Key's row when there is a
---      key (payd_claim_key, sql/R__payd_claim_key.sql): a concurrent
+--      key (payd_txn_begin, sql/R__payd_txn_begin.sql): a concurrent
 --      request with the same key waits on its lock;
 --   3. the credit, only if balance <= the cap minus amount;
 --   4. the balance read back under our lock (API.md: the balance right
@@ -18,7 +18,8 @@
 --      0, where all money comes from);
 --   5. COMMIT, unless there is a key: then the transaction stays open and
 --      the app stores its answer under the key and commits (app/idem.c),
---      so that the key and the movement are one atomic write.
+--      so that the key and the movement are one atomic write
+--      (payd_txn_end).
 --
 -- Returns one row: state, movement_id, balance (the caller's, after).
 -- state is enum ledger_state of include/ledger.h, as for payd_transfer:
@@ -56,14 +57,10 @@ proc: BEGIN
 	END IF;
 
 	-- 2. The transaction, and the key first.
-	START TRANSACTION;
-	IF p_key IS NOT NULL THEN
-		CALL payd_claim_key(p_user, p_key, p_canon, v_state);
-		IF v_state <> 0 THEN
-			ROLLBACK;
-			SELECT v_state, v_mid, v_bal;
-			LEAVE proc;
-		END IF;
+	CALL payd_txn_begin(p_user, p_key, p_canon, v_state);
+	IF v_state <> 0 THEN
+		SELECT v_state, v_mid, v_bal;
+		LEAVE proc;
 	END IF;
 
 	-- 3. The credit, under the cap.
@@ -89,8 +86,6 @@ proc: BEGIN
 	    ('external', 0, v_mid, 'funding', -p_amount, NULL, NULL, p_at);
 
 	-- 5. Commit, or leave it to the app to store the key's answer.
-	IF p_key IS NULL THEN
-		COMMIT;
-	END IF;
+	CALL payd_txn_end(v_state, p_key);
 	SELECT v_state, v_mid, v_bal;
 END;

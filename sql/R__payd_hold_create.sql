@@ -4,13 +4,13 @@
 --   1. payd_transfer_who (sql/R__payd_transfer_who.sql): the caller and
 --      the recipient, by id or by name, and not the caller;
 --   2. START TRANSACTION, then the Idempotency-Key's row when there is a
---      key (payd_claim_key);
+--      key (payd_txn_begin);
 --   3. the reservation (payd_reserve, sql/R__payd_reserve.sql): reserved
 --      grows by amount + fee, only if the payer is not frozen and its
 --      available (balance - reserved) covers it, in one statement under
 --      the payer's row lock; then the hold's row;
 --   4. COMMIT, unless there is a key: the app stores its answer under the
---      key and commits (app/idem.c).
+--      key and commits (app/idem.c); ROLLBACK on a refusal (payd_txn_end).
 -- Answers payd_hold_answer's row; its state (enum ledger_state,
 -- include/ledger.h): 0 done, 1 caller gone, 2 oneself, 3 no
 -- such recipient, 4 insufficient funds, 9 the payer is frozen, 6 key
@@ -43,13 +43,10 @@ proc: BEGIN
 		CALL payd_hold_answer(v_state, 0, p_at, 0);
 		LEAVE proc;
 	END IF;
-	START TRANSACTION;
+	CALL payd_txn_begin(p_from, p_key, p_canon, v_state);
 	body: BEGIN
-		IF p_key IS NOT NULL THEN
-			CALL payd_claim_key(p_from, p_key, p_canon, v_state);
-			IF v_state <> 0 THEN
-				LEAVE body;
-			END IF;
+		IF v_state <> 0 THEN
+			LEAVE body;
 		END IF;
 		CALL payd_reserve(p_from, v_total, v_state);
 		IF v_state <> 0 THEN
@@ -63,10 +60,6 @@ proc: BEGIN
 		SET v_avail = (SELECT balance - reserved FROM users
 		    WHERE id = p_from);
 	END body;
-	IF v_state <> 0 THEN
-		ROLLBACK;
-	ELSEIF p_key IS NULL THEN
-		COMMIT;
-	END IF;
+	CALL payd_txn_end(v_state, p_key);
 	CALL payd_hold_answer(v_state, v_hold, p_at, v_avail);
 END;

@@ -6,7 +6,7 @@
 --   1. the caller, as every route checks it (payd_caller_is: id, name
 --      and token generation);
 --   2. START TRANSACTION, then the Idempotency-Key's row when there is a
---      key (payd_claim_key);
+--      key (payd_txn_begin);
 --   3. the hold, locked, and who may end it: neither party 10 (404, as if
 --      it did not exist), its payer 11 (403); then 12 captured or voided,
 --      13 expired (by the sweeper, or pending at or past expires_at: a
@@ -22,7 +22,8 @@
 --      amount for the hold's own fee; a part pays LEAST(p_fee, the hold's
 --      fee), so never more than was reserved.
 --      void: the whole reservation released;
---   5. COMMIT unless there is a key (the app stores the answer first).
+--   5. COMMIT unless there is a key (the app stores the answer first),
+--      or ROLLBACK on a refusal (payd_txn_end).
 -- Answers payd_hold_answer's row (state: enum ledger_state, as named
 -- above; 1 caller gone, 6 key taken, 7 key busy).
 CREATE OR REPLACE DEFINER = payd_owner PROCEDURE payd_hold_end(
@@ -50,14 +51,11 @@ proc: BEGIN
 		LEAVE proc;
 	END IF;
 	SET p_fee_account = payd_fee_account(p_fee_account);
-	START TRANSACTION;
+	CALL payd_txn_begin(p_user, p_key, p_canon, v_state);
 	body: BEGIN
 		DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_status = NULL;
-		IF p_key IS NOT NULL THEN
-			CALL payd_claim_key(p_user, p_key, p_canon, v_state);
-			IF v_state <> 0 THEN
-				LEAVE body;
-			END IF;
+		IF v_state <> 0 THEN
+			LEAVE body;
 		END IF;
 		SELECT from_user, to_user, amount, fee, status, expires_at
 		    INTO v_from, v_to, v_amount, v_fee, v_status, v_expires
@@ -87,10 +85,6 @@ proc: BEGIN
 			    WHERE id = v_from;
 		END IF;
 	END body;
-	IF v_state <> 0 THEN
-		ROLLBACK;
-	ELSEIF p_key IS NULL THEN
-		COMMIT;
-	END IF;
+	CALL payd_txn_end(v_state, p_key);
 	CALL payd_hold_answer(v_state, p_hold, p_at, 0);
 END;

@@ -8,7 +8,7 @@
 --   1. the caller, as every route checks it (payd_caller_is, with the
 --      token's generation);
 --   2. START TRANSACTION, then the Idempotency-Key's row when there is a
---      key (payd_claim_key): a concurrent request with the same key waits;
+--      key (payd_txn_begin): a concurrent request with the same key waits;
 --   3. every item's recipient found, by id or by name, in one read of
 --      the items (without locks), which also sums them; then the caller's
 --      row and every recipient's locked in one locking read of the primary
@@ -87,14 +87,10 @@ proc: BEGIN
 
 	-- 2. The transaction, and the key first.
 	SET p_fee_account = payd_fee_account(p_fee_account);
-	START TRANSACTION;
-	IF p_key IS NOT NULL THEN
-		CALL payd_claim_key(p_from, p_key, p_canon, v_bstate);
-		IF v_bstate <> 0 THEN
-			ROLLBACK;
-			SELECT v_bstate, 0, 0, 0, NULL, 0, 0, 0;
-			LEAVE proc;
-		END IF;
+	CALL payd_txn_begin(p_from, p_key, p_canon, v_bstate);
+	IF v_bstate <> 0 THEN
+		SELECT v_bstate, 0, 0, 0, NULL, 0, 0, 0;
+		LEAVE proc;
 	END IF;
 
 	-- 3. Every user of the batch: the recipients found (a read), then

@@ -5,7 +5,7 @@
 --   1. the caller, as every route checks it (payd_caller_is: id, name
 --      and token generation);
 --   2. START TRANSACTION, then the Idempotency-Key's row when there is a
---      key (payd_claim_key);
+--      key (payd_txn_begin);
 --   3. the transfer's row, locked (FOR UPDATE): concurrent refunds of one
 --      transfer take their turn on it, so each sees what the others
 --      refunded. Not a transfer or neither party 10 (404), its sender 11
@@ -19,7 +19,8 @@
 --      cap (5 limit_exceeded); the transfer's refunded total; the refund's
 --      movement (kind refund, transfer_id) and its two entries
 --      (refund_out, refund_in), which sum to zero;
---   5. COMMIT unless there is a key (the app stores the answer first).
+--   5. COMMIT unless there is a key (the app stores the answer first),
+--      or ROLLBACK on a refusal (payd_txn_end).
 -- Answers one row: state (enum ledger_state: also 1 caller gone, 6 key
 -- taken, 7 key busy), the refund's movement id, its amount, the
 -- transfer's refunded total, the refunder's balance after, the sender's
@@ -48,14 +49,11 @@ proc: BEGIN
 		SELECT 1, 0, 0, 0, 0, NULL;
 		LEAVE proc;
 	END IF;
-	START TRANSACTION;
+	CALL payd_txn_begin(p_user, p_key, p_canon, v_state);
 	body: BEGIN
 		DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_kind = NULL;
-		IF p_key IS NOT NULL THEN
-			CALL payd_claim_key(p_user, p_key, p_canon, v_state);
-			IF v_state <> 0 THEN
-				LEAVE body;
-			END IF;
+		IF v_state <> 0 THEN
+			LEAVE body;
 		END IF;
 		SELECT kind, from_user, to_user, amount, refunded, reversed_by
 		    INTO v_kind, v_from, v_to, v_amount, v_refunded, v_rev
@@ -101,11 +99,7 @@ proc: BEGIN
 		    ('user', v_from, v_mid, 'refund_in', v_amt, v_frombal,
 		    p_user, p_at);
 	END body;
-	IF v_state <> 0 THEN
-		ROLLBACK;
-	ELSEIF p_key IS NULL THEN
-		COMMIT;
-	END IF;
+	CALL payd_txn_end(v_state, p_key);
 	SELECT v_state, v_mid, v_amt, v_refunded, v_bal,
 	    (SELECT username FROM users WHERE id = v_from);
 END;

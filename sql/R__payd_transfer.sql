@@ -11,7 +11,7 @@
 --      row, as auth_user() reads it for every other route, and the
 --      recipient, by id or by username, and not the caller;
 --   2. START TRANSACTION, then the Idempotency-Key's row when there is a
---      key (payd_claim_key, sql/R__payd_claim_key.sql): a concurrent
+--      key (payd_txn_begin, sql/R__payd_txn_begin.sql): a concurrent
 --      request with the same key waits on its lock;
 --   3. payd_transfer_move (sql/R__payd_transfer_move.sql): the debit and
 --      the credit in ascending user id order, so that A->B and B->A
@@ -22,7 +22,8 @@
 --      all transfers and so is locked the shortest;
 --   5. COMMIT, unless there is a key: then the transaction stays open and
 --      the app stores its answer under the key and commits (app/idem.c),
---      so that the key and the movement are one atomic write.
+--      so that the key and the movement are one atomic write
+--      (payd_txn_end).
 --
 -- Returns one row: state, to_id, to_name, movement_id, balance (the
 -- caller's, after), to_balance. state (enum ledger_state, include/ledger.h):
@@ -76,14 +77,10 @@ proc: BEGIN
 
 	-- 2. The transaction, and the key first.
 	SET p_fee_account = payd_fee_account(p_fee_account);
-	START TRANSACTION;
-	IF p_key IS NOT NULL THEN
-		CALL payd_claim_key(p_from, p_key, p_canon, v_state);
-		IF v_state <> 0 THEN
-			ROLLBACK;
-			SELECT v_state, v_to, v_to_name, v_mid, v_bal, v_tobal;
-			LEAVE proc;
-		END IF;
+	CALL payd_txn_begin(p_from, p_key, p_canon, v_state);
+	IF v_state <> 0 THEN
+		SELECT v_state, v_to, v_to_name, v_mid, v_bal, v_tobal;
+		LEAVE proc;
 	END IF;
 
 	-- 3. and 4. The moves and the ledger rows.
@@ -97,8 +94,6 @@ proc: BEGIN
 	CALL payd_fee_credit(p_fee_account, v_fees);
 
 	-- 5. Commit, or leave it to the app to store the key's answer.
-	IF p_key IS NULL THEN
-		COMMIT;
-	END IF;
+	CALL payd_txn_end(v_state, p_key);
 	SELECT v_state, v_to, v_to_name, v_mid, v_bal, v_tobal;
 END;
