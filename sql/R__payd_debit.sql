@@ -1,9 +1,10 @@
 -- The debit of a payer, shared by every movement that takes money out of
 -- a user's account at the user's request (payd_transfer_move, and so
 -- POST /transfer, the transfers a worker batches and a capture's payer;
--- a refund's refunder; a batch payout is to call it too; a hold's
--- reservation applies the same two rules in payd_reserve): the one place of
--- two rules (API.md "Holds, refunds, batches and statements"):
+-- a refund's refunder; a batch payout's payer; and a hold's reservation,
+-- payd_reserve, which gives the money back to balance and reserved): the
+-- one place of two rules (API.md "Holds, refunds, batches and
+-- statements"):
 --
 --   - a frozen account (users.frozen_at set by `payd admin freeze`) pays
 --     nothing: p_state 9 (403 account_frozen), whatever its balance;
