@@ -53,7 +53,8 @@ auth_token_of(const char *header)
 
 /*
  * Reads the row of the token's user id: whether it is the token's user
- * (*is_callers: the rule is payd_caller_is, sql/R__payd_caller_is.sql),
+ * (*is_callers: the rule is payd_is_token_user,
+ * sql/R__payd_is_token_user.sql),
  * its balance and available (balance - reserved by pending holds)
  * (db_row_read: once more on a fresh connection when the first had died).
  * The balance comes with the row, so GET /balance needs no second read.
@@ -112,8 +113,9 @@ auth_token(struct ctx *ctx)
 }
 
 /*
- * The caller is checked (payd_caller_is said the row is the token's user:
- * the id under the token's name and generation), and its balance kept.
+ * The caller is checked (payd_is_token_user said the row is the token's
+ * user: the id under the token's name and generation), and its balance
+ * kept.
  */
 static void
 auth_checked(struct ctx *ctx, int64_t balance_minor, int64_t available_minor)
@@ -144,8 +146,9 @@ auth_user(struct ctx *ctx)
 		return -1;
 	}
 	if (!is_callers) {
-		/* The id is there under another name or generation: revoked
-		 * by POST /logout or POST /password (or the id reused). */
+		/* No such id (no_user), or its row is not the token's user:
+		 * revoked by POST /logout or POST /password (or the id reused
+		 * under another name). */
 		log_event(LOG_INFO, "auth_rejected", "reason=%s uid=%lld",
 		    rc == DB_OK ? "revoked" : "no_user",
 		    (long long)ctx->user_id);
@@ -211,7 +214,7 @@ auth_users_load(struct ctx *const *ctxs, size_t n)
 	while (db_fetch(db, STMT_USER_BATCH) == DB_OK) {
 		int64_t i = out[0].i64;
 
-		/* A row only for a request whose user payd_caller_is found. */
+		/* A row only for a request whose row is the token's user. */
 		if (i >= 1 && (size_t)i <= n && !ctxs[i - 1]->user_checked)
 			auth_checked(ctxs[i - 1], out[1].i64, out[2].i64);
 	}

@@ -56,10 +56,11 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
         "WHERE username = ?",
         1},
     /* The caller's row, and whether it is the token's user: the rule is
-     * payd_caller_is (sql/R__payd_caller_is.sql). Name, generation, id. */
+     * payd_is_token_user (sql/R__payd_is_token_user.sql). The token's
+     * name and generation, the id. */
     [STMT_USER_GET] = {"user_get",
-        "SELECT payd_caller_is(id, ?, ?), balance, balance - reserved "
-        "FROM users WHERE id = ?",
+        "SELECT payd_is_token_user(username, token_gen, ?, ?), balance, "
+        "balance - reserved FROM users WHERE id = ?",
         3},
     /* POST /password: the hash to check the current password against,
      * while the token's generation is still the user's. */
@@ -80,14 +81,15 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
     /* The callers of a batch of requests that a worker took at once
      * (worker.c), one point read each: the requests' tokens as one JSON
      * document, [[id, "name", gen], ...]; a row, by the request's index
-     * from 1, for each whose user payd_caller_is finds. */
+     * from 1, for each whose user is there and is the token's user
+     * (payd_is_token_user). */
     [STMT_USER_BATCH] = {"user_batch",
         "SELECT j.i, u.balance, u.balance - u.reserved "
         "FROM JSON_TABLE(?, '$[*]' COLUMNS (i FOR ORDINALITY, "
         "id BIGINT PATH '$[0]', name VARCHAR(32) PATH '$[1]', "
         "gen BIGINT PATH '$[2]')) AS j "
         "JOIN users u ON u.id = j.id "
-        "WHERE payd_caller_is(j.id, j.name, j.gen)",
+        "WHERE payd_is_token_user(u.username, u.token_gen, j.name, j.gen)",
         1},
     /* The whole of POST /balance in one round trip: the stored procedure
      * of sql/R__payd_deposit.sql. */

@@ -22,7 +22,8 @@
  * row (nothing when user_checked): the user must still exist under the
  * token's name, with the token's generation (a token from before the
  * user's last POST /logout or POST /password is refused); the read asks
- * payd_caller_is (sql/R__payd_caller_is.sql), the rule's one place. It sets
+ * payd_is_token_user (sql/R__payd_is_token_user.sql), the rule's one
+ * place. It sets
  * user_checked and balance_minor and returns 0; or -1 after answering
  * 401, or 503 when the database cannot say (500 when it fails
  * otherwise). The money routes (ROUTE_TOKEN in app/router.c: POST
@@ -36,8 +37,8 @@ int auth_user(struct ctx *ctx);
 /*
  * auth_user() for up to WORKER_BATCH_MAX requests at once, in one
  * statement: the requests that a worker took together (worker.c), each
- * with a good token. A request whose user payd_caller_is finds under its
- * token's name and generation is checked, with its balance; any other is
+ * with a good token. A request whose user payd_is_token_user finds under
+ * its token's name and generation is checked, with its balance; any other is
  * left as it was, and its own
  * auth_user() then answers (401, 503, 500), as it would alone. Reads
  * nothing for fewer than two requests.
