@@ -178,11 +178,15 @@ bench-cluster: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/cluster-load
 	@sh tests/cluster/bench.sh $(BUILD)
 
-$(BUILD)/cluster-load: tests/cluster/load.c
+# It shares the integration client's libcurl request (curl_req.c).
+CLUSTER_LOAD_SRC = tests/cluster/load.c tests/integration/curl_req.c
+
+$(BUILD)/cluster-load: $(CLUSTER_LOAD_SRC) tests/integration/curl_req.h
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS) -pthread $(shell pkg-config --cflags libcurl) \
-	    -o $@ $< $(shell pkg-config --libs libcurl json-c) -pthread
+	$(Q)$(CC) $(CFLAGS) -Itests/integration -pthread \
+	    $(shell pkg-config --cflags libcurl) -o $@ $(CLUSTER_LOAD_SRC) \
+	    $(shell pkg-config --libs libcurl json-c) -pthread
 
 # Hardening (STYLE.md Habits): make lint, make fuzz, make valgrind; make
 # test-hardening runs the three (about 4 minutes on 2 cores).

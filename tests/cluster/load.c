@@ -34,6 +34,8 @@
 
 #include <json-c/json.h>
 
+#include "curl_req.h"
+
 #define LOAD_CLIENTS_MAX 64
 #define LOAD_TRANSFERS_MAX 10000
 #define LOAD_FUNDS_MINOR 1000000 /* 10000.00 each: none is refused */
@@ -76,14 +78,9 @@ static size_t
 load_on_body(char *data, size_t size, size_t n, void *arg)
 {
 	struct load_resp *r = arg;
-	size_t len = size * n;
 
-	if (r->len + len >= sizeof(r->body))
-		return 0;
-	memcpy(r->body + r->len, data, len);
-	r->len += len;
-	r->body[r->len] = '\0';
-	return len;
+	return curl_req_append(
+	    r->body, sizeof(r->body), &r->len, data, size * n);
 }
 
 static size_t
@@ -122,19 +119,8 @@ load_http(const char *method, const char *path, const char *token,
 		(void)snprintf(line, sizeof(line), "Idempotency-Key: %s", key);
 		h = curl_slist_append(h, line);
 	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	if (body != NULL) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	}
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, load_on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, load_on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_req_setup(
+	    c, url, method, h, body, load_on_body, load_on_header, r);
 	if (curl_easy_perform(c) == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	curl_slist_free_all(h);

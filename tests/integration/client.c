@@ -15,33 +15,24 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "curl_req.h"
 
 static size_t
 client_on_body(char *data, size_t size, size_t n, void *arg)
 {
 	struct resp *r = arg;
-	size_t len = size * n;
 
-	if (r->len + len >= sizeof(r->body))
-		return 0;
-	memcpy(r->body + r->len, data, len);
-	r->len += len;
-	r->body[r->len] = '\0';
-	return len;
+	return curl_req_append(
+	    r->body, sizeof(r->body), &r->len, data, size * n);
 }
 
 static size_t
 client_on_header(char *data, size_t size, size_t n, void *arg)
 {
 	struct resp *r = arg;
-	size_t len = size * n;
 
-	if (r->hlen + len >= sizeof(r->headers))
-		return 0;
-	memcpy(r->headers + r->hlen, data, len);
-	r->hlen += len;
-	r->headers[r->hlen] = '\0';
-	return len;
+	return curl_req_append(
+	    r->headers, sizeof(r->headers), &r->hlen, data, size * n);
 }
 
 /* Adds "name: value" to obj; a repeated name gets ", value" appended. */
@@ -175,19 +166,8 @@ api(const char *method, const char *path, const char *token, const char *body,
 		hdrs = curl_slist_append(hdrs, auth);
 	}
 	hdrs = curl_slist_append(hdrs, "Expect:");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	if (body != NULL) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, client_on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, client_on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_req_setup(
+	    c, url, method, hdrs, body, client_on_body, client_on_header, r);
 	rc = curl_easy_perform(c) == CURLE_OK ? 0 : -1;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	curl_slist_free_all(hdrs);
