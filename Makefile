@@ -121,6 +121,7 @@ test: deps
 	@$(MAKE) --no-print-directory test-e2e
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory test-deploy
+	@$(MAKE) --no-print-directory test-cluster
 	@$(MAKE) --no-print-directory test-hardening
 	@echo "make test: all suites passed"
 
@@ -165,7 +166,7 @@ cluster: deps
 	@sh tests/cluster/run.sh
 
 # The money suites and faults under transfer load against such a cluster
-# (tests/cluster/test.sh; a few minutes).
+# (tests/cluster/test.sh; about a minute and a half; part of make test).
 test-cluster: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/check_integration \
 	    $(BUILD)/cluster-load

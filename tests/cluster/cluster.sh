@@ -14,7 +14,8 @@
 # with that socket (listen.pl), so no address is added on the host and no
 # packet leaves these namespaces except to the host's 127.0.0.1.
 #
-#   cl_init DIR                  names and the directory (call first)
+#   cl_init DIR                  names and the directory (call first);
+#                                deletes the namespaces of dead clusters
 #   cl_attach DIR                the same for a cluster already running
 #   cl_net_up                    namespaces, bridges and links
 #   cl_db_bootstrap              db1 new cluster, db2 and db3 join (SST)
@@ -52,9 +53,27 @@ cl_alive() { # pid
 	[ -n "$st" ] && [ "${st#Z}" = "$st" ]
 }
 
+# The namespaces of a cluster whose shell is gone without its cleanup
+# (killed with SIGKILL): what still runs in them, then them. A cluster's
+# namespaces carry its shell's pid (payd-c-PID-ROLE); a live shell's are
+# left alone.
+cl_reap() {
+	for ns in $(ip netns list 2>/dev/null | sed -n 's/^\(payd-c-[0-9]*-[a-z0-9]*\).*/\1/p'); do
+		pid=${ns#payd-c-}
+		pid=${pid%%-*}
+		kill -0 "$pid" 2>/dev/null && continue
+		cl_log "deleting $ns, left by a cluster that is gone"
+		for p in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -9 "$p" 2>/dev/null
+		done
+		ip netns del "$ns" 2>/dev/null
+	done
+}
+
 cl_init() { # dir
 	CL_DIR=$1
 	CL_NS=${CL_NS:-payd-c-$$}
+	cl_reap
 	CL_BIN=${CL_BIN:-$CL_ROOT/build/payd}
 	mkdir -p "$CL_DIR"
 	# The nodes run as mysql, which must reach their directories.
