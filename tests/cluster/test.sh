@@ -159,12 +159,21 @@ ct_log "cluster up in $(($(date +%s) - t0)) s at $CL_URL"
 # host is read back through either (read-your-writes across hosts). The
 # suites that stop or break the single server (dbfaults, money_faults,
 # faults) are replaced by the faults below; batching counts the requests
-# queued on the single stack's unix sockets.
+# queued on the single stack's unix sockets. SUITE:CASE runs one test case
+# of a suite: transfer's fees_configured case reloads the single stack's
+# instances with another configuration, which the app hosts are not.
 export STACK_URL="$CL_URL" STACK_DIR="$dir" STACK_ROOT="$CL_ROOT"
 export PAYD_BIN="$CL_BIN" CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-120}
-for suite in ${CT_SUITES-balance transfer idempotency history concurrency}; do
-	CK_RUN_SUITE=$suite "$build/check_integration" ||
-	    ct_fail "suite $suite"
+for run in ${CT_SUITES-balance transfer:transfer idempotency history \
+    concurrency}; do
+	suite=${run%%:*}
+	# An empty CK_RUN_CASE would match no case: set only when given.
+	if [ "$run" = "$suite" ]; then
+		CK_RUN_SUITE=$suite "$build/check_integration"
+	else
+		CK_RUN_SUITE=$suite CK_RUN_CASE=${run#*:} \
+		    "$build/check_integration"
+	fi || ct_fail "suite $run"
 done
 
 # Reads across hosts, asked of each host directly: what one host wrote,
