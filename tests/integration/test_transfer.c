@@ -195,7 +195,7 @@ START_TEST(test_transfer__fee_sub_account__a_row_of_the_table)
 	              "(SELECT COUNT(*) FROM payd.fee_accounts) AND "
 	              "SUM(payd.payd_fee_account(seq) NOT IN "
 	              "(SELECT id FROM payd.fee_accounts)) = 0 "
-	              "FROM payd.seq_0_to_199 UNION ALL SELECT "
+	              "FROM payd.seq_0_to_1023 UNION ALL SELECT "
 	              "payd.payd_fee_account(2147483647) IN "
 	              "(SELECT id FROM payd.fee_accounts)\")\" = "
 	              "\"$(printf '1\\n1')\""),
@@ -206,7 +206,41 @@ START_TEST(test_transfer__fee_sub_account__a_row_of_the_table)
 	              "FROM payd.fee_accounts; SELECT "
 	              "COUNT(DISTINCT payd.payd_fee_account(seq)) = "
 	              "(SELECT COUNT(*) FROM payd.fee_accounts) "
-	              "FROM payd.seq_0_to_199; ROLLBACK\")\" = 1"),
+	              "FROM payd.seq_0_to_1023; ROLLBACK\")\" = 1"),
+	    0);
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
+/*
+ * sql/007_fee_accounts_256.sql on a ledger of 16 sub-accounts that hold
+ * fees (replayed as root in a transaction rolled back): 256 rows, ids 0 to
+ * 255, the new ones at 0, each old row and the fee sum unchanged, so the
+ * audit still balances. The stack's own migration made the 256 rows.
+ */
+START_TEST(test_fee_accounts__migration_007__256_rows_sum_kept)
+{
+	ck_assert_int_eq(
+	    stack_cmd("test \"$(stack_sql \"$STACK_DIR\" \"SELECT COUNT(*), "
+	              "MIN(id), MAX(id) FROM payd.fee_accounts\")\" = "
+	              "\"$(printf '256\\t0\\t255')\""),
+	    0);
+	ck_assert_int_eq(
+	    stack_cmd(
+	        "test \"$({ echo 'START TRANSACTION; "
+	        "DELETE FROM fee_accounts WHERE id >= 16; "
+	        "UPDATE fee_accounts SET balance = balance + id + 1; "
+	        "SET @sum = (SELECT SUM(balance) FROM fee_accounts); "
+	        "SET @old = (SELECT GROUP_CONCAT(balance ORDER BY id) "
+	        "FROM fee_accounts);'; "
+	        "cat \"$STACK_ROOT/sql/007_fee_accounts_256.sql\"; "
+	        "echo 'SELECT COUNT(*) = 256 AND MIN(id) = 0 AND "
+	        "MAX(id) = 255 AND SUM(balance) = @sum AND "
+	        "SUM(id >= 16 AND balance <> 0) = 0 FROM fee_accounts; "
+	        "SELECT GROUP_CONCAT(balance ORDER BY id) = @old "
+	        "FROM fee_accounts WHERE id < 16; ROLLBACK;'; } | "
+	        "mariadb --no-defaults -S \"$STACK_DIR/mysql.sock\" -uroot "
+	        "-N -B payd)\" = \"$(printf '1\\n1')\""),
 	    0);
 	ck_assert_int_eq(run_audit(), 0);
 }
@@ -310,6 +344,8 @@ transfer_suite(void)
 	tcase_add_test(tc, test_transfer__unknown_recipient__404_unchanged);
 	tcase_add_test(tc, test_transfer__bad_requests__400_unchanged);
 	tcase_add_test(tc, test_transfer__fee_sub_account__a_row_of_the_table);
+	tcase_add_test(
+	    tc, test_fee_accounts__migration_007__256_rows_sum_kept);
 	tcase_add_test(tc, test_fees__default__the_fee_a_transfer_pays);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fees_configured");
