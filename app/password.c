@@ -20,6 +20,8 @@
 static struct crypt_data password_cd;
 /* The hash that unknown users are checked against (password_init). */
 static char password_dummy[PASSWORD_HASH_SIZE_MAX];
+/* Hashes computed to check a password (password_check_count). */
+static unsigned long password_checks;
 
 static bool password_is_utf8(const unsigned char *s, size_t len);
 static bool password_equal(const char *a, const char *b, size_t len);
@@ -104,6 +106,7 @@ password_check(const char *phrase, const char *hash)
 	size_t len = strlen(hash);
 	const char *out;
 
+	password_checks++;
 	out = crypt_rn(phrase, hash, &password_cd, (int)sizeof(password_cd));
 	if (out == NULL || out[0] == '*') {
 		log_event(LOG_ERROR, "password",
@@ -224,4 +227,16 @@ password_verify_dummy(const char *pw, size_t len)
 	if (password_dummy[0] != '\0')
 		(void)password_verify(pw, len, password_dummy);
 	return PASSWORD_MISMATCH;
+}
+
+unsigned long
+password_check_count(void)
+{
+	return password_checks;
+}
+
+const char *
+password_dummy_hash(void)
+{
+	return password_dummy;
 }

@@ -57,4 +57,17 @@ enum password_rc password_verify(const char *pw, size_t len, const char *hash);
  */
 enum password_rc password_verify_dummy(const char *pw, size_t len);
 
+/*
+ * How many hashes this process has computed to check a password: one for
+ * each password_verify() and password_verify_dummy(), whatever the answer.
+ * Lets a test count the work of a login instead of timing it.
+ */
+unsigned long password_check_count(void);
+
+/*
+ * The dummy hash (of a random phrase, no secret), "" before
+ * password_init(): its settings are those of every new hash.
+ */
+const char *password_dummy_hash(void);
+
 #endif /* PASSWORD_H */
