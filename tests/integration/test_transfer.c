@@ -344,8 +344,7 @@ transfer_suite(void)
 	tcase_add_test(tc, test_transfer__unknown_recipient__404_unchanged);
 	tcase_add_test(tc, test_transfer__bad_requests__400_unchanged);
 	tcase_add_test(tc, test_transfer__fee_sub_account__a_row_of_the_table);
-	tcase_add_test(
-	    tc, test_fee_accounts__migration_007__256_rows_sum_kept);
+	tcase_add_test(tc, test_fee_accounts__migration_007__256_rows_sum_kept);
 	tcase_add_test(tc, test_fees__default__the_fee_a_transfer_pays);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fees_configured");
