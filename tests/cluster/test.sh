@@ -8,9 +8,10 @@
 #      meanwhile serves through a fallback node;
 #   2. SIGKILL of app host app1's payd: nginx moves to app2, no transfer
 #      is applied twice;
-#   3. node db1 cut from the others: app1 leaves it for a fallback node
-#      (db1 is no longer Primary), never stale data or a success the
-#      cluster does not have; db1 rejoins when its link returns.
+#   3. node db1 cut from the others: app1, on db1 alone, answers 503
+#      (health, reads, writes), never stale data or a success; given its
+#      fallbacks back (a reload), it serves through db2 or db3; db1
+#      rejoins when its link returns.
 # Everything is torn down at the end, also on failure or Ctrl-C.
 # Usage: tests/cluster/test.sh BUILD_DIR
 #        tests/cluster/test.sh --fault NAME DIR (the load's fault command)
@@ -90,32 +91,61 @@ ct_wait_fallback() { # host n
 	done
 }
 
-# db1 cut from db2 and db3: the two stay Primary; db1 is not, and app1
-# leaves it for a fallback node: asked directly, it is healthy again, a
-# read answers, and a write answers 201 or (cut off mid-way) 503, whose
-# key later resolves it (test.sh checks the balances).
+# The processes of app host 1's namespace: payd's master and workers.
+ct_app1_procs() { ip netns pids "$(cl_ns app1)" | wc -l; }
+
+# app1's db_host set to LIST and applied by a reload (SIGHUP: the workers
+# are replaced one at a time, no request dropped); returns once the new
+# workers are ready and the old ones gone.
+ct_app1_nodes() { # list
+	log=$CL_DIR/payd-app1.log
+	procs=$(ct_app1_procs)
+	ready=$(grep -c 'event=worker_ready' "$log")
+	sed -i "s/^db_host = .*/db_host = $1/" "$CL_DIR/app1.conf"
+	kill -HUP "$(cat "$CL_DIR/payd-app1.pid")" || return 1
+	i=0
+	until [ "$(grep -c 'event=worker_ready' "$log")" -ge \
+	    $((ready + ${CL_WORKERS:-2})) ] &&
+	    [ "$(ct_app1_procs)" -le "$procs" ]; do
+		i=$((i + 1))
+		[ "$i" -ge 300 ] && return 1
+		sleep 0.2
+	done
+}
+
+# db1 cut from db2 and db3: the two stay Primary; db1 is not. First with
+# db1 as its only node, app1, asked directly, answers 503 to its health
+# check, to a read and to a write (whose key later resolves it: test.sh
+# checks the balances), never stale data or a success. Then with its
+# fallbacks back, it leaves db1 for db2 or db3 and serves.
 ct_cut_node() {
 	tok=$(cat "$CL_DIR/cut-token")
 	d1=$(cat "$CL_DIR/direct1")
 	d2=$(cat "$CL_DIR/direct2")
-	n=$(ct_fallbacks 1)
+	nodes=$(sed -n 's/^db_host = //p' "$CL_DIR/app1.conf")
+	ct_app1_nodes 10.199.2.1 || { ct_log "app1 on db1 alone"; return 1; }
 	cl_cut 1
-	ct_wait_fallback 1 "$n" || { ct_log "app1 used no fallback"; return 1; }
-	ct_wait_status "$d1/healthz" 200 ||
-	    { ct_log "app1 not healthy on its fallback"; return 1; }
+	ct_wait_status "$d1/healthz" 503 || { ct_log "app1 healthy"; return 1; }
 	[ "$(ct_status "$d2/healthz")" = 200 ] ||
 	    { ct_log "app2 not healthy while db1 is cut"; return 1; }
 	st=$(ct_status "$d1/balance" "$tok")
-	[ "$st" = 200 ] || { ct_log "a read on the fallback: $st"; return 1; }
+	[ "$st" = 503 ] || { ct_log "a read on the cut node: $st"; return 1; }
 	out=$(ct_post "$d1/transfer" "$tok" cut-t1 \
 	    '{"to":"'"$(cat "$CL_DIR/cut-to")"'","amount":"1.00"}')
 	case "$out" in
-	*" 201" | *" 503") ;;
+	*" 503") ;;
 	*)
-		ct_log "a write on the fallback answered: $out"
+		ct_log "a write on the cut node answered: $out"
 		return 1
 		;;
 	esac
+	n=$(ct_fallbacks 1)
+	ct_app1_nodes "$nodes" || { ct_log "app1's fallbacks back"; return 1; }
+	ct_wait_fallback 1 "$n" || { ct_log "app1 used no fallback"; return 1; }
+	ct_wait_status "$d1/healthz" 200 ||
+	    { ct_log "app1 not healthy on its fallback"; return 1; }
+	st=$(ct_status "$d1/balance" "$tok")
+	[ "$st" = 200 ] || { ct_log "a read on the fallback: $st"; return 1; }
 	cl_heal 1
 	cl_db_wait 1 && ct_wait_status "$d1/healthz" 200
 }
@@ -204,8 +234,7 @@ case "$out" in
 *'"type":"transfer_out"'*) ;; *) ct_fail "history on app2: $out" ;; esac
 ct_log "reads across hosts: ok"
 
-# The user who writes through app1 while db1 is cut (fault 3), and its
-# payee.
+# The user whose write on the cut node must fail (fault 3), and its payee.
 body='{"username":"'$p'c","password":"password123"}'
 ct_post "$CL_URL/register" "" "" "$body" >/dev/null
 ct_post "$CL_URL/register" "" "" \
@@ -256,7 +285,7 @@ for fault in ${CT_FAULTS-kill-node kill-app cut-node}; do
 	esac
 done
 
-# The write made while db1 was cut, resolved by its key: applied once.
+# The write refused on the cut node, resolved by its key: applied once.
 out=$(ct_post "$CL_URL/transfer" "$(cat "$dir/cut-token")" cut-t1 \
     '{"to":"'$p'd","amount":"1.00"}')
 case "$out" in *" 201") ;; *) ct_fail "the cut write's key: $out" ;; esac
