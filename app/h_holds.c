@@ -120,6 +120,7 @@ h_holds_create(struct ctx *ctx)
 	struct ledger_caller who;
 	struct json_object *obj = NULL;
 	enum ledger_state state = LEDGER_STATE__MAX;
+	unsigned attempt = 1;
 	enum db_rc rc;
 
 	assert(ctx->user_id > 0);
@@ -137,15 +138,16 @@ h_holds_create(struct ctx *ctx)
 		json_object_put(obj);
 		return;
 	}
-	rc = ledger_hold_create(ctx->db, &who, &req, &row, &state);
+	do {
+		rc = ledger_hold_create(ctx->db, &who, &req, &row, &state);
+		if (rc != DB_OK || state != LEDGER_STATE_DONE) {
+			h_money_refused(ctx, state, rc, &who);
+			break;
+		}
+		buf_reset(&ctx->resp->body);
+		holds_write(&ctx->resp->body, &row, true);
+	} while (h_money_done(ctx, STMT_HOLD_CREATE, &who, 201, &attempt));
 	json_object_put(obj); /* req.to_name pointed into it */
-	if (rc != DB_OK || state != LEDGER_STATE_DONE) {
-		h_money_refused(ctx, state, rc, &who);
-		return;
-	}
-	buf_reset(&ctx->resp->body);
-	holds_write(&ctx->resp->body, &row, true);
-	h_money_done(ctx, STMT_HOLD_CREATE, &who, 201);
 }
 
 /*
@@ -176,6 +178,7 @@ holds_end(struct ctx *ctx, bool capture)
 	struct ledger_hold_row row;
 	struct ledger_caller who;
 	enum ledger_state state = LEDGER_STATE__MAX;
+	unsigned attempt = 1;
 	enum db_rc rc;
 	int n;
 
@@ -192,14 +195,15 @@ holds_end(struct ctx *ctx, bool capture)
 	    capture ? "capture" : "void", req.hold_id, req.amount_minor);
 	assert(n > 0 && (size_t)n < sizeof(canon));
 	req.fee_account = ledger_fee_account();
-	rc = ledger_hold_end(ctx->db, &who, &req, &row, &state);
-	if (rc != DB_OK || state != LEDGER_STATE_DONE) {
-		h_money_refused(ctx, state, rc, &who);
-		return;
-	}
-	buf_reset(&ctx->resp->body);
-	holds_write(&ctx->resp->body, &row, false);
-	h_money_done(ctx, STMT_HOLD_END, &who, 200);
+	do {
+		rc = ledger_hold_end(ctx->db, &who, &req, &row, &state);
+		if (rc != DB_OK || state != LEDGER_STATE_DONE) {
+			h_money_refused(ctx, state, rc, &who);
+			return;
+		}
+		buf_reset(&ctx->resp->body);
+		holds_write(&ctx->resp->body, &row, false);
+	} while (h_money_done(ctx, STMT_HOLD_END, &who, 200, &attempt));
 }
 
 void

@@ -22,8 +22,8 @@ static void h_money_body(struct ctx *ctx, const struct ledger_req *req,
     const struct ledger_res *res);
 static enum db_rc h_money_moved(struct ctx *ctx, const struct ledger_req *req,
     const struct ledger_res *res);
-static bool h_money_again(
-    const struct ctx *ctx, const struct ledger_req *req, unsigned *attempt);
+static bool h_money_again(int64_t deadline_ms, int64_t attempt_ms,
+    const char *log_name, unsigned *attempt);
 static void h_money_answer_of(
     const struct ctx *ctx, int status, struct idem_answer *a);
 static enum idem_rc h_money_replay(struct ctx *ctx, const struct idem_key *k);
@@ -259,20 +259,19 @@ h_money_answer(
 
 /*
  * Whether a keyed movement whose COMMIT failed with a deadlock may run
- * again: up to DB_RETRY_COUNT_MAX attempts, each only while req's deadline
- * leaves time for one (ledger_attempt_ms), after a back-off.
+ * again: up to DB_RETRY_COUNT_MAX attempts, each only while the deadline
+ * (0: none) leaves time for one (attempt_ms), after a back-off.
  */
 static bool
-h_money_again(
-    const struct ctx *ctx, const struct ledger_req *req, unsigned *attempt)
+h_money_again(int64_t deadline_ms, int64_t attempt_ms, const char *log_name,
+    unsigned *attempt)
 {
 	if (*attempt >= DB_RETRY_COUNT_MAX ||
-	    (req->deadline_ms != 0 &&
-	        util_now_ms() + ledger_attempt_ms(ctx->cfg) > req->deadline_ms))
+	    (deadline_ms != 0 && util_now_ms() + attempt_ms > deadline_ms))
 		return false;
 	(*attempt)++;
 	log_event(LOG_WARN, "db_retry", "route=%s attempt=%u stage=commit",
-	    req->log_name, *attempt);
+	    log_name, *attempt);
 	db_retry_sleep(*attempt - 1);
 	return true;
 }
@@ -299,7 +298,9 @@ h_money_run(struct ctx *ctx, const struct ledger_req *req)
 		ledger_move(ctx->db, req, &res);
 		if (res.outcome == LEDGER_MOVED && res.open) {
 			rc = h_money_moved(ctx, req, &res);
-			if (rc == DB_RETRY && h_money_again(ctx, req, &attempt))
+			if (rc == DB_RETRY && h_money_again(req->deadline_ms,
+			                          ledger_attempt_ms(ctx->cfg),
+			                          req->log_name, &attempt))
 				continue;
 			if (rc != DB_OK)
 				handler_db_error(ctx, rc);
@@ -349,9 +350,9 @@ h_money_caller(struct ctx *ctx, const char *canon, struct ledger_caller *who)
 	return handler_idem_key(ctx, &who->key);
 }
 
-void
+bool
 h_money_done(struct ctx *ctx, enum stmt call, const struct ledger_caller *who,
-    int status)
+    int status, unsigned *attempt)
 {
 	struct idem_key k = {ctx->user_id, who->key, who->canon};
 
@@ -361,12 +362,17 @@ h_money_done(struct ctx *ctx, enum stmt call, const struct ledger_caller *who,
 		/* The CALL left its transaction open for the answer (idem.h).
 		 */
 		db_txn_adopt(ctx->db, call);
-		if ((rc = h_money_store(ctx, &k, status)) != DB_OK) {
+		rc = h_money_store(ctx, &k, status);
+		if (rc == DB_RETRY && h_money_again(who->deadline_ms,
+		                          who->attempt_ms, ctx->route, attempt))
+			return true;
+		if (rc != DB_OK) {
 			handler_db_error(ctx, rc);
-			return;
+			return false;
 		}
 	}
 	ctx->resp->status = status;
+	return false;
 }
 
 void

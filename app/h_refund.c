@@ -124,6 +124,7 @@ h_transfers_refund(struct ctx *ctx)
 	struct ledger_refund_row row;
 	struct ledger_caller who;
 	enum ledger_state state = LEDGER_STATE__MAX;
+	unsigned attempt = 1;
 	enum db_rc rc;
 	int n;
 
@@ -136,12 +137,13 @@ h_transfers_refund(struct ctx *ctx)
 	n = snprintf(canon, sizeof(canon), "refund|%" PRId64 "|%" PRId64,
 	    req.transfer_id, req.amount_minor);
 	assert(n > 0 && (size_t)n < sizeof(canon));
-	rc = ledger_refund(ctx->db, &who, &req, &row, &state);
-	if (rc != DB_OK || state != LEDGER_STATE_DONE) {
-		h_money_refused(ctx, state, rc, &who);
-		return;
-	}
-	util_format_time(created_at, who.at_s);
-	refund_write(ctx, &row, req.transfer_id, created_at);
-	h_money_done(ctx, STMT_REFUND, &who, 201);
+	do {
+		rc = ledger_refund(ctx->db, &who, &req, &row, &state);
+		if (rc != DB_OK || state != LEDGER_STATE_DONE) {
+			h_money_refused(ctx, state, rc, &who);
+			return;
+		}
+		util_format_time(created_at, who.at_s);
+		refund_write(ctx, &row, req.transfer_id, created_at);
+	} while (h_money_done(ctx, STMT_REFUND, &who, 201, &attempt));
 }

@@ -9,6 +9,8 @@
 #ifndef H_MONEY_H
 #define H_MONEY_H
 
+#include <stdbool.h>
+
 #include <json-c/json.h>
 
 #include "handler.h"
@@ -77,10 +79,14 @@ int h_money_caller(
  * LEDGER_STATE_DONE once its body is written: without a key the CALL has
  * committed and the status is set; with one, the answer is stored under
  * the key and committed (idem.h), or 503/500 when that fails (the
- * movement is then rolled back).
+ * movement is then rolled back). Returns true, answering nothing, when
+ * that COMMIT deadlocked (on a Galera cluster: a certification failure,
+ * which rolled the whole request back) and the request may run again
+ * (attempt, from 1, counts the runs up to DB_RETRY_COUNT_MAX within the
+ * deadline): the caller then runs its CALL again.
  */
-void h_money_done(struct ctx *ctx, enum stmt call,
-    const struct ledger_caller *who, int status);
+bool h_money_done(struct ctx *ctx, enum stmt call,
+    const struct ledger_caller *who, int status, unsigned *attempt);
 
 /*
  * Answers a money request whose CALL failed (rc, 503 or 500) or answered a

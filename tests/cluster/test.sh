@@ -1,7 +1,7 @@
 #!/bin/sh
 # make test-cluster: a fresh cluster (tests/cluster/cluster.sh) on free
 # ports; the money suites against it through nginx, reads across app hosts,
-# then three faults under transfer load (tests/cluster/load.c), each
+# one Idempotency-Key raced by 20 holds over both hosts, then three faults under transfer load (tests/cluster/load.c), each
 # followed by payd audit on a survivor and an exact check of every balance
 # against the clients' definite answers:
 #   1. SIGKILL of Galera node db2 (app2's), which rejoins by IST; app2
@@ -233,6 +233,47 @@ out=$(curl -s -m 30 -H "Authorization: Bearer $tok" \
 case "$out" in
 *'"type":"transfer_out"'*) ;; *) ct_fail "history on app2: $out" ;; esac
 ct_log "reads across hosts: ok"
+
+# One Idempotency-Key, 20 holds at once through nginx over both hosts, 5
+# times: the loser of the key on the other node fails certification at the
+# COMMIT that stores its answer (1213), and must run again and replay the
+# winner's hold (201, or 409 while it runs), never answer 503; one hold.
+for r in 1 2 3 4 5; do
+	u=$p$r
+	for s in a b; do
+		ct_post "$CL_URL/register" "" "" \
+		    '{"username":"'$u$s'","password":"password123"}' >/dev/null
+	done
+	tok=$(ct_post "$CL_URL/login" "" "" \
+	    '{"username":"'${u}a'","password":"password123"}' |
+	    sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+	case "$(ct_post "$CL_URL/balance" "$tok" "" '{"amount":"100.00"}')" in
+	*" 200") ;; *) ct_fail "top-up before the holds' race" ;; esac
+	# Their pids: a bare wait would wait for the cluster's servers too.
+	pids=""
+	for i in $(seq 1 20); do
+		ct_post "$CL_URL/holds" "$tok" "race-$u" \
+		    '{"to":"'${u}b'","amount":"7.00","expires_in":3600}' \
+		    >"$dir/hold.$i" &
+		pids="$pids $!"
+	done
+	# shellcheck disable=SC2086 # the pids are words
+	wait $pids
+	for i in $(seq 1 20); do
+		case "$(cat "$dir/hold.$i")" in
+		*" 201" | *" 409") ;;
+		*) ct_fail "a hold of the key race: $(cat "$dir/hold.$i")" ;;
+		esac
+	done
+	n=$(grep -ho '"id":[0-9]*' "$dir"/hold.* | sort -u | wc -l)
+	[ "$n" = 1 ] || ct_fail "the key race made $n holds"
+	out=$(curl -s -m 30 -H "Authorization: Bearer $tok" "$CL_URL/balance")
+	case "$out" in
+	*'"available":"92.25"'*) ;; *) ct_fail "after the key race: $out" ;;
+	esac
+	rm -f "$dir"/hold.*
+done
+ct_log "one key, 20 holds at once on both hosts: one hold, 5 times"
 
 # The user whose write on the cut node must fail (fault 3), and its payee.
 body='{"username":"'$p'c","password":"password123"}'
