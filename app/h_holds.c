@@ -121,7 +121,6 @@ h_holds_create(struct ctx *ctx)
 	struct json_object *obj = NULL;
 	enum ledger_state state = LEDGER_STATE__MAX;
 	unsigned attempt = 1;
-	enum db_rc rc;
 
 	assert(ctx->user_id > 0);
 	memset(&req, 0, sizeof(req));
@@ -139,7 +138,8 @@ h_holds_create(struct ctx *ctx)
 		return;
 	}
 	do {
-		rc = ledger_hold_create(ctx->db, &who, &req, &row, &state);
+		enum db_rc rc =
+		    ledger_hold_create(ctx->db, &who, &req, &row, &state);
 		if (rc != DB_OK || state != LEDGER_STATE_DONE) {
 			h_money_refused(ctx, state, rc, &who);
 			break;
@@ -179,7 +179,6 @@ holds_end(struct ctx *ctx, bool capture)
 	struct ledger_caller who;
 	enum ledger_state state = LEDGER_STATE__MAX;
 	unsigned attempt = 1;
-	enum db_rc rc;
 	int n;
 
 	assert(ctx->user_id > 0 && ctx->path_id > 0);
@@ -196,7 +195,8 @@ holds_end(struct ctx *ctx, bool capture)
 	assert(n > 0 && (size_t)n < sizeof(canon));
 	req.fee_account = ledger_fee_account();
 	do {
-		rc = ledger_hold_end(ctx->db, &who, &req, &row, &state);
+		enum db_rc rc =
+		    ledger_hold_end(ctx->db, &who, &req, &row, &state);
 		if (rc != DB_OK || state != LEDGER_STATE_DONE) {
 			h_money_refused(ctx, state, rc, &who);
 			return;

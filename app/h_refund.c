@@ -125,7 +125,6 @@ h_transfers_refund(struct ctx *ctx)
 	struct ledger_caller who;
 	enum ledger_state state = LEDGER_STATE__MAX;
 	unsigned attempt = 1;
-	enum db_rc rc;
 	int n;
 
 	assert(ctx->user_id > 0 && ctx->path_id > 0);
@@ -138,7 +137,8 @@ h_transfers_refund(struct ctx *ctx)
 	    req.transfer_id, req.amount_minor);
 	assert(n > 0 && (size_t)n < sizeof(canon));
 	do {
-		rc = ledger_refund(ctx->db, &who, &req, &row, &state);
+		enum db_rc rc =
+		    ledger_refund(ctx->db, &who, &req, &row, &state);
 		if (rc != DB_OK || state != LEDGER_STATE_DONE) {
 			h_money_refused(ctx, state, rc, &who);
 			return;
