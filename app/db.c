@@ -151,7 +151,7 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
         3},
     [STMT_IDEM_FINISH] = {"idem_finish",
         "UPDATE idempotency_keys SET status = ?, response = ? "
-        "WHERE user_id = ? AND idem_key = ?",
+        "WHERE user_id = ? AND idem_key = ? AND status IS NULL",
         4},
     [STMT_IDEM_PURGE] = {"idem_purge",
         "DELETE FROM idempotency_keys "

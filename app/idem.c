@@ -78,12 +78,23 @@ idem_finish(
 
 	/* Our answers fit the column; a larger one is a bug. */
 	assert(answer->len > 0 && answer->len <= IDEM_RESPONSE_SIZE_MAX);
+	/*
+	 * Only the row this transaction claimed, still unanswered, may take
+	 * the answer. On a Galera cluster a transaction that a write from
+	 * another node aborted while it sat idle (the same key's winner) can
+	 * be rolled back without a word, and this UPDATE then runs on its own
+	 * under autocommit: it must not write over the winner's answer, nor
+	 * answer for a movement that no longer exists. Nothing matched means
+	 * exactly that: roll back, and let the caller run the request again
+	 * (DB_RETRY), which replays the winner's answer or claims the key anew.
+	 */
 	rc = db_exec(db, STMT_IDEM_FINISH, in, 4, &affected);
 	if (rc == DB_OK && affected != 1) {
-		log_event(LOG_ERROR, "idem_finish", "affected=%llu",
+		log_event(LOG_WARN, "idem_finish",
+		    "affected=%llu reason=lost_txn",
 		    (unsigned long long)affected);
 		db_txn_rollback(db);
-		return DB_ERROR;
+		return DB_RETRY;
 	}
 	/* Commits when all went well, else rolls back: the sticky error. */
 	return db_txn_end(db);

@@ -70,7 +70,8 @@ enum idem_rc idem_replay(struct db *db, const struct idem_key *k, int *code,
 /*
  * Stores answer under k in the transaction a movement's procedure left
  * open, then commits both. Returns DB_OK once committed, else the failure
- * (rolled back).
+ * (rolled back); DB_RETRY also when the transaction was already gone (its
+ * claimed row no longer there unanswered): nothing of it was committed.
  */
 enum db_rc idem_finish(
     struct db *db, const struct idem_key *k, const struct idem_answer *answer);

@@ -90,14 +90,26 @@ cl_attach() { # dir
 
 cl_ns() { echo "$CL_NS-$1"; }
 
+# Runs a command in namespace NS. nsenter enters its network alone: `ip
+# netns exec` and `ip -n` also make / a slave mount, which fails where /
+# is no mount point (a chroot, as in a fresh-Debian CI run). A command
+# started in the background whose pid is kept runs nsenter itself, with
+# cl_ns_path: nsenter then execs it, and $! is the command's own pid.
+cl_in() { # ns command ...
+	_ns=$1
+	shift
+	nsenter --net="/run/netns/$_ns" -- "$@"
+}
+cl_ns_path() { echo "/run/netns/$(cl_ns "$1")"; }
+
 # A veth pair from namespace NS (interface IF, address ADDR) to bridge BR
 # of the switch namespace (port PORT).
 cl_link() { # ns if addr br port
 	sw=$(cl_ns sw)
-	ip -n "$sw" link add "$5" type veth peer name "$2" netns "$1" &&
-	    ip -n "$sw" link set "$5" master "$4" up &&
-	    ip -n "$1" addr add "$3/24" dev "$2" &&
-	    ip -n "$1" link set "$2" up
+	cl_in "$sw" ip link add "$5" type veth peer name "$2" netns "$1" &&
+	    cl_in "$sw" ip link set "$5" master "$4" up &&
+	    cl_in "$1" ip addr add "$3/24" dev "$2" &&
+	    cl_in "$1" ip link set "$2" up
 }
 
 cl_net_up() {
@@ -105,12 +117,12 @@ cl_net_up() {
 	    $(for j in $CL_APPS; do echo "app$j"; done); do
 		ip netns add "$(cl_ns "$role")" || return 1
 		echo "$(cl_ns "$role")" >>"$CL_DIR/netns"
-		ip -n "$(cl_ns "$role")" link set lo up || return 1
+		cl_in "$(cl_ns "$role")" ip link set lo up || return 1
 	done
 	sw=$(cl_ns sw)
 	for br in brg bra; do
-		ip -n "$sw" link add "$br" type bridge &&
-		    ip -n "$sw" link set "$br" up || return 1
+		cl_in "$sw" ip link add "$br" type bridge &&
+		    cl_in "$sw" ip link set "$br" up || return 1
 	done
 	for i in $CL_NODES; do
 		cl_link "$(cl_ns "db$i")" eth-g "10.199.1.$i" brg "g$i" &&
@@ -156,8 +168,8 @@ cl_db_start() { # node [extra options]
 	mkdir -p "$d/data" "$d/tmp"
 	chown -R mysql:mysql "$d"
 	# shellcheck disable=SC2046 # the options are words
-	ip netns exec "$(cl_ns "db$n")" mariadbd $(cl_db_opts "$n") "$@" \
-	    >>"$d/mysqld.out" 2>&1 &
+	nsenter --net="$(cl_ns_path "db$n")" -- mariadbd $(cl_db_opts "$n") \
+	    "$@" >>"$d/mysqld.out" 2>&1 &
 	echo $! >"$d/pid"
 }
 
@@ -231,7 +243,7 @@ cl_db_rejoin() { # node
 	: >"$d/recover.err"
 	chown mysql:mysql "$d/recover.err"
 	# shellcheck disable=SC2046 # the options are words
-	ip netns exec "$(cl_ns "db$1")" mariadbd $(cl_db_opts "$1") \
+	cl_in "$(cl_ns "db$1")" mariadbd $(cl_db_opts "$1") \
 	    --wsrep-recover --log-error="$d/recover.err" >/dev/null 2>&1 ||
 	    { tail -20 "$d/recover.err" >&2; return 1; }
 	pos=$(sed -n 's/.*WSREP: Recovered position: *//p' "$d/recover.err" |
@@ -246,8 +258,8 @@ cl_db_rejoin() { # node
 	cl_db_start "$1" --wsrep-start-position="$pos"
 }
 
-cl_cut() { ip -n "$(cl_ns "db$1")" link set eth-g down; }
-cl_heal() { ip -n "$(cl_ns "db$1")" link set eth-g up; }
+cl_cut() { cl_in "$(cl_ns "db$1")" ip link set eth-g down; }
+cl_heal() { cl_in "$(cl_ns "db$1")" ip link set eth-g up; }
 
 # The database, the app's accounts (from the app hosts' network, and over
 # the socket for payd audit) with the rights of deploy/grants.sql, and the
@@ -308,8 +320,8 @@ cl_app_start() { # host
 	    "db_host = $nodes" "db_port = 3306" \
 	    "workers = ${CL_WORKERS:-2}" "db_sync_wait = 1" \
 	    ${CL_APP_OPTS:+"$CL_APP_OPTS"}
-	ip netns exec "$(cl_ns "app$j")" "$CL_BIN" -c "$CL_DIR/app$j.conf" \
-	    serve >>"$CL_DIR/payd-app$j.log" 2>&1 &
+	nsenter --net="$(cl_ns_path "app$j")" -- "$CL_BIN" \
+	    -c "$CL_DIR/app$j.conf" serve >>"$CL_DIR/payd-app$j.log" 2>&1 &
 	echo $! >"$CL_DIR/payd-app$j.pid"
 	i=0
 	until cl_app_listening "$j"; do
@@ -324,7 +336,7 @@ cl_app_start() { # host
 }
 
 cl_app_listening() { # host: payd's socket is listening in its namespace
-	ip netns exec "$(cl_ns "app$1")" ss -Hltn "sport = :9000" |
+	cl_in "$(cl_ns "app$1")" ss -Hltn "sport = :9000" |
 	    grep -q LISTEN
 }
 
@@ -409,7 +421,7 @@ cl_nginx_start() { # port|auto [direct]
 		fi
 		# shellcheck disable=SC2086 # the addresses are words
 		perl "$CL_ROOT/tests/cluster/listen.pl" $addrs -- \
-		    ip netns exec "$(cl_ns lb)" nginx \
+		    nsenter --net="$(cl_ns_path lb)" -- nginx \
 		    -c "$CL_DIR/nginx/nginx.conf" -e "$CL_DIR/nginx-error.log" \
 		    >>"$CL_DIR/nginx-start.log" 2>&1 &
 		echo $! >"$CL_DIR/nginx.pid"
