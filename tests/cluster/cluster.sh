@@ -203,7 +203,7 @@ cl_db_bootstrap() {
 	mariadb-install-db --no-defaults --datadir="$d/data" --user=mysql \
 	    --tmpdir="$d/tmp" \
 	    --auth-root-authentication-method=normal --skip-test-db \
-	    --skip-name-resolve >"$d/install-db.log" 2>&1 ||
+	    --skip-name-resolve --force >"$d/install-db.log" 2>&1 ||
 	    { cat "$d/install-db.log" >&2; return 1; }
 	cl_db_start 1 --wsrep-new-cluster
 	cl_db_wait 1 1 || return 1
