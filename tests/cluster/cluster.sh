@@ -113,6 +113,10 @@ cl_link() { # ns if addr br port
 }
 
 cl_net_up() {
+	# ip netns add makes /run/netns a mount of its own the first time;
+	# cl_cleanup undoes that when this cluster made it (a chroot cannot be
+	# removed with it left there).
+	mountpoint -q /run/netns 2>/dev/null || : >"$CL_DIR/netns-mount"
 	for role in sw lb $(for i in $CL_NODES; do echo "db$i"; done) \
 	    $(for j in $CL_APPS; do echo "app$j"; done); do
 		ip netns add "$(cl_ns "$role")" || return 1
@@ -483,6 +487,10 @@ cl_down() {
 		done
 		rm -f "$CL_DIR/netns"
 	fi
+	if [ -f "$CL_DIR/netns-mount" ] && [ -z "$(ip netns list 2>/dev/null)" ]; then
+		umount /run/netns 2>/dev/null
+	fi
+	rm -f "$CL_DIR/netns-mount"
 	pid=$(cat "$CL_DIR/nginx.pid" 2>/dev/null)
 	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
 	rm -f "$CL_DIR/nginx.pid"
