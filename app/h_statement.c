@@ -4,7 +4,7 @@
  * with Accept: text/csv, in CSV (RFC 4180).
  *
  * Time (docs/money.md): entries carry whole seconds, in the account's
- * order (sql/R__payd_entries_time.sql); within one second they are in
+ * order (sql/R__payd_entry_at.sql); within one second they are in
  * movement id order. An entry at second s is at or before T when s <= T,
  * and in [from, to) when from <= s < to, the bounds compared as instants:
  * a bound with a fraction of a second is rounded up for the range, down

@@ -16,7 +16,7 @@
 --     CREATE OR REPLACE DEFINER = payd_owner PROCEDURE name(...)
 --         ...
 --         SQL SECURITY DEFINER
--- (the same for a FUNCTION, and DEFINER = payd_owner for a TRIGGER).
+-- (the same for a FUNCTION).
 -- payd_owner's rights below cover every table
 -- of the database, and the app's EXECUTE covers every routine. migrate
 -- refuses to finish while a routine of the database has another definer
@@ -34,12 +34,15 @@ CREATE USER IF NOT EXISTS payd_owner@'%'
     IDENTIFIED VIA mysql_native_password USING 'invalid' ACCOUNT LOCK;
 ALTER USER payd_owner@'%'
     IDENTIFIED VIA mysql_native_password USING 'invalid' ACCOUNT LOCK;
--- TRIGGER: a trigger runs with its definer's rights, and needs it on its
--- table (payd_entries_time on entries, sql/R__payd_entries_time.sql).
-GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE, TRIGGER
+GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE
     ON `@@DB@@`.* TO payd_owner@'%';
 
 -- @@PART app@@ (after the migrations: a table grant needs the table)
+-- The database has no trigger since sql/008_entries_time_in_routines.sql;
+-- an older install's right to make one goes, here, once that migration
+-- has dropped the trigger (a trigger runs with its definer's rights: the
+-- revoke before it would fail the old version's inserts into entries).
+REVOKE TRIGGER ON `@@DB@@`.* FROM payd_owner@'%';
 GRANT EXECUTE ON `@@DB@@`.* TO @@APP@@;
 -- POST /register; the sign-in and caller reads; POST /password and POST
 -- /logout (a new hash, a new token generation). A new user's balance is

@@ -176,9 +176,9 @@ BEGIN
 		INSERT INTO entries (account_kind, account_id, movement_id, type,
 		    delta, balance_after, counterparty_id, created_at)
 		    VALUES ('user', v_to, v_mid, 'reversal_out', -v_back,
-		    v_bal_to, v_from, p_at),
+		    v_bal_to, v_from, payd_entry_at(v_to, p_at)),
 		    ('user', v_from, v_mid, 'reversal_in', v_back + v_fee,
-		    v_bal_from, v_to, p_at),
+		    v_bal_from, v_to, payd_entry_at(v_from, p_at)),
 		    ('fee', IFNULL(v_acct, 0), v_mid, 'fee_reversal', -v_fee,
 		    NULL, NULL, p_at);
 		UPDATE movements SET reversed_by = v_mid WHERE id = p_transfer;

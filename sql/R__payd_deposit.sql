@@ -82,7 +82,7 @@ proc: BEGIN
 	INSERT INTO entries (account_kind, account_id, movement_id, type,
 	    delta, balance_after, counterparty_id, created_at)
 	    VALUES ('user', p_user, v_mid, 'deposit', p_amount, v_bal, NULL,
-	    p_at),
+	    payd_entry_at(p_user, p_at)),
 	    ('external', 0, v_mid, 'funding', -p_amount, NULL, NULL, p_at);
 
 	-- 5. Commit, or leave it to the app to store the key's answer.

@@ -18,8 +18,10 @@
 -- (innodb_autoinc_lock_mode 1 takes the table's AUTO-INC lock for a
 -- multi-row INSERT ... SELECT; checked, and otherwise p_ok is 0), one
 -- INSERT of their three entries each, with the balances the items leave
--- one after the other (running sums in item order). Every join goes from
--- the items to users by primary key.
+-- one after the other (running sums in item order), the user entries at
+-- one time for the batch (the time rule of sql/R__payd_entry_at.sql for
+-- all its accounts at once, read with the check of the movements). Every
+-- join goes from the items to users by primary key.
 --
 -- p_ok 1: done; item k (1 to n) is movement p_first + k - 1, and the
 -- payer's balance after it is p_start minus the running sum of amounts
@@ -37,7 +39,8 @@ CREATE OR REPLACE DEFINER = payd_owner PROCEDURE payd_payout_set(
     COMMENT 'POST /transfers/batch, set by set (R__payd_payout_set.sql)'
 proc: BEGIN
 	DECLARE v_deb TINYINT DEFAULT 0;
-	DECLARE v_n BIGINT DEFAULT 0;
+	DECLARE v_n, v_moved BIGINT DEFAULT 0;
+	DECLARE v_at, v_last DATETIME DEFAULT NULL;
 
 	SET p_ok = 0, p_first = 0;
 	-- The payer, for the whole; then each recipient, for its whole.
@@ -75,11 +78,27 @@ proc: BEGIN
 	    LEFT JOIN users u2 ON j.to_id = 0 AND u2.username = j.to_name
 	    ORDER BY j.idx;
 	SET v_n = ROW_COUNT(), p_first = LAST_INSERT_ID();
-	IF (SELECT COUNT(*) FROM movements WHERE id >= p_first
-	    AND id < p_first + v_n AND from_user = p_from
-	    AND created_at = p_at) <> v_n THEN
+	-- Those ids are the batch's, and the latest entry time of its
+	-- recipients: one step to the end of each one's range of
+	-- entries_account_time (a repeated recipient's comes from the
+	-- subquery's cache).
+	SELECT COUNT(*), MAX((SELECT e.created_at FROM entries e
+		WHERE e.account_kind = 'user' AND e.account_id = m.to_user
+		ORDER BY e.created_at DESC LIMIT 1))
+	    INTO v_moved, v_last
+	    FROM movements m WHERE m.id >= p_first AND m.id < p_first + v_n
+	    AND m.from_user = p_from AND m.created_at = p_at;
+	IF v_moved <> v_n THEN
 		LEAVE proc;
 	END IF;
+	-- The time of the batch's user entries: payd_entry_at's rule
+	-- (sql/R__payd_entry_at.sql) for all its accounts at once. One time
+	-- at or after every one's latest entry keeps each account's times in
+	-- movement id order; as every such entry was written before this
+	-- batch held the account's lock, it moves the entries forward by at
+	-- most the time the batch waited for its locks.
+	SET v_at = GREATEST(payd_entry_at(p_from, p_at),
+	    COALESCE(v_last, p_at));
 
 	-- Their entries, three an item (k): the payer's, the recipient's and
 	-- the fee's, with the balances after each item: the payer's from its
@@ -98,7 +117,7 @@ proc: BEGIN
 		CASE k.k WHEN 0 THEN p_start - x.paid WHEN 1 THEN x.to_after
 		    ELSE NULL END,
 		CASE k.k WHEN 0 THEN x.to_id WHEN 1 THEN p_from ELSE NULL END,
-		p_at
+		IF(k.k = 2, p_at, v_at)
 	    FROM (SELECT p_first + j.idx - 1 AS mid,
 		    COALESCE(u1.id, u2.id) AS to_id, j.amount, j.fee,
 		    SUM(j.amount + j.fee) OVER (ORDER BY j.idx) AS paid,

@@ -95,9 +95,9 @@ proc: BEGIN
 		INSERT INTO entries (account_kind, account_id, movement_id, type,
 		    delta, balance_after, counterparty_id, created_at)
 		    VALUES ('user', p_user, v_mid, 'refund_out', -v_amt, v_bal,
-		    v_from, p_at),
+		    v_from, payd_entry_at(p_user, p_at)),
 		    ('user', v_from, v_mid, 'refund_in', v_amt, v_frombal,
-		    p_user, p_at);
+		    p_user, payd_entry_at(v_from, p_at));
 	END body;
 	CALL payd_txn_end(v_state, p_key);
 	SELECT v_state, v_mid, v_amt, v_refunded, v_bal,

@@ -15,10 +15,11 @@
 --      4 insufficient funds, 5 the recipient's cap (422). Nothing else is
 --      written then.
 --   2. both balances read back under our locks, the movement and its three
---      entries (the fee's on p_fee_account); p_fees grows by the fee. The
---      caller credits the fee sub-account with p_fees last, just before
---      COMMIT: its row is shared by all transfers, so it is locked the
---      shortest.
+--      entries (the fee's on p_fee_account; the user entries at
+--      payd_entry_at's time, sql/R__payd_entry_at.sql); p_fees grows by
+--      the fee. The caller credits the fee sub-account with p_fees last,
+--      just before COMMIT: its row is shared by all transfers, so it is
+--      locked the shortest.
 CREATE OR REPLACE DEFINER = payd_owner PROCEDURE payd_transfer_move(
     IN p_from BIGINT, IN p_to BIGINT,
     IN p_amount BIGINT, IN p_fee BIGINT, IN p_room BIGINT,
@@ -72,9 +73,9 @@ proc: BEGIN
 	INSERT INTO entries (account_kind, account_id, movement_id, type,
 	    delta, balance_after, counterparty_id, created_at)
 	    VALUES ('user', p_from, p_mid, 'transfer_out', -v_total, p_bal,
-	    p_to, p_at),
+	    p_to, payd_entry_at(p_from, p_at)),
 	    ('user', p_to, p_mid, 'transfer_in', p_amount, p_tobal, p_from,
-	    p_at),
+	    payd_entry_at(p_to, p_at)),
 	    ('fee', p_fee_account, p_mid, 'fee', p_fee, NULL, NULL, p_at);
 	SET p_fees = p_fees + p_fee;
 END;

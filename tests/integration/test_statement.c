@@ -374,6 +374,119 @@ START_TEST(test_statement__over_10000_entries__422_range_too_large)
 }
 END_TEST
 
+/* The number that the privileged account's SQL query sql prints. */
+static long long
+sql_number(const char *sql)
+{
+	char out[32];
+
+	ck_assert_int_eq(stack_output(out, sizeof(out),
+	                     ". \"$STACK_ROOT/tests/lib/stack.sh\"; "
+	                     "stack_sql \"$STACK_DIR\" \"%s\"",
+	                     sql),
+	    0);
+	ck_assert_msg(out[0] != '\0', "no answer to %s", sql);
+	return atoll(out);
+}
+
+/*
+ * How many entries of the movements after first that touch a or b also
+ * meet the SQL condition cond (on e, the entry, and m, its movement).
+ */
+static long long
+entries_where(long long first, long long a, long long b, const char *cond)
+{
+	char sql[1024];
+
+	(void)snprintf(sql, sizeof(sql),
+	    "SELECT COUNT(*) FROM payd.entries e JOIN payd.movements m "
+	    "ON m.id = e.movement_id WHERE m.id > %lld AND "
+	    "(m.from_user IN (%lld, %lld) OR m.to_user IN (%lld, %lld)) "
+	    "AND %s",
+	    first, a, b, a, b, cond);
+	return sql_number(sql);
+}
+
+START_TEST(test_entries_time__later_entry_first__never_go_back)
+{
+	struct user a, b, c;
+	char body[512], sql[512];
+	long long first, tid;
+
+	make_user(&a, "et");
+	make_user(&b, "et");
+	make_user(&c, "et");
+	fund(&a, "100.00");
+	fund(&b, "10.00");
+	(void)snprintf(sql, sizeof(sql),
+	    "UPDATE payd.entries SET created_at = created_at + INTERVAL 1 HOUR "
+	    "WHERE account_kind = 'user' AND account_id IN (%lld, %lld); "
+	    "SELECT MAX(id) FROM payd.movements",
+	    a.id, b.id);
+	first = sql_number(sql);
+	ck_assert_int_gt(first, 0);
+
+	ck_assert_int_eq(transfer(&a, b.name, "1.00", NULL, R), 201);
+	tid = resp_int(R, "id");
+	fund(&a, "1.00");
+	(void)snprintf(body, sizeof(body),
+	    "{\"transfers\":[{\"to\":\"%s\",\"amount\":\"1.00\"},"
+	    "{\"to\":\"%s\",\"amount\":\"1.00\"}]}",
+	    b.name, c.name);
+	ck_assert_int_eq(
+	    lcall("POST", "/transfers/batch", &a, body, NULL, NULL, R), 201);
+	(void)snprintf(body, sizeof(body),
+	    "{\"atomic\":false,\"transfers\":["
+	    "{\"to\":\"%s\",\"amount\":\"1.00\"},"
+	    "{\"to\":\"nobody-%s\",\"amount\":\"1.00\"}]}",
+	    b.name, b.name);
+	ck_assert_int_eq(
+	    lcall("POST", "/transfers/batch", &a, body, NULL, NULL, R), 201);
+	(void)snprintf(body, sizeof(body), "/transfers/%lld/refund", tid);
+	ck_assert_int_eq(lcall("POST", body, &b, "{}", NULL, NULL, R), 201);
+	ck_assert_int_eq(transfer(&a, b.name, "2.00", NULL, R), 201);
+	ck_assert_int_eq(
+	    stack_cmd("\"$PAYD_BIN\" -c \"$STACK_DIR/payd.conf\" admin "
+	              "--operator ops1 reverse %lld --reason 'time test' "
+	              ">/dev/null 2>&1",
+	        resp_int(R, "id")),
+	    0);
+
+	/*
+	 * a's and b's: 2 of the transfer, 1 of the top-up, 3 and 2 of the
+	 * batches, 2 of the refund, 2 + 2 of the reversed transfer and its
+	 * reversal; every one at or after the hour ahead, and so at least
+	 * 59 minutes after its movement's own second.
+	 */
+	(void)snprintf(sql, sizeof(sql),
+	    "e.account_kind = 'user' AND e.account_id IN (%lld, %lld)", a.id,
+	    b.id);
+	ck_assert_int_eq(entries_where(first, a.id, b.id, sql), 14);
+	(void)snprintf(sql, sizeof(sql),
+	    "e.account_kind = 'user' AND e.account_id IN (%lld, %lld) AND "
+	    "e.created_at >= m.created_at + INTERVAL 59 MINUTE",
+	    a.id, b.id);
+	ck_assert_int_eq(entries_where(first, a.id, b.id, sql), 14);
+	/* The fee and funding entries keep their movement's second. */
+	ck_assert_int_eq(entries_where(first, a.id, b.id,
+	                     "e.account_kind <> 'user'"),
+	    7);
+	ck_assert_int_eq(entries_where(first, a.id, b.id,
+	                     "e.account_kind <> 'user' AND "
+	                     "e.created_at <> m.created_at"),
+	    0);
+	/* No entry of a, b or c has an earlier time than the one before. */
+	(void)snprintf(sql, sizeof(sql),
+	    "SELECT COUNT(*) FROM (SELECT created_at, LAG(created_at) OVER "
+	    "(PARTITION BY account_id ORDER BY movement_id) AS before_it "
+	    "FROM payd.entries WHERE account_kind = 'user' AND account_id "
+	    "IN (%lld, %lld, %lld)) x WHERE created_at < before_it",
+	    a.id, b.id, c.id);
+	ck_assert_int_eq(sql_number(sql), 0);
+	ck_assert_int_eq(run_audit(), 0);
+}
+END_TEST
+
 Suite *
 statement_suite(void)
 {
@@ -395,6 +508,7 @@ statement_suite(void)
 	tcase_add_test(tc, test_statement__bad_params__400);
 	tcase_add_test(
 	    tc, test_statement__over_10000_entries__422_range_too_large);
+	tcase_add_test(tc, test_entries_time__later_entry_first__never_go_back);
 	suite_add_tcase(s, tc);
 	return s;
 }
