@@ -468,9 +468,8 @@ START_TEST(test_entries_time__later_entry_first__never_go_back)
 	    a.id, b.id);
 	ck_assert_int_eq(entries_where(first, a.id, b.id, sql), 14);
 	/* The fee and funding entries keep their movement's second. */
-	ck_assert_int_eq(entries_where(first, a.id, b.id,
-	                     "e.account_kind <> 'user'"),
-	    7);
+	ck_assert_int_eq(
+	    entries_where(first, a.id, b.id, "e.account_kind <> 'user'"), 7);
 	ck_assert_int_eq(entries_where(first, a.id, b.id,
 	                     "e.account_kind <> 'user' AND "
 	                     "e.created_at <> m.created_at"),
