@@ -244,6 +244,32 @@ check "... and its record ($n_routines files in schema_routines)" \
 check "... and 006 is recorded ($n_sql files in schema_migrations)" \
     test "$(sql 'SELECT COUNT(*) FROM payd.schema_migrations')" = "$n_sql"
 
+# A database of the release before 008 has the trigger payd_entries_time
+# and the procedure payd_payout_all, the records of their files, and an
+# owner that may make triggers: 008 drops the two and their records; the
+# grants, applied after the migrations, take the right back (3rd install
+# below).
+sql "GRANT TRIGGER ON payd.* TO payd_owner@'%';
+    CREATE DEFINER = payd_owner PROCEDURE payd.payd_payout_all()
+    SQL SECURITY DEFINER SELECT 1;
+    CREATE DEFINER = payd_owner TRIGGER payd.payd_entries_time
+    BEFORE INSERT ON payd.entries FOR EACH ROW
+    SET NEW.created_at = NEW.created_at;
+    INSERT INTO payd.schema_routines (name, sha256)
+    VALUES ('R__payd_payout_all.sql', UNHEX(SHA2('old', 256))),
+    ('R__payd_entries_time.sql', UNHEX(SHA2('old', 256)));
+    DELETE FROM payd.schema_migrations WHERE version = 8"
+check "migrate on a database with the entries trigger" \
+    migrate_again "$D/usr/local/share/payd/sql" "$T/migrate-008.log"
+check "... applies 008 again" grep -q 'file=008_.*applied=1' "$T/migrate-008.log"
+check "... drops the trigger and payd_payout_all" test "$(sql "SELECT
+    (SELECT COUNT(*) FROM information_schema.TRIGGERS
+    WHERE TRIGGER_SCHEMA = 'payd') + (SELECT COUNT(*)
+    FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'payd'
+    AND ROUTINE_NAME = 'payd_payout_all')")" = 0
+check "... and their records ($n_routines files in schema_routines)" \
+    test "$(sql 'SELECT COUNT(*) FROM payd.schema_routines')" = "$n_routines"
+
 # The app's account: EXECUTE (the CALLs of sql/R__*.sql) and the table
 # rights of its own statements (deploy/grants.sql); no money write, no DDL.
 check "app account can SELECT" logged "$T/select.out" \
@@ -300,6 +326,8 @@ check "app account sees no other database" \
 sql "GRANT ALL PRIVILEGES ON *.* TO 'payd'@'localhost' WITH GRANT OPTION"
 check "install.sh runs (3rd, after widening the grants)" run_install 3
 check "3rd run narrows the grants back" grep -q 'narrowed' "$T/install3.log"
+check "3rd run takes the owner's TRIGGER right back (008)" \
+    test "$(sql "SHOW GRANTS FOR payd_owner@'%'" | grep -c TRIGGER)" = 0
 check "after narrowing, the app account cannot CREATE" \
     app_cannot 'CREATE TABLE deploy_t (i INT)'
 check "after narrowing, the app account cannot UPDATE a balance" \
