@@ -22,7 +22,7 @@
 --   4. all the items at once when every recipient was found and none is
 --      the caller (payd_payout_set, sql/R__payd_payout_set.sql: the same
 --      rules, set by set, a few statements whatever the number of items),
---      answered from the items and the first movement's id; else, or
+--      answered from its movements (consecutive ids); else, or
 --      when that finds an item refused, from a savepoint before it, each
 --      item in order through payd_transfer_move
 --      (sql/R__payd_transfer_move.sql), the step every transfer takes:
@@ -186,16 +186,10 @@ proc: BEGIN
 		-- Every item moved: item k is movement v_first + k - 1.
 		SELECT v_bstate, 0, 0, 0, NULL, 0, v_bal, 0
 		UNION ALL
-		SELECT v_bstate, j.idx, 0, COALESCE(u1.id, u2.id),
-		    COALESCE(u1.username, u2.username), v_first + j.idx - 1,
-		    v_start - SUM(j.amount + j.fee) OVER (ORDER BY j.idx), 0
-		FROM JSON_TABLE(p_items, '$[*]'
-		    COLUMNS (idx FOR ORDINALITY, to_id BIGINT PATH '$[0]',
-			to_name VARCHAR(32) CHARACTER SET utf8mb4
-			    COLLATE utf8mb4_general_ci PATH '$[1]',
-			amount BIGINT PATH '$[2]', fee BIGINT PATH '$[3]')) j
-		LEFT JOIN users u1 ON j.to_id > 0 AND u1.id = j.to_id
-		LEFT JOIN users u2 ON j.to_id = 0 AND u2.username = j.to_name
+		SELECT v_bstate, m.id - v_first + 1, 0, m.to_user, u.username,
+		    m.id, v_start - SUM(m.amount + m.fee) OVER (ORDER BY m.id), 0
+		FROM movements m JOIN users u ON u.id = m.to_user
+		WHERE m.id >= v_first AND m.id < v_first + v_n
 		ORDER BY 2;
 		LEAVE proc;
 	END IF;

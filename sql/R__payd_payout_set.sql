@@ -12,23 +12,21 @@
 -- available funds: sql/R__payd_debit.sql), which succeeds for the sum
 -- exactly when it succeeds for each item in turn; each recipient is
 -- credited the sum of its amounts under the cap (a recipient under the
--- cap after all its items is under it after each). Four statements
--- whatever the number of items: the debit, one UPDATE of every recipient,
--- one INSERT of the movements in item order with consecutive ids
--- (innodb_autoinc_lock_mode 1 takes the table's AUTO-INC lock for a
--- multi-row INSERT ... SELECT; checked, and otherwise p_ok is 0), one
--- INSERT of their three entries each, with the balances the items leave
--- one after the other (running sums in item order), the user entries at
--- one time for the batch (the time rule of sql/R__payd_entry_at.sql for
--- all its accounts at once, read with the check of the movements). Every
--- join goes from the items to users by primary key.
+-- cap after all its items is under it after each). A few statements
+-- whatever the number of items: the debit; one INSERT of the movements in
+-- item order with consecutive ids (innodb_autoinc_lock_mode 1 takes the
+-- table's AUTO-INC lock for a multi-row INSERT ... SELECT; checked, and
+-- otherwise p_ok is 0), the one read of p_items and of the recipients'
+-- names: from there on the movements are the items, read by primary key
+-- range; one UPDATE of every recipient; one INSERT of their three entries
+-- each, with the balances the items leave one after the other (running
+-- sums in movement id order), the user entries at one time for the batch
+-- (the time rule of sql/R__payd_entry_at.sql for all its accounts at
+-- once, read with the check of the movements).
 --
 -- p_ok 1: done; item k (1 to n) is movement p_first + k - 1, and the
 -- payer's balance after it is p_start minus the running sum of amounts
 -- and fees up to k (payd_payout answers from these).
---
--- Replaces payd_payout_all (sql/R__payd_payout_all.sql), whose old
--- interface the running version may still call during an upgrade.
 CREATE OR REPLACE DEFINER = payd_owner PROCEDURE payd_payout_set(
     IN p_from BIGINT, IN p_items LONGTEXT, IN p_total BIGINT,
     IN p_recips BIGINT, IN p_cap BIGINT, IN p_fee_account INT,
@@ -43,24 +41,10 @@ proc: BEGIN
 	DECLARE v_at, v_last DATETIME DEFAULT NULL;
 
 	SET p_ok = 0, p_first = 0;
-	-- The payer, for the whole; then each recipient, for its whole.
+	-- The payer, for the whole.
 	SET p_start = (SELECT balance FROM users WHERE id = p_from);
 	CALL payd_debit(p_from, p_total, v_deb);
 	IF v_deb <> 0 THEN
-		LEAVE proc;
-	END IF;
-	UPDATE (SELECT COALESCE(u1.id, u2.id) AS id, SUM(j.amount) AS s
-	    FROM JSON_TABLE(p_items, '$[*]'
-		COLUMNS (to_id BIGINT PATH '$[0]',
-		    to_name VARCHAR(32) CHARACTER SET utf8mb4
-			COLLATE utf8mb4_general_ci PATH '$[1]',
-		    amount BIGINT PATH '$[2]')) j
-	    LEFT JOIN users u1 ON j.to_id > 0 AND u1.id = j.to_id
-	    LEFT JOIN users u2 ON j.to_id = 0 AND u2.username = j.to_name
-	    GROUP BY 1) x STRAIGHT_JOIN users u ON u.id = x.id
-	SET u.balance = u.balance + x.s
-	WHERE u.balance <= p_cap - x.s;
-	IF ROW_COUNT() <> p_recips THEN
 		LEAVE proc;
 	END IF;
 
@@ -91,6 +75,17 @@ proc: BEGIN
 	IF v_moved <> v_n THEN
 		LEAVE proc;
 	END IF;
+
+	-- Each recipient, for its whole, under the cap.
+	UPDATE (SELECT m.to_user AS id, SUM(m.amount) AS s FROM movements m
+	    WHERE m.id >= p_first AND m.id < p_first + v_n
+	    GROUP BY m.to_user) x STRAIGHT_JOIN users u ON u.id = x.id
+	SET u.balance = u.balance + x.s
+	WHERE u.balance <= p_cap - x.s;
+	IF ROW_COUNT() <> p_recips THEN
+		LEAVE proc;
+	END IF;
+
 	-- The time of the batch's user entries: payd_entry_at's rule
 	-- (sql/R__payd_entry_at.sql) for all its accounts at once. One time
 	-- at or after every one's latest entry keeps each account's times in
@@ -118,20 +113,13 @@ proc: BEGIN
 		    ELSE NULL END,
 		CASE k.k WHEN 0 THEN x.to_id WHEN 1 THEN p_from ELSE NULL END,
 		IF(k.k = 2, p_at, v_at)
-	    FROM (SELECT p_first + j.idx - 1 AS mid,
-		    COALESCE(u1.id, u2.id) AS to_id, j.amount, j.fee,
-		    SUM(j.amount + j.fee) OVER (ORDER BY j.idx) AS paid,
-		    COALESCE(u1.balance, u2.balance)
-			- SUM(j.amount) OVER (PARTITION BY COALESCE(u1.id, u2.id))
-			+ SUM(j.amount) OVER (PARTITION BY COALESCE(u1.id, u2.id)
-			    ORDER BY j.idx) AS to_after
-		FROM JSON_TABLE(p_items, '$[*]'
-		    COLUMNS (idx FOR ORDINALITY, to_id BIGINT PATH '$[0]',
-			to_name VARCHAR(32) CHARACTER SET utf8mb4
-			    COLLATE utf8mb4_general_ci PATH '$[1]',
-			amount BIGINT PATH '$[2]', fee BIGINT PATH '$[3]')) j
-		LEFT JOIN users u1 ON j.to_id > 0 AND u1.id = j.to_id
-		LEFT JOIN users u2 ON j.to_id = 0 AND u2.username = j.to_name) x
+	    FROM (SELECT m.id AS mid, m.to_user AS to_id, m.amount, m.fee,
+		    SUM(m.amount + m.fee) OVER (ORDER BY m.id) AS paid,
+		    u.balance - SUM(m.amount) OVER (PARTITION BY m.to_user)
+			+ SUM(m.amount) OVER (PARTITION BY m.to_user
+			    ORDER BY m.id) AS to_after
+		FROM movements m JOIN users u ON u.id = m.to_user
+		WHERE m.id >= p_first AND m.id < p_first + v_n) x
 	    CROSS JOIN (SELECT 0 AS k UNION ALL SELECT 1 UNION ALL SELECT 2) k;
 	SET p_ok = 1;
 END;
