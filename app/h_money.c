@@ -213,7 +213,6 @@ h_money_answer(
     struct ctx *ctx, const struct ledger_req *req, const struct ledger_res *res)
 {
 	struct idem_key k = h_money_key(req);
-
 	enum db_rc rc;
 
 	switch (res->outcome) {
@@ -359,8 +358,7 @@ h_money_done(struct ctx *ctx, enum stmt call, const struct ledger_caller *who,
 	if (who->key != NULL) {
 		enum db_rc rc;
 
-		/* The CALL left its transaction open for the answer (idem.h).
-		 */
+		/* The CALL left its transaction open for the answer. */
 		db_txn_adopt(ctx->db, call);
 		rc = h_money_store(ctx, &k, status);
 		if (rc == DB_RETRY && h_money_again(who->deadline_ms,

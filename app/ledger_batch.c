@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "idem.h"
+#include "ledger.h"
 #include "ledger_batch.h"
 #include "log.h"
 #include "metrics.h"
@@ -176,7 +177,6 @@ ledger_batch_call(struct db *db, const struct config *cfg,
 {
 	char at_sql[UTIL_SQL_TIME_SIZE], name[LEDGER_BATCH_NAME_SIZE_MAX];
 	struct db_val in[LEDGER_BATCH_PARAM__MAX], out[LEDGER_BATCH_COL__MAX];
-	unsigned char r = 0;
 	struct buf items;
 	enum db_rc rc;
 
@@ -185,10 +185,9 @@ ledger_batch_call(struct db *db, const struct config *cfg,
 	res->at_s = (int64_t)time(NULL);
 	util_format_sql_time(at_sql, res->at_s);
 	/*
-	 * Any fee sub-account (payd_fee_account maps r onto them): the fee
-	 * row is only locked last, and briefly.
+	 * The fee sub-account as a transfer picks it (ledger_fee_account: no
+	 * system call); the fee row is only locked last, and briefly.
 	 */
-	(void)util_random(&r, sizeof(r));
 #define STR_IN(s, n) DB_STR_IN((uintptr_t)(s), (n))
 	in[LEDGER_BATCH_FROM] = DB_I64_IN(req->user_id);
 	in[LEDGER_BATCH_FROM_NAME] =
@@ -197,7 +196,7 @@ ledger_batch_call(struct db *db, const struct config *cfg,
 	in[LEDGER_BATCH_ITEMS] = STR_IN(items.data, items.len);
 	in[LEDGER_BATCH_ATOMIC] = DB_I64_IN(req->atomic ? 1 : 0);
 	in[LEDGER_BATCH_CAP] = DB_I64_IN(MONEY_BALANCE_MAX_MINOR);
-	in[LEDGER_BATCH_FEE_ACCOUNT] = DB_I64_IN(r);
+	in[LEDGER_BATCH_FEE_ACCOUNT] = DB_I64_IN(ledger_fee_account());
 	in[LEDGER_BATCH_AT] = STR_IN(at_sql, strlen(at_sql));
 	in[LEDGER_BATCH_KEY] = STR_IN(
 	    req->idem_key, req->idem_key != NULL ? strlen(req->idem_key) : 0);
